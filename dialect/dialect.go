@@ -1,0 +1,127 @@
+// Package dialect turns forge's dialect-neutral decisions into SQL text for
+// one database: placeholders, identifier quoting, column types, literals for
+// DDL defaults, text matching, upserts and limits. It does no I/O.
+//
+// A Dialect appends to a byte slice so that building a statement costs one
+// buffer, not one string per fragment.
+package dialect
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/forge-orm/forge/schema"
+)
+
+// Dialect writes SQL for one database.
+type Dialect interface {
+	// Name is a short lower-case name: "sqlite", "postgres".
+	Name() string
+	// AppendPlaceholder appends the n-th (1-based) bind placeholder.
+	AppendPlaceholder(b []byte, n int) []byte
+	// AppendIdent appends name as a quoted identifier.
+	AppendIdent(b []byte, name string) []byte
+	// MaxParams is the largest number of bind parameters in one statement.
+	MaxParams() int
+	// Returning reports whether INSERT/UPDATE/DELETE ... RETURNING works.
+	Returning() bool
+	// EncodeTime converts a time into the value bound for a time column.
+	EncodeTime(t time.Time) any
+	// Match returns the operator and bound pattern that test whether a
+	// text column contains, starts with or ends with s, matching s
+	// literally and case-sensitively. After is appended after the
+	// placeholder (an ESCAPE clause, say).
+	Match(kind MatchKind, s string) (op string, pattern string, after string)
+	// ColumnType is the column's type in DDL, without NULL/DEFAULT.
+	ColumnType(c *schema.Column) string
+	// AppendLiteral appends v as a SQL literal, for DDL defaults.
+	AppendLiteral(b []byte, kind schema.Kind, v any) ([]byte, error)
+	// DefaultNow is the DDL default expression for the current time.
+	DefaultNow() string
+	// TableOptions is appended after CREATE TABLE (...), such as " STRICT".
+	TableOptions() string
+	// AppendUpsert appends the conflict clause of an INSERT that updates
+	// update when a row with the same conflict columns exists. An empty
+	// update means "do nothing".
+	AppendUpsert(b []byte, conflict, update []string) []byte
+}
+
+// MatchKind selects a text match.
+type MatchKind uint8
+
+// Text matches.
+const (
+	Contains MatchKind = iota + 1
+	StartsWith
+	EndsWith
+)
+
+// appendQuoted appends s between q, doubling any q inside it.
+func appendQuoted(b []byte, s string, q byte) []byte {
+	b = append(b, q)
+	for i := 0; i < len(s); i++ {
+		if s[i] == q {
+			b = append(b, q)
+		}
+		b = append(b, s[i])
+	}
+	return append(b, q)
+}
+
+// appendStringLiteral appends a standard SQL string literal.
+func appendStringLiteral(b []byte, s string) ([]byte, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return b, fmt.Errorf("forge: a default text value cannot contain a NUL byte")
+	}
+	return appendQuoted(b, s, '\''), nil
+}
+
+// appendCommonLiteral handles the literals both dialects write alike.
+func appendCommonLiteral(b []byte, kind schema.Kind, v any, timeText func(time.Time) string) ([]byte, bool, error) {
+	switch x := v.(type) {
+	case string:
+		b, err := appendStringLiteral(b, x)
+		return b, true, err
+	case int64:
+		return strconv.AppendInt(b, x, 10), true, nil
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10), true, nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), true, nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return b, true, fmt.Errorf("forge: default %v is not a finite number", x)
+		}
+		return strconv.AppendFloat(b, x, 'g', -1, 64), true, nil
+	case time.Time:
+		b, err := appendStringLiteral(b, timeText(x))
+		return b, true, err
+	}
+	return b, false, nil
+}
+
+func appendUpsert(b []byte, d Dialect, conflict, update []string) []byte {
+	b = append(b, " ON CONFLICT ("...)
+	for i, c := range conflict {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = d.AppendIdent(b, c)
+	}
+	if len(update) == 0 {
+		return append(b, ") DO NOTHING"...)
+	}
+	b = append(b, ") DO UPDATE SET "...)
+	for i, c := range update {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = d.AppendIdent(b, c)
+		b = append(b, " = excluded."...)
+		b = d.AppendIdent(b, c)
+	}
+	return b
+}

@@ -1,0 +1,3 @@
+module github.com/forge-orm/forge
+
+go 1.26
