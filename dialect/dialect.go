@@ -43,6 +43,12 @@ type Dialect interface {
 	DefaultNow() string
 	// TableOptions is appended after CREATE TABLE (...), such as " STRICT".
 	TableOptions() string
+	// AddConstraint reports whether ALTER TABLE ... ADD CONSTRAINT works
+	// (SQLite cannot; it accepts foreign keys to tables created later).
+	AddConstraint() bool
+	// AppendLimit appends LIMIT/OFFSET for limit rows (-1: no limit)
+	// after offset rows.
+	AppendLimit(b []byte, limit, offset int) []byte
 	// AppendUpsert appends the conflict clause of an INSERT that updates
 	// update when a row with the same conflict columns exists. An empty
 	// update means "do nothing".
@@ -122,6 +128,23 @@ func appendUpsert(b []byte, d Dialect, conflict, update []string) []byte {
 		b = d.AppendIdent(b, c)
 		b = append(b, " = excluded."...)
 		b = d.AppendIdent(b, c)
+	}
+	return b
+}
+
+// appendLimitOffset writes " LIMIT n OFFSET m". With only an offset it
+// writes LIMIT all (SQLite needs a LIMIT before OFFSET: -1; PostgreSQL: ALL).
+func appendLimitOffset(b []byte, limit, offset int, all string) []byte {
+	if limit >= 0 {
+		b = append(b, " LIMIT "...)
+		b = strconv.AppendInt(b, int64(limit), 10)
+	} else if offset > 0 {
+		b = append(b, " LIMIT "...)
+		b = append(b, all...)
+	}
+	if offset > 0 {
+		b = append(b, " OFFSET "...)
+		b = strconv.AppendInt(b, int64(offset), 10)
 	}
 	return b
 }

@@ -94,3 +94,9 @@ func (postgres) TableOptions() string { return "" }
 func (d postgres) AppendUpsert(b []byte, conflict, update []string) []byte {
 	return appendUpsert(b, d, conflict, update)
 }
+
+func (postgres) AppendLimit(b []byte, limit, offset int) []byte {
+	return appendLimitOffset(b, limit, offset, "ALL")
+}
+
+func (postgres) AddConstraint() bool { return true }

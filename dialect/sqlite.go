@@ -94,3 +94,9 @@ func (sqlite) TableOptions() string { return " STRICT" }
 func (d sqlite) AppendUpsert(b []byte, conflict, update []string) []byte {
 	return appendUpsert(b, d, conflict, update)
 }
+
+func (sqlite) AppendLimit(b []byte, limit, offset int) []byte {
+	return appendLimitOffset(b, limit, offset, "-1")
+}
+
+func (sqlite) AddConstraint() bool { return false }

@@ -1,0 +1,231 @@
+package forge
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
+)
+
+// Op is a write prepared for Batch. Build it with a model's CreateOp,
+// UpdateManyOp or DeleteManyOp, or with ExecOp for raw SQL.
+type Op struct {
+	st    stmt
+	build func(d dialect.Dialect) (stmt, []any, error)
+	keys  []any
+	res   driver.Result
+}
+
+// Result is the outcome of the op once its batch has run.
+func (o *Op) Result() driver.Result { return o.res }
+
+// ExecOp prepares a raw SQL write for Batch.
+func ExecOp(sql string, args ...any) *Op {
+	return &Op{st: stmt{op: OpExec, sql: sql, args: args}}
+}
+
+// CreateOp prepares the insert of v for Batch. Generated text ids and
+// defaults are filled in when the batch runs; a database-generated id is
+// not read back (use Create for that).
+func (m *ModelOf[T]) CreateOp(v T) *Op {
+	mm := m.m
+	return &Op{build: func(d dialect.Dialect) (stmt, []any, error) {
+		if mm.err != nil {
+			return stmt{}, nil, mm.err
+		}
+		row := v
+		base := unsafe.Pointer(&row)
+		fields := mm.prepareInsert(base, time.Now().UTC(), mm.pk != nil && mm.pk.auto && !mm.pk.isZero(base))
+		b := newBuilder(d, 128)
+		b.str("INSERT INTO ")
+		b.ident(mm.table)
+		b.str(" (")
+		b.columns(fields)
+		b.str(") VALUES (")
+		for i, f := range fields {
+			if i > 0 {
+				b.str(", ")
+			}
+			val, err := f.load(d, base)
+			if err != nil {
+				return stmt{}, nil, err
+			}
+			b.arg(val)
+		}
+		b.str(")")
+		var keys []any
+		if k := mm.pk.key(base); k != nil && !mm.pk.isZero(base) {
+			keys = []any{k}
+		}
+		return stmt{op: OpCreate, m: mm, sql: b.sql(), args: b.args}, keys, nil
+	}}
+}
+
+// UpdateManyOp prepares an UpdateMany for Batch.
+func (m *ModelOf[T]) UpdateManyOp(where Cond, sets ...Assignment) *Op {
+	mm := m.m
+	return &Op{build: func(d dialect.Dialect) (stmt, []any, error) {
+		if mm.err != nil {
+			return stmt{}, nil, mm.err
+		}
+		if where.op == opNone && where.err == nil {
+			return stmt{}, nil, qerr(mm, "UpdateManyOp without a condition; pass forge.All() to update every row")
+		}
+		b := newBuilder(d, 128)
+		b.str("UPDATE ")
+		b.ident(mm.table)
+		if err := writeSets(&b, mm, sets); err != nil {
+			return stmt{}, nil, err
+		}
+		if err := b.where(mm, &where); err != nil {
+			return stmt{}, nil, err
+		}
+		return stmt{op: OpUpdateMany, m: mm, sql: b.sql(), args: b.args}, nil, nil
+	}}
+}
+
+// DeleteManyOp prepares a DeleteMany for Batch.
+func (m *ModelOf[T]) DeleteManyOp(where Cond) *Op {
+	mm := m.m
+	return &Op{build: func(d dialect.Dialect) (stmt, []any, error) {
+		if mm.err != nil {
+			return stmt{}, nil, mm.err
+		}
+		if where.op == opNone && where.err == nil {
+			return stmt{}, nil, qerr(mm, "DeleteManyOp without a condition; pass forge.All() to delete every row")
+		}
+		b := newBuilder(d, 64)
+		b.str("DELETE FROM ")
+		b.ident(mm.table)
+		if err := b.where(mm, &where); err != nil {
+			return stmt{}, nil, err
+		}
+		return stmt{op: OpDeleteMany, m: mm, sql: b.sql(), args: b.args}, nil, nil
+	}}
+}
+
+// prepare builds every op's statement; nothing runs if one fails.
+func prepare(d dialect.Dialect, ops []*Op) ([]driver.Stmt, error) {
+	stmts := make([]driver.Stmt, len(ops))
+	for i, o := range ops {
+		if o == nil {
+			return nil, &QueryError{Msg: "Batch: a nil op"}
+		}
+		if o.build != nil {
+			st, keys, err := o.build(d)
+			if err != nil {
+				return nil, err
+			}
+			o.st, o.keys = st, keys
+		}
+		stmts[i] = driver.Stmt{SQL: o.st.sql, Args: o.st.args}
+	}
+	return stmts, nil
+}
+
+// Batch applies ops atomically: all take effect or none does. On drivers
+// that batch (D1, Neon, Hrana) it is one round trip; on drivers with
+// interactive transactions it is one transaction. A driver with neither
+// returns a *CapabilityError.
+func (db *DB) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
+	stmts, err := prepare(db.d, ops)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) == 0 {
+		return nil, nil
+	}
+	if bt, ok := db.conn.(driver.Batcher); ok {
+		results, err := db.runBatch(ctx, bt, stmts, ops)
+		if err != nil {
+			return nil, err
+		}
+		for i, o := range ops {
+			o.res = results[i]
+			db.s.mutatedOp(ctx, o)
+		}
+		return results, nil
+	}
+	if _, ok := db.conn.(driver.Beginner); ok {
+		var results []driver.Result
+		err := db.Transaction(ctx, func(tx *Tx) error {
+			var err error
+			results, err = tx.Batch(ctx, ops...)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return results, nil
+	}
+	return nil, &driver.CapabilityError{Op: "atomic batches", Driver: driver.Name(db.conn),
+		Use: "it runs single statements only; write one statement at a time, or use a driver with transactions"}
+}
+
+func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, stmts []driver.Stmt, ops []*Op) ([]driver.Result, error) {
+	var m *model
+	if len(ops) > 0 {
+		m = ops[0].st.m
+	}
+	if len(db.obs) == 0 {
+		res, err := bt.Batch(ctx, stmts)
+		if err != nil {
+			return nil, db.enrich(err, m)
+		}
+		return res, nil
+	}
+	var sql strings.Builder
+	args := 0
+	for i, s := range stmts {
+		if i > 0 {
+			sql.WriteString(";\n")
+		}
+		sql.WriteString(s.SQL)
+		args += len(s.Args)
+	}
+	e, ctx2 := db.s.start(ctx, stmt{op: OpBatch, m: m, sql: sql.String()})
+	e.Args = args
+	res, err := bt.Batch(ctx2, stmts)
+	var n int64
+	for _, r := range res {
+		n += r.RowsAffected
+	}
+	if err != nil {
+		err = db.enrich(err, m)
+	}
+	db.s.end(ctx2, e, n, err)
+	return res, err
+}
+
+// Batch runs ops inside the transaction, in order.
+func (tx *Tx) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
+	if _, err := prepare(tx.db.d, ops); err != nil {
+		return nil, err
+	}
+	results := make([]driver.Result, len(ops))
+	for i, o := range ops {
+		res, err := tx.s.exec(ctx, o.st)
+		if err != nil {
+			return nil, &driver.BatchError{Index: i, SQL: o.st.sql, Err: err}
+		}
+		o.res = res
+		results[i] = res
+		tx.s.mutatedOp(ctx, o)
+	}
+	return results, nil
+}
+
+// mutatedOp reports the mutation an op made.
+func (s *session) mutatedOp(ctx context.Context, o *Op) {
+	if o.st.m == nil || o.st.op == OpSchema {
+		return
+	}
+	keys := o.keys
+	if keys == nil && o.st.op == OpCreate && o.res.HasLastInsertID {
+		keys = []any{o.res.LastInsertID}
+	}
+	s.mutated(ctx, o.st.op, o.st.m, o.res.RowsAffected, keys)
+}

@@ -1,0 +1,374 @@
+package forge
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+	"unsafe"
+
+	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/schema"
+)
+
+// QueryError is a mistake in how a query was built: a pointer that is not
+// a field of the model, an unknown relation, a missing filter. It is
+// returned before anything reaches the database.
+type QueryError struct {
+	Model string
+	Msg   string
+}
+
+func (e *QueryError) Error() string {
+	if e.Model == "" {
+		return "forge: " + e.Msg
+	}
+	return "forge: " + e.Model + ": " + e.Msg
+}
+
+func qerr(m *model, format string, args ...any) error {
+	return &QueryError{Model: m.name, Msg: fmt.Sprintf(format, args...)}
+}
+
+// builder writes one statement.
+type builder struct {
+	d        dialect.Dialect
+	b        []byte
+	args     []any
+	hasWhere bool
+}
+
+func newBuilder(d dialect.Dialect, size int) builder {
+	return builder{d: d, b: make([]byte, 0, size)}
+}
+
+func (b *builder) str(s string)      { b.b = append(b.b, s...) }
+func (b *builder) ident(name string) { b.b = b.d.AppendIdent(b.b, name) }
+
+// arg binds v and writes its placeholder.
+func (b *builder) arg(v any) {
+	b.args = append(b.args, v)
+	b.b = b.d.AppendPlaceholder(b.b, len(b.args))
+}
+
+// sql returns the statement text without copying the buffer; the builder
+// must not be written to afterwards.
+func (b *builder) sql() string {
+	if len(b.b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b.b[0], len(b.b))
+}
+
+// columns writes the quoted column names of fields, comma separated.
+func (b *builder) columns(fields []*field) {
+	for i, f := range fields {
+		if i > 0 {
+			b.str(", ")
+		}
+		b.ident(f.col)
+	}
+}
+
+// where writes " WHERE cond" unless c is empty.
+func (b *builder) where(m *model, c *Cond) error {
+	if c.op == opNone || c.op == opAll || (c.op == opAnd && len(c.kids) == 0) {
+		return c.err
+	}
+	b.str(" WHERE ")
+	b.hasWhere = true
+	return b.cond(m, c)
+}
+
+// cond writes one condition.
+func (b *builder) cond(m *model, c *Cond) error {
+	if c.err != nil {
+		return c.err
+	}
+	switch c.op {
+	case opNone, opAll:
+		b.str("1 = 1")
+		return nil
+	case opAnd, opOr:
+		if len(c.kids) == 0 {
+			if c.op == opAnd {
+				b.str("1 = 1")
+			} else {
+				b.str("1 = 0")
+			}
+			return nil
+		}
+		sep := " AND "
+		if c.op == opOr {
+			sep = " OR "
+		}
+		b.str("(")
+		for i := range c.kids {
+			if i > 0 {
+				b.str(sep)
+			}
+			if err := b.cond(m, &c.kids[i]); err != nil {
+				return err
+			}
+		}
+		b.str(")")
+		return nil
+	case opNot:
+		b.str("NOT (")
+		if err := b.cond(m, &c.kids[0]); err != nil {
+			return err
+		}
+		b.str(")")
+		return nil
+	}
+	f, err := m.fieldAt(c.col, c.typ)
+	if err != nil {
+		return err
+	}
+	switch c.op {
+	case opIsNull, opNotNull:
+		if !f.nullable {
+			return qerr(m, "IsNull/IsNotNull on %s, which is not nullable", f.name)
+		}
+		b.ident(f.col)
+		if c.op == opIsNull {
+			b.str(" IS NULL")
+		} else {
+			b.str(" IS NOT NULL")
+		}
+		return nil
+	case opIn, opNotIn:
+		b.ident(f.col)
+		if c.op == opIn {
+			b.str(" IN (")
+		} else {
+			b.str(" NOT IN (")
+		}
+		for i, v := range c.list {
+			if i > 0 {
+				b.str(", ")
+			}
+			ev, err := encode(b.d, f, v)
+			if err != nil {
+				return err
+			}
+			if ev == nil {
+				return qerr(m, "In/NotIn on %s with a nil value; use IsNull", f.name)
+			}
+			b.arg(ev)
+		}
+		b.str(")")
+		return nil
+	case opContains, opStartsWith, opEndsWith:
+		op, pattern, after := b.d.Match(dialect.MatchKind(c.op-opContains+1), c.val.(string))
+		b.ident(f.col)
+		b.str(op)
+		b.arg(pattern)
+		b.str(after)
+		return nil
+	}
+	ev, err := encode(b.d, f, c.val)
+	if err != nil {
+		return err
+	}
+	if ev == nil {
+		switch c.op {
+		case opEq:
+			b.ident(f.col)
+			b.str(" IS NULL")
+			return nil
+		case opNe:
+			b.ident(f.col)
+			b.str(" IS NOT NULL")
+			return nil
+		}
+		return qerr(m, "comparing %s with nil; use IsNull or IsNotNull", f.name)
+	}
+	b.ident(f.col)
+	b.str(opText[c.op])
+	b.arg(ev)
+	return nil
+}
+
+// encode converts a field value (of the field's Go type) into the value
+// bound for the driver; nil means NULL.
+func encode(d dialect.Dialect, f *field, v any) (any, error) {
+	switch f.kind {
+	case schema.JSON:
+		if f.nullable && isNil(v) {
+			return nil, nil
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
+		}
+		return string(b), nil
+	case schema.Bytes:
+		if bs := v.([]byte); f.nullable && bs == nil {
+			return nil, nil
+		} else if bs == nil {
+			return []byte{}, nil
+		}
+		return v, nil
+	}
+	if f.nullable {
+		switch x := v.(type) {
+		case *string:
+			if x == nil {
+				return nil, nil
+			}
+			return *x, nil
+		case *int64:
+			if x == nil {
+				return nil, nil
+			}
+			return *x, nil
+		case *int32:
+			if x == nil {
+				return nil, nil
+			}
+			return *x, nil
+		case *float64:
+			if x == nil {
+				return nil, nil
+			}
+			return *x, nil
+		case *bool:
+			if x == nil {
+				return nil, nil
+			}
+			return *x, nil
+		case *time.Time:
+			if x == nil {
+				return nil, nil
+			}
+			return d.EncodeTime(*x), nil
+		}
+	}
+	if t, ok := v.(time.Time); ok {
+		return d.EncodeTime(t), nil
+	}
+	return v, nil
+}
+
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// load reads field f of the struct at base as a driver value (encoded).
+func (f *field) load(d dialect.Dialect, base unsafe.Pointer) (any, error) {
+	p := f.ptr(base)
+	var v any
+	switch f.kind {
+	case schema.JSON:
+		v = reflect.NewAt(f.typ, p).Elem().Interface()
+	case schema.Bytes:
+		v = *(*[]byte)(p)
+	default:
+		if f.nullable {
+			switch f.kind {
+			case schema.Text:
+				v = *(**string)(p)
+			case schema.Int64:
+				v = *(**int64)(p)
+			case schema.Int32:
+				v = *(**int32)(p)
+			case schema.Float:
+				v = *(**float64)(p)
+			case schema.Bool:
+				v = *(**bool)(p)
+			case schema.Time:
+				v = *(**time.Time)(p)
+			}
+		} else {
+			switch f.kind {
+			case schema.Text, schema.TextID:
+				v = *(*string)(p)
+			case schema.Int64, schema.ID:
+				v = *(*int64)(p)
+			case schema.Int32:
+				v = *(*int32)(p)
+			case schema.Float:
+				v = *(*float64)(p)
+			case schema.Bool:
+				v = *(*bool)(p)
+			case schema.Time:
+				v = *(*time.Time)(p)
+			}
+		}
+	}
+	return encode(d, f, v)
+}
+
+// key returns the field's value as a relation key (int64 or string), or
+// nil when it is NULL.
+func (f *field) key(base unsafe.Pointer) any {
+	p := f.ptr(base)
+	switch f.kind {
+	case schema.ID, schema.Int64:
+		if f.nullable {
+			if x := *(**int64)(p); x != nil {
+				return *x
+			}
+			return nil
+		}
+		return *(*int64)(p)
+	case schema.Int32:
+		if f.nullable {
+			if x := *(**int32)(p); x != nil {
+				return int64(*x)
+			}
+			return nil
+		}
+		return int64(*(*int32)(p))
+	case schema.Text, schema.TextID:
+		if f.nullable {
+			if x := *(**string)(p); x != nil {
+				return *x
+			}
+			return nil
+		}
+		return *(*string)(p)
+	}
+	return nil
+}
+
+// isZero reports whether the field holds its Go zero value.
+func (f *field) isZero(base unsafe.Pointer) bool {
+	return reflect.NewAt(f.typ, f.ptr(base)).Elem().IsZero()
+}
+
+// setDefault stores the field's default into the struct at base.
+func (f *field) setDefault(base unsafe.Pointer, now time.Time) {
+	p := f.ptr(base)
+	if f.def.Now {
+		if f.nullable {
+			t := now
+			*(**time.Time)(p) = &t
+		} else {
+			*(*time.Time)(p) = now
+		}
+		return
+	}
+	v := reflect.ValueOf(f.def.Value)
+	dst := reflect.NewAt(f.typ, p).Elem()
+	if f.kind == schema.JSON {
+		_ = json.Unmarshal([]byte(f.def.Value.(string)), dst.Addr().Interface())
+		return
+	}
+	if f.nullable && f.kind != schema.Bytes {
+		nv := reflect.New(f.typ.Elem())
+		nv.Elem().Set(v)
+		dst.Set(nv)
+		return
+	}
+	dst.Set(v)
+}

@@ -1,0 +1,435 @@
+package forge
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
+)
+
+// DB is a schema bound to a driver. It is safe for concurrent use. Open is
+// cheap (it allocates one small struct), so an edge handler can build a DB
+// per request.
+type DB struct {
+	schema *Schema
+	conn   driver.Conn
+	d      dialect.Dialect
+	obs    []Observer
+	muts   []MutationObserver
+	s      session
+}
+
+// OpenOption configures Open.
+type OpenOption func(*DB)
+
+// WithObserver subscribes o to every query (QueryStart, QueryEnd) and, if
+// it also implements MutationObserver, to every mutation. Observers run in
+// the order given.
+func WithObserver(o Observer) OpenOption {
+	return func(db *DB) {
+		db.obs = append(db.obs, o)
+		if m, ok := o.(MutationObserver); ok {
+			db.muts = append(db.muts, m)
+		}
+	}
+}
+
+// Open binds a schema to a driver connection. The DB owns conn: Close
+// closes it.
+func Open(s *Schema, conn driver.Conn, opts ...OpenOption) (*DB, error) {
+	if s == nil {
+		return nil, errors.New("forge: Open: nil schema (build one with forge.NewSchema)")
+	}
+	if conn == nil {
+		return nil, errors.New("forge: Open: nil driver connection")
+	}
+	db := &DB{schema: s, conn: conn, d: conn.Dialect()}
+	if db.d == nil {
+		return nil, errors.New("forge: Open: the driver has no dialect")
+	}
+	for _, o := range opts {
+		o(db)
+	}
+	db.s = session{db: db, q: conn}
+	return db, nil
+}
+
+// Close closes the driver connection.
+func (db *DB) Close() error { return db.conn.Close() }
+
+// Dialect returns the dialect of the driver.
+func (db *DB) Dialect() dialect.Dialect { return db.d }
+
+// Driver returns the driver connection.
+func (db *DB) Driver() driver.Conn { return db.conn }
+
+// Schema returns the schema the DB was opened with.
+func (db *DB) Schema() *Schema { return db.schema }
+
+// Querier is what model methods run on: a *DB or a *Tx.
+type Querier interface {
+	session() *session
+}
+
+func (db *DB) session() *session { return &db.s }
+
+// session runs statements on a driver querier (the connection or a
+// transaction) with events and error mapping.
+type session struct {
+	db *DB
+	q  driver.Querier
+	tx *Tx // the innermost transaction, if any
+}
+
+// Operation names what a statement does, for events.
+type Operation string
+
+// The operations forge reports.
+const (
+	OpFindMany   Operation = "findMany"
+	OpFindFirst  Operation = "findFirst"
+	OpFindUnique Operation = "findUnique"
+	OpCount      Operation = "count"
+	OpExists     Operation = "exists"
+	OpCreate     Operation = "create"
+	OpCreateMany Operation = "createMany"
+	OpUpdate     Operation = "update"
+	OpUpdateMany Operation = "updateMany"
+	OpUpsert     Operation = "upsert"
+	OpDelete     Operation = "delete"
+	OpDeleteMany Operation = "deleteMany"
+	OpAggregate  Operation = "aggregate"
+	OpInclude    Operation = "include"
+	OpRaw        Operation = "raw"
+	OpExec       Operation = "exec"
+	OpBatch      Operation = "batch"
+	OpBegin      Operation = "begin"
+	OpCommit     Operation = "commit"
+	OpRollback   Operation = "rollback"
+	OpSavepoint  Operation = "savepoint"
+	OpSchema     Operation = "schema"
+)
+
+// QueryEvent describes one statement sent to the database.
+type QueryEvent struct {
+	Operation Operation
+	Model     string // "" for raw SQL
+	SQL       string
+	Args      int // number of bound arguments
+	Start     time.Time
+	Duration  time.Duration // set for QueryEnd
+	Rows      int64         // rows returned or affected, set for QueryEnd
+	Err       error         // set for QueryEnd
+	InTx      bool
+}
+
+// MutationEvent describes a committed change: delivered when the statement
+// succeeds outside a transaction, or when the enclosing transaction commits
+// (never for a rolled-back change).
+type MutationEvent struct {
+	Operation Operation
+	Model     string
+	Rows      int64
+	// Keys are the primary keys written, when the driver can report them
+	// (RETURNING or a client-generated key); nil otherwise.
+	Keys []any
+}
+
+// Observer receives query events. QueryStart returns the context for the
+// rest of the query (to carry a span, say); QueryEnd receives it.
+type Observer interface {
+	QueryStart(ctx context.Context, e *QueryEvent) context.Context
+	QueryEnd(ctx context.Context, e *QueryEvent)
+}
+
+// MutationObserver is implemented by observers that also want mutation
+// events (cache invalidation, change feeds).
+type MutationObserver interface {
+	Mutation(ctx context.Context, e *MutationEvent)
+}
+
+// ObserverFuncs adapts functions to Observer and MutationObserver; nil
+// functions are skipped.
+type ObserverFuncs struct {
+	Start      func(ctx context.Context, e *QueryEvent) context.Context
+	End        func(ctx context.Context, e *QueryEvent)
+	OnMutation func(ctx context.Context, e *MutationEvent)
+}
+
+// QueryStart implements Observer.
+func (o ObserverFuncs) QueryStart(ctx context.Context, e *QueryEvent) context.Context {
+	if o.Start != nil {
+		return o.Start(ctx, e)
+	}
+	return ctx
+}
+
+// QueryEnd implements Observer.
+func (o ObserverFuncs) QueryEnd(ctx context.Context, e *QueryEvent) {
+	if o.End != nil {
+		o.End(ctx, e)
+	}
+}
+
+// Mutation implements MutationObserver.
+func (o ObserverFuncs) Mutation(ctx context.Context, e *MutationEvent) {
+	if o.OnMutation != nil {
+		o.OnMutation(ctx, e)
+	}
+}
+
+// stmt is one statement with what events need to know.
+type stmt struct {
+	op    Operation
+	m     *model
+	sql   string
+	args  []any
+}
+
+// query runs a statement that returns rows and hands them to read, which
+// returns the number of rows it consumed.
+func (s *session) query(ctx context.Context, st stmt, read func(driver.Rows) (int64, error)) error {
+	db := s.db
+	if len(db.obs) == 0 {
+		rows, err := s.q.Query(ctx, st.sql, st.args)
+		if err != nil {
+			return db.enrich(err, st.m)
+		}
+		_, err = read(rows)
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return db.enrich(err, st.m)
+		}
+		return nil
+	}
+	e, ctx := s.start(ctx, st)
+	rows, err := s.q.Query(ctx, st.sql, st.args)
+	var n int64
+	if err == nil {
+		n, err = read(rows)
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		err = db.enrich(err, st.m)
+	}
+	s.end(ctx, e, n, err)
+	return err
+}
+
+// exec runs a statement that returns no rows.
+func (s *session) exec(ctx context.Context, st stmt) (driver.Result, error) {
+	db := s.db
+	if len(db.obs) == 0 {
+		res, err := s.q.Exec(ctx, st.sql, st.args)
+		if err != nil {
+			return res, db.enrich(err, st.m)
+		}
+		return res, nil
+	}
+	e, ctx := s.start(ctx, st)
+	res, err := s.q.Exec(ctx, st.sql, st.args)
+	if err != nil {
+		err = db.enrich(err, st.m)
+	}
+	s.end(ctx, e, res.RowsAffected, err)
+	return res, err
+}
+
+func (s *session) start(ctx context.Context, st stmt) (*QueryEvent, context.Context) {
+	e := &QueryEvent{Operation: st.op, SQL: st.sql, Args: len(st.args), Start: time.Now(), InTx: s.tx != nil}
+	if st.m != nil {
+		e.Model = st.m.name
+	}
+	for _, o := range s.db.obs {
+		ctx = o.QueryStart(ctx, e)
+	}
+	return e, ctx
+}
+
+func (s *session) end(ctx context.Context, e *QueryEvent, rows int64, err error) {
+	e.Duration = time.Since(e.Start)
+	e.Rows = rows
+	e.Err = err
+	for _, o := range s.db.obs {
+		o.QueryEnd(ctx, e)
+	}
+}
+
+// mutated reports a successful mutation: now, or when the transaction
+// commits.
+func (s *session) mutated(ctx context.Context, op Operation, m *model, rows int64, keys []any) {
+	if len(s.db.muts) == 0 {
+		return
+	}
+	e := &MutationEvent{Operation: op, Model: m.name, Rows: rows, Keys: keys}
+	if s.tx != nil {
+		root := s.tx.root
+		root.pending = append(root.pending, e)
+		return
+	}
+	s.db.emit(ctx, e)
+}
+
+func (db *DB) emit(ctx context.Context, e *MutationEvent) {
+	for _, o := range db.muts {
+		o.Mutation(ctx, e)
+	}
+}
+
+// wantKeys reports whether mutation events need the keys a statement
+// touches.
+func (s *session) wantKeys() bool { return len(s.db.muts) > 0 }
+
+// Exec runs raw SQL that returns no rows. Values are bound parameters;
+// write the dialect's placeholders (? for SQLite, $1 for PostgreSQL).
+func Exec(ctx context.Context, q Querier, sql string, args ...any) (driver.Result, error) {
+	return q.session().exec(ctx, stmt{op: OpExec, sql: sql, args: args})
+}
+
+// Tx is an interactive transaction. Use it only inside the function given
+// to Transaction.
+type Tx struct {
+	db      *DB
+	dtx     driver.Tx
+	s       session
+	root    *Tx
+	depth   int
+	pending []*MutationEvent
+	done    bool
+}
+
+func (tx *Tx) session() *session { return &tx.s }
+
+// TxOption sets a transaction option.
+type TxOption func(*driver.TxOptions)
+
+// WithIsolation sets the isolation level.
+func WithIsolation(level driver.IsolationLevel) TxOption {
+	return func(o *driver.TxOptions) { o.Isolation = level }
+}
+
+// ReadOnly makes the transaction read-only.
+func ReadOnly() TxOption { return func(o *driver.TxOptions) { o.ReadOnly = true } }
+
+// Transaction runs fn in a transaction. It commits when fn returns nil and
+// rolls back when fn returns an error or panics (the panic continues after
+// the rollback). The driver must support interactive transactions; HTTP
+// drivers that only batch return a *CapabilityError that says to use Batch.
+func (db *DB) Transaction(ctx context.Context, fn func(tx *Tx) error, opts ...TxOption) (err error) {
+	b, ok := db.conn.(driver.Beginner)
+	if !ok {
+		use := "it runs single statements only; there is no atomic alternative on this driver"
+		if _, batches := db.conn.(driver.Batcher); batches {
+			use = "use db.Batch to apply several writes atomically in one round trip"
+		}
+		return &driver.CapabilityError{Op: "interactive transactions", Driver: driver.Name(db.conn), Use: use}
+	}
+	var o driver.TxOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	dtx, err := db.begin(ctx, b, o)
+	if err != nil {
+		return err
+	}
+	tx := &Tx{db: db, dtx: dtx}
+	tx.root = tx
+	tx.s = session{db: db, q: dtx, tx: tx}
+	rollback := func() error {
+		tx.done = true
+		return db.timed(context.WithoutCancel(ctx), tx, OpRollback, "ROLLBACK", dtx.Rollback)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		if rerr := rollback(); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	tx.done = true
+	if err := db.timed(ctx, tx, OpCommit, "COMMIT", dtx.Commit); err != nil {
+		return err
+	}
+	for _, e := range tx.pending {
+		db.emit(ctx, e)
+	}
+	return nil
+}
+
+func (db *DB) begin(ctx context.Context, b driver.Beginner, o driver.TxOptions) (driver.Tx, error) {
+	if len(db.obs) == 0 {
+		return b.Begin(ctx, o)
+	}
+	e, ctx2 := db.s.start(ctx, stmt{op: OpBegin, sql: "BEGIN"})
+	dtx, err := b.Begin(ctx2, o)
+	db.s.end(ctx2, e, 0, err)
+	return dtx, err
+}
+
+// timed runs a transaction-control call with events.
+func (db *DB) timed(ctx context.Context, tx *Tx, op Operation, sql string, f func(context.Context) error) error {
+	if len(db.obs) == 0 {
+		return f(ctx)
+	}
+	e, ctx2 := tx.s.start(ctx, stmt{op: op, sql: sql})
+	err := f(ctx2)
+	tx.s.end(ctx2, e, 0, err)
+	return err
+}
+
+// Transaction runs fn in a nested transaction (a savepoint): an error or a
+// panic in fn rolls back to the savepoint only.
+func (tx *Tx) Transaction(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if tx.done {
+		return errTxDone
+	}
+	d := tx.db.d
+	name := "forge_sp_" + strconv.Itoa(tx.depth+1)
+	q := string(d.AppendIdent(nil, name))
+	if _, err := tx.s.exec(ctx, stmt{op: OpSavepoint, sql: "SAVEPOINT " + q}); err != nil {
+		return err
+	}
+	sub := &Tx{db: tx.db, dtx: tx.dtx, root: tx.root, depth: tx.depth + 1}
+	sub.s = session{db: tx.db, q: tx.dtx, tx: sub}
+	mark := len(tx.root.pending)
+	rollback := func() error {
+		tx.root.pending = tx.root.pending[:mark]
+		c := context.WithoutCancel(ctx)
+		if _, err := tx.s.exec(c, stmt{op: OpSavepoint, sql: "ROLLBACK TO SAVEPOINT " + q}); err != nil {
+			return err
+		}
+		_, err := tx.s.exec(c, stmt{op: OpSavepoint, sql: "RELEASE SAVEPOINT " + q})
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sub.done = true
+			_ = rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(sub); err != nil {
+		sub.done = true
+		if rerr := rollback(); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	sub.done = true
+	_, err = tx.s.exec(ctx, stmt{op: OpSavepoint, sql: "RELEASE SAVEPOINT " + q})
+	return err
+}
+
+var errTxDone = errors.New("forge: the transaction has already committed or rolled back")

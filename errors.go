@@ -1,0 +1,122 @@
+package forge
+
+import (
+	"database/sql"
+	"errors"
+
+	"github.com/forge-orm/forge/driver"
+)
+
+// ErrNotFound is returned by FindUnique, FindFirst, Update and Delete when
+// no row matches. errors.Is(err, sql.ErrNoRows) is also true.
+var ErrNotFound error = notFound{}
+
+type notFound struct{}
+
+func (notFound) Error() string        { return "forge: not found" }
+func (notFound) Is(target error) bool { return target == sql.ErrNoRows }
+
+// ConstraintError reports a violated unique, foreign key, not null or check
+// constraint, with the model and fields involved where forge can tell.
+// Use errors.As to get it.
+type ConstraintError = driver.ConstraintError
+
+// CapabilityError is returned when the driver cannot do what was asked,
+// such as an interactive transaction over an HTTP driver that only batches;
+// its Use field names the alternative.
+type CapabilityError = driver.CapabilityError
+
+// BatchError reports which statement of a batch failed.
+type BatchError = driver.BatchError
+
+// The kinds of ConstraintError.
+const (
+	UniqueViolation     = driver.Unique
+	ForeignKeyViolation = driver.ForeignKey
+	NotNullViolation    = driver.NotNull
+	CheckViolation      = driver.Check
+)
+
+// enrich adds model and field names to a constraint error.
+func (db *DB) enrich(err error, m *model) error {
+	var ce *driver.ConstraintError
+	if !errors.As(err, &ce) || ce.Model != "" {
+		return err
+	}
+	target := m
+	if ce.Table != "" && (target == nil || target.table != ce.Table) {
+		target = nil
+		for _, x := range db.schema.models {
+			if x.table == ce.Table {
+				target = x
+				break
+			}
+		}
+	}
+	if target == nil && ce.Constraint != "" {
+		for _, x := range db.schema.models {
+			if constraintOf(x, ce.Constraint) != nil {
+				target = x
+				break
+			}
+		}
+	}
+	if target == nil {
+		return err
+	}
+	ce.Model = target.name
+	if ce.Table == "" {
+		ce.Table = target.table
+	}
+	if len(ce.Columns) == 0 && ce.Constraint != "" {
+		ce.Columns = constraintOf(target, ce.Constraint)
+	}
+	if ce.Constraint == "" && ce.Kind == driver.Unique && len(ce.Columns) > 0 {
+		for _, ix := range target.desc.Indexes {
+			if ix.Unique && sameStrings(ix.Columns, ce.Columns) {
+				ce.Constraint = ix.Name
+			}
+		}
+		if target.pk != nil && sameStrings([]string{target.pk.col}, ce.Columns) {
+			ce.Constraint = target.table + "_pkey"
+		}
+	}
+	for _, c := range ce.Columns {
+		for _, f := range target.fields {
+			if f.col == c {
+				ce.Fields = append(ce.Fields, f.name)
+			}
+		}
+	}
+	return err
+}
+
+// constraintOf returns the columns of the named index or foreign key of m.
+func constraintOf(m *model, name string) []string {
+	for _, ix := range m.desc.Indexes {
+		if ix.Name == name {
+			return ix.Columns
+		}
+	}
+	for _, fk := range m.desc.ForeignKeys {
+		if fk.Name == name {
+			return fk.Columns
+		}
+	}
+	if m.pk != nil && name == m.table+"_pkey" {
+		return []string{m.pk.col}
+	}
+	return nil
+}
+
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

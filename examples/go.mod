@@ -1,0 +1,13 @@
+module github.com/forge-orm/forge/examples
+
+go 1.26.0
+
+require (
+	github.com/forge-orm/forge v0.0.0
+	github.com/forge-orm/forge/sqlite v0.0.0
+)
+
+replace (
+	github.com/forge-orm/forge => ../
+	github.com/forge-orm/forge/sqlite => ../sqlite
+)

@@ -1,0 +1,242 @@
+// Package migrate turns schema descriptors into DDL. Today it plans the
+// creation of a schema in an empty database; each step is a Change that
+// renders itself through a dialect, so that diffing a live database can add
+// more kinds of Change (drop, alter, rebuild) to the same Plan.
+package migrate
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/schema"
+)
+
+// Change is one step of a plan.
+type Change interface {
+	// Statements renders the change as SQL statements for d.
+	Statements(d dialect.Dialect) ([]string, error)
+	// Destructive reports whether the change can lose data.
+	Destructive() bool
+	// String describes the change for people.
+	String() string
+}
+
+// Plan is an ordered list of changes.
+type Plan struct {
+	Changes []Change
+}
+
+// Statements renders every change, in order.
+func (p *Plan) Statements(d dialect.Dialect) ([]string, error) {
+	var out []string
+	for _, c := range p.Changes {
+		s, err := c.Statements(d)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c, err)
+		}
+		out = append(out, s...)
+	}
+	return out, nil
+}
+
+// WriteTo writes the plan as a SQL script (for dry runs).
+func (p *Plan) WriteTo(d dialect.Dialect, w io.Writer) (int64, error) {
+	stmts, err := p.Statements(d)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, s := range stmts {
+		k, err := io.WriteString(w, s+";\n")
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Options shape a creation plan.
+type Options struct {
+	// IfNotExists makes every CREATE tolerate an existing object, so that
+	// the plan can run again.
+	IfNotExists bool
+}
+
+// Create plans the creation of every table of s, with its indexes and
+// foreign keys, in dependency order.
+func Create(d dialect.Dialect, s *schema.Schema, opts Options) *Plan {
+	p := &Plan{}
+	created := map[string]bool{}
+	var deferred []Change
+	for _, t := range s.Tables {
+		ct := &CreateTable{Table: t, IfNotExists: opts.IfNotExists}
+		for _, fk := range t.ForeignKeys {
+			if created[fk.RefTable] || fk.RefTable == t.Name || !d.AddConstraint() {
+				ct.ForeignKeys = append(ct.ForeignKeys, fk)
+			} else {
+				deferred = append(deferred, &AddForeignKey{Table: t.Name, FK: fk})
+			}
+		}
+		created[t.Name] = true
+		p.Changes = append(p.Changes, ct)
+		for _, ix := range t.Indexes {
+			p.Changes = append(p.Changes, &CreateIndex{Table: t.Name, Index: ix, IfNotExists: opts.IfNotExists})
+		}
+	}
+	p.Changes = append(p.Changes, deferred...)
+	return p
+}
+
+// CreateTable creates a table with its columns, primary key and the given
+// foreign keys.
+type CreateTable struct {
+	Table       *schema.Table
+	ForeignKeys []*schema.ForeignKey
+	IfNotExists bool
+}
+
+func (c *CreateTable) Destructive() bool { return false }
+func (c *CreateTable) String() string    { return "create table " + c.Table.Name }
+
+func (c *CreateTable) Statements(d dialect.Dialect) ([]string, error) {
+	t := c.Table
+	b := []byte("CREATE TABLE ")
+	if c.IfNotExists {
+		b = append(b, "IF NOT EXISTS "...)
+	}
+	b = d.AppendIdent(b, t.Name)
+	b = append(b, " ("...)
+	inlinePK := len(t.PrimaryKey) == 1
+	for i, col := range t.Columns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n  "...)
+		var err error
+		if b, err = AppendColumn(b, d, col, inlinePK && col.PrimaryKey); err != nil {
+			return nil, fmt.Errorf("column %s: %w", col.Name, err)
+		}
+	}
+	if len(t.PrimaryKey) > 1 {
+		b = append(b, ",\n  PRIMARY KEY ("...)
+		b = appendIdents(b, d, t.PrimaryKey)
+		b = append(b, ')')
+	}
+	for _, fk := range c.ForeignKeys {
+		b = append(b, ",\n  "...)
+		b = appendForeignKey(b, d, fk)
+	}
+	b = append(b, "\n)"...)
+	b = append(b, d.TableOptions()...)
+	return []string{string(b)}, nil
+}
+
+// AppendColumn appends a column definition.
+func AppendColumn(b []byte, d dialect.Dialect, c *schema.Column, pk bool) ([]byte, error) {
+	b = d.AppendIdent(b, c.Name)
+	b = append(b, ' ')
+	b = append(b, d.ColumnType(c)...)
+	if pk {
+		b = append(b, " PRIMARY KEY"...)
+	} else if !c.Nullable {
+		b = append(b, " NOT NULL"...)
+	}
+	if c.Default != nil {
+		b = append(b, " DEFAULT "...)
+		if c.Default.Now {
+			b = append(b, d.DefaultNow()...)
+		} else {
+			var err error
+			if b, err = d.AppendLiteral(b, c.Kind, c.Default.Value); err != nil {
+				return b, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func appendIdents(b []byte, d dialect.Dialect, names []string) []byte {
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = d.AppendIdent(b, n)
+	}
+	return b
+}
+
+func appendForeignKey(b []byte, d dialect.Dialect, fk *schema.ForeignKey) []byte {
+	b = append(b, "CONSTRAINT "...)
+	b = d.AppendIdent(b, fk.Name)
+	b = append(b, " FOREIGN KEY ("...)
+	b = appendIdents(b, d, fk.Columns)
+	b = append(b, ") REFERENCES "...)
+	b = d.AppendIdent(b, fk.RefTable)
+	b = append(b, " ("...)
+	b = appendIdents(b, d, fk.RefColumns)
+	b = append(b, ')')
+	if fk.OnDelete != schema.NoAction {
+		b = append(b, " ON DELETE "...)
+		b = append(b, fk.OnDelete...)
+	}
+	if fk.OnUpdate != schema.NoAction {
+		b = append(b, " ON UPDATE "...)
+		b = append(b, fk.OnUpdate...)
+	}
+	return b
+}
+
+// CreateIndex creates an index.
+type CreateIndex struct {
+	Table       string
+	Index       *schema.Index
+	IfNotExists bool
+}
+
+func (c *CreateIndex) Destructive() bool { return false }
+func (c *CreateIndex) String() string {
+	return "create index " + c.Index.Name + " on " + c.Table + " (" + strings.Join(c.Index.Columns, ", ") + ")"
+}
+
+func (c *CreateIndex) Statements(d dialect.Dialect) ([]string, error) {
+	b := []byte("CREATE ")
+	if c.Index.Unique {
+		b = append(b, "UNIQUE "...)
+	}
+	b = append(b, "INDEX "...)
+	if c.IfNotExists {
+		b = append(b, "IF NOT EXISTS "...)
+	}
+	b = d.AppendIdent(b, c.Index.Name)
+	b = append(b, " ON "...)
+	b = d.AppendIdent(b, c.Table)
+	b = append(b, " ("...)
+	b = appendIdents(b, d, c.Index.Columns)
+	b = append(b, ')')
+	return []string{string(b)}, nil
+}
+
+// AddForeignKey adds a foreign key to an existing table.
+type AddForeignKey struct {
+	Table string
+	FK    *schema.ForeignKey
+}
+
+func (c *AddForeignKey) Destructive() bool { return false }
+func (c *AddForeignKey) String() string {
+	return "add foreign key " + c.FK.Name + " on " + c.Table
+}
+
+func (c *AddForeignKey) Statements(d dialect.Dialect) ([]string, error) {
+	if !d.AddConstraint() {
+		return nil, fmt.Errorf("%s cannot add a constraint to an existing table", d.Name())
+	}
+	b := []byte("ALTER TABLE ")
+	b = d.AppendIdent(b, c.Table)
+	b = append(b, " ADD "...)
+	b = appendForeignKey(b, d, c.FK)
+	return []string{string(b)}, nil
+}

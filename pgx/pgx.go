@@ -1,0 +1,215 @@
+// Package pgx is forge's PostgreSQL driver, over pgx v5's native interface
+// and its pool (pgxpool), not database/sql: values travel in pgx's binary
+// formats, prepared statements are cached per connection, and db.Batch is
+// one pipelined round trip that PostgreSQL runs as one implicit
+// transaction.
+package pgx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
+	jpgx "github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Conn is a forge driver over a pgx pool.
+type Conn struct {
+	pool *pgxpool.Pool
+}
+
+var (
+	_ driver.Conn     = (*Conn)(nil)
+	_ driver.Beginner = (*Conn)(nil)
+	_ driver.Batcher  = (*Conn)(nil)
+)
+
+// New adapts pool. The Conn owns it: Close closes the pool.
+func New(pool *pgxpool.Pool) *Conn { return &Conn{pool: pool} }
+
+// Open creates a pool from a connection string ("postgres://..." or
+// key=value) and adapts it.
+func Open(ctx context.Context, dsn string) (*Conn, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("forge/pgx: %w", err)
+	}
+	return New(pool), nil
+}
+
+// Pool returns the underlying pool.
+func (c *Conn) Pool() *pgxpool.Pool { return c.pool }
+
+// DriverName implements driver.Namer.
+func (c *Conn) DriverName() string { return "pgx" }
+
+// Dialect implements driver.Conn.
+func (c *Conn) Dialect() dialect.Dialect { return dialect.Postgres }
+
+// Close implements driver.Conn.
+func (c *Conn) Close() error { c.pool.Close(); return nil }
+
+type pgxQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (jpgx.Rows, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func query(ctx context.Context, q pgxQuerier, sql string, args []any) (driver.Rows, error) {
+	r, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, MapError(err)
+	}
+	return &rows{r: r}, nil
+}
+
+func exec(ctx context.Context, q pgxQuerier, sql string, args []any) (driver.Result, error) {
+	tag, err := q.Exec(ctx, sql, args...)
+	if err != nil {
+		return driver.Result{}, MapError(err)
+	}
+	return driver.Result{RowsAffected: tag.RowsAffected()}, nil
+}
+
+// Query implements driver.Conn.
+func (c *Conn) Query(ctx context.Context, sql string, args []any) (driver.Rows, error) {
+	return query(ctx, c.pool, sql, args)
+}
+
+// Exec implements driver.Conn.
+func (c *Conn) Exec(ctx context.Context, sql string, args []any) (driver.Result, error) {
+	return exec(ctx, c.pool, sql, args)
+}
+
+// Begin implements driver.Beginner.
+func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	var o jpgx.TxOptions
+	switch opts.Isolation {
+	case "":
+	case driver.ReadUncommitted:
+		o.IsoLevel = jpgx.ReadUncommitted
+	case driver.ReadCommitted:
+		o.IsoLevel = jpgx.ReadCommitted
+	case driver.RepeatableRead:
+		o.IsoLevel = jpgx.RepeatableRead
+	case driver.Serializable:
+		o.IsoLevel = jpgx.Serializable
+	default:
+		return nil, fmt.Errorf("forge/pgx: unknown isolation level %q", opts.Isolation)
+	}
+	if opts.ReadOnly {
+		o.AccessMode = jpgx.ReadOnly
+	}
+	t, err := c.pool.BeginTx(ctx, o)
+	if err != nil {
+		return nil, MapError(err)
+	}
+	return &tx{t: t}, nil
+}
+
+// Batch implements driver.Batcher: one pipelined round trip, run by
+// PostgreSQL as one implicit transaction.
+func (c *Conn) Batch(ctx context.Context, stmts []driver.Stmt) ([]driver.Result, error) {
+	b := &jpgx.Batch{}
+	for _, s := range stmts {
+		b.Queue(s.SQL, s.Args...)
+	}
+	br := c.pool.SendBatch(ctx, b)
+	out := make([]driver.Result, len(stmts))
+	for i := range stmts {
+		tag, err := br.Exec()
+		if err != nil {
+			_ = br.Close()
+			return nil, &driver.BatchError{Index: i, SQL: stmts[i].SQL, Err: MapError(err)}
+		}
+		out[i] = driver.Result{RowsAffected: tag.RowsAffected()}
+	}
+	if err := br.Close(); err != nil {
+		return nil, MapError(err)
+	}
+	return out, nil
+}
+
+type tx struct{ t jpgx.Tx }
+
+func (t *tx) Query(ctx context.Context, sql string, args []any) (driver.Rows, error) {
+	return query(ctx, t.t, sql, args)
+}
+
+func (t *tx) Exec(ctx context.Context, sql string, args []any) (driver.Result, error) {
+	return exec(ctx, t.t, sql, args)
+}
+
+func (t *tx) Commit(ctx context.Context) error   { return MapError(t.t.Commit(ctx)) }
+func (t *tx) Rollback(ctx context.Context) error { return MapError(t.t.Rollback(ctx)) }
+
+type rows struct {
+	r    jpgx.Rows
+	cols []string
+}
+
+func (r *rows) Columns() []string {
+	if r.cols == nil {
+		fds := r.r.FieldDescriptions()
+		r.cols = make([]string, len(fds))
+		for i, fd := range fds {
+			r.cols[i] = fd.Name
+		}
+	}
+	return r.cols
+}
+
+func (r *rows) Next() bool             { return r.r.Next() }
+func (r *rows) Scan(dest ...any) error { return MapError(r.r.Scan(dest...)) }
+func (r *rows) Err() error             { return MapError(r.r.Err()) }
+func (r *rows) Close() error           { r.r.Close(); return MapError(r.r.Err()) }
+
+// MapError turns PostgreSQL constraint violations (SQLSTATE class 23) into
+// *driver.ConstraintError; other errors pass through.
+func MapError(err error) error {
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) {
+		return err
+	}
+	ce := &driver.ConstraintError{Constraint: pe.ConstraintName, Table: pe.TableName, Err: err}
+	switch pe.Code {
+	case "23505":
+		ce.Kind = driver.Unique
+	case "23503":
+		ce.Kind = driver.ForeignKey
+	case "23502":
+		ce.Kind = driver.NotNull
+	case "23514":
+		ce.Kind = driver.Check
+	default:
+		return err
+	}
+	if pe.ColumnName != "" {
+		ce.Columns = []string{pe.ColumnName}
+	} else if cols := keyColumns(pe.Detail); cols != nil && ce.Kind != driver.ForeignKey {
+		ce.Columns = cols
+	}
+	return ce
+}
+
+// keyColumns reads the columns of a detail such as
+// `Key (email)=(a@b.c) already exists.`
+func keyColumns(detail string) []string {
+	rest, ok := strings.CutPrefix(detail, "Key (")
+	if !ok {
+		return nil
+	}
+	list, _, ok := strings.Cut(rest, ")=(")
+	if !ok {
+		return nil
+	}
+	cols := strings.Split(list, ", ")
+	for i, c := range cols {
+		cols[i] = strings.Trim(c, `"`)
+	}
+	return cols
+}

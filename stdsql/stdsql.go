@@ -1,0 +1,242 @@
+// Package stdsql adapts any database/sql *sql.DB to forge's driver port,
+// with interactive transactions. It is how forge runs over drivers that
+// only exist for database/sql, and what the embedded SQLite driver is
+// built on.
+package stdsql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
+)
+
+// Config configures an adapter.
+type Config struct {
+	// Dialect is the database's SQL dialect (required).
+	Dialect dialect.Dialect
+	// Name names the driver in errors and events (default "database/sql").
+	Name string
+	// MapError, when set, turns the database's errors into forge's typed
+	// errors (a *driver.ConstraintError, say). It must return err itself
+	// when it has nothing better.
+	MapError func(err error) error
+}
+
+// Conn is a forge driver over a *sql.DB.
+type Conn struct {
+	db  *sql.DB
+	cfg Config
+}
+
+var (
+	_ driver.Conn     = (*Conn)(nil)
+	_ driver.Beginner = (*Conn)(nil)
+)
+
+// New adapts db. The Conn owns db: Close closes it.
+func New(db *sql.DB, cfg Config) (*Conn, error) {
+	if db == nil {
+		return nil, errors.New("forge/stdsql: nil *sql.DB")
+	}
+	if cfg.Dialect == nil {
+		return nil, errors.New("forge/stdsql: Config.Dialect is required")
+	}
+	if cfg.Name == "" {
+		cfg.Name = "database/sql"
+	}
+	return &Conn{db: db, cfg: cfg}, nil
+}
+
+// DB returns the underlying *sql.DB.
+func (c *Conn) DB() *sql.DB { return c.db }
+
+// DriverName implements driver.Namer.
+func (c *Conn) DriverName() string { return c.cfg.Name }
+
+// Dialect implements driver.Conn.
+func (c *Conn) Dialect() dialect.Dialect { return c.cfg.Dialect }
+
+// Close implements driver.Conn.
+func (c *Conn) Close() error { return c.db.Close() }
+
+func (c *Conn) mapErr(err error) error {
+	if err == nil || c.cfg.MapError == nil {
+		return err
+	}
+	return c.cfg.MapError(err)
+}
+
+type sqlQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func query(ctx context.Context, c *Conn, q sqlQuerier, sqlText string, args []any) (driver.Rows, error) {
+	r, err := q.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, c.mapErr(err)
+	}
+	return &rows{r: r, c: c}, nil
+}
+
+func exec(ctx context.Context, c *Conn, q sqlQuerier, sqlText string, args []any) (driver.Result, error) {
+	res, err := q.ExecContext(ctx, sqlText, args...)
+	if err != nil {
+		return driver.Result{}, c.mapErr(err)
+	}
+	var out driver.Result
+	if n, err := res.RowsAffected(); err == nil {
+		out.RowsAffected = n
+	}
+	if id, err := res.LastInsertId(); err == nil {
+		out.LastInsertID, out.HasLastInsertID = id, true
+	}
+	return out, nil
+}
+
+// Query implements driver.Conn.
+func (c *Conn) Query(ctx context.Context, q string, args []any) (driver.Rows, error) {
+	return query(ctx, c, c.db, q, args)
+}
+
+// Exec implements driver.Conn.
+func (c *Conn) Exec(ctx context.Context, q string, args []any) (driver.Result, error) {
+	return exec(ctx, c, c.db, q, args)
+}
+
+// Begin implements driver.Beginner.
+func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	var so sql.TxOptions
+	so.ReadOnly = opts.ReadOnly
+	switch opts.Isolation {
+	case "":
+	case driver.ReadUncommitted:
+		so.Isolation = sql.LevelReadUncommitted
+	case driver.ReadCommitted:
+		so.Isolation = sql.LevelReadCommitted
+	case driver.RepeatableRead:
+		so.Isolation = sql.LevelRepeatableRead
+	case driver.Serializable:
+		so.Isolation = sql.LevelSerializable
+	default:
+		return nil, fmt.Errorf("forge/stdsql: unknown isolation level %q", opts.Isolation)
+	}
+	t, err := c.db.BeginTx(ctx, &so)
+	if err != nil {
+		return nil, c.mapErr(err)
+	}
+	return &tx{t: t, c: c}, nil
+}
+
+type tx struct {
+	t *sql.Tx
+	c *Conn
+}
+
+func (t *tx) Query(ctx context.Context, q string, args []any) (driver.Rows, error) {
+	return query(ctx, t.c, t.t, q, args)
+}
+
+func (t *tx) Exec(ctx context.Context, q string, args []any) (driver.Result, error) {
+	return exec(ctx, t.c, t.t, q, args)
+}
+
+func (t *tx) Commit(context.Context) error   { return t.c.mapErr(t.t.Commit()) }
+func (t *tx) Rollback(context.Context) error { return t.c.mapErr(t.t.Rollback()) }
+
+// rows wraps *sql.Rows. It reads times stored as text or integers (SQLite
+// has no time type) into *time.Time destinations; every other destination
+// goes to database/sql unchanged.
+type rows struct {
+	r   *sql.Rows
+	c   *Conn
+	buf []any
+	tds []timeDest
+}
+
+func (r *rows) Columns() []string {
+	cols, _ := r.r.Columns()
+	return cols
+}
+
+func (r *rows) Next() bool { return r.r.Next() }
+
+func (r *rows) Err() error { return r.c.mapErr(r.r.Err()) }
+
+func (r *rows) Close() error { return r.c.mapErr(r.r.Close()) }
+
+func (r *rows) Scan(dest ...any) error {
+	conv := false
+	for _, d := range dest {
+		switch d.(type) {
+		case *time.Time, **time.Time:
+			conv = true
+		}
+	}
+	if !conv {
+		return r.c.mapErr(r.r.Scan(dest...))
+	}
+	if cap(r.buf) < len(dest) {
+		r.buf = make([]any, len(dest))
+		r.tds = make([]timeDest, len(dest))
+	}
+	buf := r.buf[:len(dest)]
+	for i, d := range dest {
+		switch x := d.(type) {
+		case *time.Time:
+			r.tds[i] = timeDest{t: x}
+			buf[i] = &r.tds[i]
+		case **time.Time:
+			r.tds[i] = timeDest{pt: x}
+			buf[i] = &r.tds[i]
+		default:
+			buf[i] = d
+		}
+	}
+	return r.c.mapErr(r.r.Scan(buf...))
+}
+
+// timeDest scans a time from time.Time, text or Unix seconds.
+type timeDest struct {
+	t  *time.Time
+	pt **time.Time
+}
+
+func (d *timeDest) Scan(src any) error {
+	var t time.Time
+	switch x := src.(type) {
+	case nil:
+		if d.pt != nil {
+			*d.pt = nil
+			return nil
+		}
+		return errors.New("forge/stdsql: NULL in a non-nullable time column")
+	case time.Time:
+		t = x.UTC()
+	case string:
+		var err error
+		if t, err = driver.ParseTime(x); err != nil {
+			return err
+		}
+	case []byte:
+		var err error
+		if t, err = driver.ParseTime(string(x)); err != nil {
+			return err
+		}
+	case int64:
+		t = time.Unix(x, 0).UTC()
+	default:
+		return fmt.Errorf("forge/stdsql: cannot read a %T as a time", src)
+	}
+	if d.pt != nil {
+		*d.pt = &t
+	} else {
+		*d.t = t
+	}
+	return nil
+}
