@@ -183,10 +183,10 @@ func (o ObserverFuncs) Mutation(ctx context.Context, e *MutationEvent) {
 
 // stmt is one statement with what events need to know.
 type stmt struct {
-	op    Operation
-	m     *model
-	sql   string
-	args  []any
+	op   Operation
+	m    *model
+	sql  string
+	args []any
 }
 
 // query runs a statement that returns rows and hands them to read, which
