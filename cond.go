@@ -187,7 +187,9 @@ func Where(conds ...Cond) Option {
 }
 
 // OrderBy orders by a column. Several OrderBy options order by several
-// columns, in the order given.
+// columns, in the order given. When the query also pages (Take, Skip or
+// After), the primary key is added as a last ordering column so that pages
+// are stable.
 func OrderBy[V any](col *V, dir Direction) Option {
 	return Option{kind: optOrder, col: unsafe.Pointer(col), typ: reflect.TypeFor[V](), dir: dir}
 }

@@ -86,7 +86,9 @@ func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 	if sq.fields != nil && m.pk != nil {
 		sq.fields = appendField(sq.fields, m.pk)
 	}
-	if sq.after != nil && m.pk != nil {
+	// Pages need a total order: with After, Take or Skip, the primary key
+	// breaks ties between equal ordering values.
+	if m.pk != nil && (sq.after != nil || (len(sq.order) > 0 && (sq.take >= 0 || sq.skip > 0))) {
 		hasPK := false
 		for _, o := range sq.order {
 			hasPK = hasPK || o.f == m.pk

@@ -23,7 +23,8 @@
 //
 // Rows.Scan receives pointers to those same types, or pointers to pointers
 // to them for nullable columns (a NULL sets the inner pointer to nil), or
-// *any. Scanning NULL into a non-pointer destination is an error. A driver
+// *any. Times are returned in UTC. Scanning NULL into a non-pointer
+// destination is an error. A driver
 // converts what its database returns into those types and reports a value it
 // cannot convert exactly (a float into an int64, say) as an error.
 package driver

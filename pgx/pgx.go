@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
@@ -163,10 +164,28 @@ func (r *rows) Columns() []string {
 	return r.cols
 }
 
-func (r *rows) Next() bool             { return r.r.Next() }
-func (r *rows) Scan(dest ...any) error { return MapError(r.r.Scan(dest...)) }
-func (r *rows) Err() error             { return MapError(r.r.Err()) }
-func (r *rows) Close() error           { r.r.Close(); return MapError(r.r.Err()) }
+func (r *rows) Next() bool { return r.r.Next() }
+
+// Scan reads the row; times come back in UTC, as forge promises (pgx
+// would give them in the process's local zone).
+func (r *rows) Scan(dest ...any) error {
+	if err := r.r.Scan(dest...); err != nil {
+		return MapError(err)
+	}
+	for _, d := range dest {
+		switch x := d.(type) {
+		case *time.Time:
+			*x = x.UTC()
+		case **time.Time:
+			if *x != nil {
+				**x = (**x).UTC()
+			}
+		}
+	}
+	return nil
+}
+func (r *rows) Err() error   { return MapError(r.r.Err()) }
+func (r *rows) Close() error { r.r.Close(); return MapError(r.r.Err()) }
 
 // MapError turns PostgreSQL constraint violations (SQLSTATE class 23) into
 // *driver.ConstraintError; other errors pass through.

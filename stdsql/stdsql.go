@@ -150,13 +150,15 @@ func (t *tx) Commit(context.Context) error   { return t.c.mapErr(t.t.Commit()) }
 func (t *tx) Rollback(context.Context) error { return t.c.mapErr(t.t.Rollback()) }
 
 // rows wraps *sql.Rows. It reads times stored as text or integers (SQLite
-// has no time type) into *time.Time destinations; every other destination
-// goes to database/sql unchanged.
+// has no time type) into *time.Time destinations, and keeps an empty blob
+// apart from NULL in *[]byte ones (some drivers return a nil []byte for
+// both); every other destination goes to database/sql unchanged.
 type rows struct {
 	r   *sql.Rows
 	c   *Conn
 	buf []any
 	tds []timeDest
+	bds []bytesDest
 }
 
 func (r *rows) Columns() []string {
@@ -174,7 +176,7 @@ func (r *rows) Scan(dest ...any) error {
 	conv := false
 	for _, d := range dest {
 		switch d.(type) {
-		case *time.Time, **time.Time:
+		case *time.Time, **time.Time, *[]byte:
 			conv = true
 		}
 	}
@@ -184,6 +186,7 @@ func (r *rows) Scan(dest ...any) error {
 	if cap(r.buf) < len(dest) {
 		r.buf = make([]any, len(dest))
 		r.tds = make([]timeDest, len(dest))
+		r.bds = make([]bytesDest, len(dest))
 	}
 	buf := r.buf[:len(dest)]
 	for i, d := range dest {
@@ -194,6 +197,9 @@ func (r *rows) Scan(dest ...any) error {
 		case **time.Time:
 			r.tds[i] = timeDest{pt: x}
 			buf[i] = &r.tds[i]
+		case *[]byte:
+			r.bds[i] = bytesDest{p: x}
+			buf[i] = &r.bds[i]
 		default:
 			buf[i] = d
 		}
@@ -237,6 +243,24 @@ func (d *timeDest) Scan(src any) error {
 		*d.pt = &t
 	} else {
 		*d.t = t
+	}
+	return nil
+}
+
+// bytesDest scans bytes, keeping an empty value (a typed nil []byte from
+// the driver) apart from NULL (an untyped nil).
+type bytesDest struct{ p *[]byte }
+
+func (d *bytesDest) Scan(src any) error {
+	switch x := src.(type) {
+	case nil:
+		*d.p = nil
+	case []byte:
+		*d.p = append([]byte{}, x...)
+	case string:
+		*d.p = []byte(x)
+	default:
+		return fmt.Errorf("forge/stdsql: cannot read a %T as bytes", src)
 	}
 	return nil
 }

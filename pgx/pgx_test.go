@@ -1,0 +1,80 @@
+package pgx_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/forgetest"
+	"github.com/forge-orm/forge/pgx"
+	"github.com/forge-orm/forge/stdsql"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// dsn returns the test server's connection string. The test command
+// (./scripts/test) starts a private PostgreSQL and sets it.
+func dsn(t testing.TB) string {
+	d := os.Getenv("FORGE_TEST_PG_DSN")
+	if d == "" {
+		forgetest.RequireService(t, "PostgreSQL (FORGE_TEST_PG_DSN)")
+	}
+	return d
+}
+
+var schemaSeq atomic.Int64
+
+// openSchema opens a pool whose search_path is a fresh schema, dropped
+// when the test ends: each test gets an empty database of its own.
+func openSchema(t testing.TB) driver.Conn {
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(dsn(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("forgetest_%d_%d", time.Now().UnixNano(), schemaSeq.Add(1))
+	admin, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec(context.Background(), "DROP SCHEMA "+name+" CASCADE")
+		admin.Close()
+	})
+	cfg.ConnConfig.RuntimeParams["search_path"] = name
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pgx.New(pool)
+}
+
+func TestConformance(t *testing.T) {
+	dsn(t)
+	forgetest.Run(t, openSchema)
+}
+
+// TestConformanceStdSQL runs the suite through the generic database/sql
+// adapter, over pgx's database/sql driver.
+func TestConformanceStdSQL(t *testing.T) {
+	dsn(t)
+	forgetest.Run(t, func(t testing.TB) driver.Conn {
+		conn := openSchema(t).(*pgx.Conn)
+		db := stdlib.OpenDBFromPool(conn.Pool())
+		c, err := stdsql.New(db, stdsql.Config{Dialect: dialect.Postgres, Name: "database/sql+pgx", MapError: pgx.MapError})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return c
+	})
+}

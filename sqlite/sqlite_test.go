@@ -1,0 +1,32 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/forgetest"
+	"github.com/forge-orm/forge/sqlite"
+)
+
+func openTemp(t testing.TB) driver.Conn {
+	conn, err := sqlite.Open(filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+func TestConformance(t *testing.T) {
+	forgetest.Run(t, openTemp)
+}
+
+func TestConformanceInMemory(t *testing.T) {
+	forgetest.Run(t, func(t testing.TB) driver.Conn {
+		conn, err := sqlite.Open(":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	})
+}
