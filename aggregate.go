@@ -135,7 +135,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 			groups = append(groups, it.f)
 		}
 	}
-	for _, o := range sq.order {
+	for _, o := range sq.order() {
 		if !containsField(groups, o.f) {
 			return nil, qerr(mm, "Aggregate: OrderBy(%s) needs Group on that column", o.f.name)
 		}
@@ -180,7 +180,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 		}
 		b.ident(g.col)
 	}
-	for i, o := range sq.order {
+	for i, o := range sq.order() {
 		if i == 0 {
 			b.str(" ORDER BY ")
 		} else {

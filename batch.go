@@ -71,7 +71,7 @@ func (m *ModelOf[T]) UpdateManyOp(where Cond, sets ...Assignment) *Op {
 		if mm.err != nil {
 			return stmt{}, nil, mm.err
 		}
-		if where.op == opNone && where.err == nil {
+		if where.op == opNone {
 			return stmt{}, nil, qerr(mm, "UpdateManyOp without a condition; pass forge.All() to update every row")
 		}
 		b := newBuilder(d, 128)
@@ -94,7 +94,7 @@ func (m *ModelOf[T]) DeleteManyOp(where Cond) *Op {
 		if mm.err != nil {
 			return stmt{}, nil, mm.err
 		}
-		if where.op == opNone && where.err == nil {
+		if where.op == opNone {
 			return stmt{}, nil, qerr(mm, "DeleteManyOp without a condition; pass forge.All() to delete every row")
 		}
 		b := newBuilder(d, 64)

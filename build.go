@@ -39,7 +39,7 @@ type builder struct {
 }
 
 func newBuilder(d dialect.Dialect, size int) builder {
-	return builder{d: d, b: make([]byte, 0, size)}
+	return builder{d: d, b: make([]byte, 0, size), args: make([]any, 0, 4)}
 }
 
 func (b *builder) str(s string)      { b.b = append(b.b, s...) }
@@ -73,7 +73,7 @@ func (b *builder) columns(fields []*field) {
 // where writes " WHERE cond" unless c is empty.
 func (b *builder) where(m *model, c *Cond) error {
 	if c.op == opNone || c.op == opAll || (c.op == opAnd && len(c.kids) == 0) {
-		return c.err
+		return nil
 	}
 	b.str(" WHERE ")
 	b.hasWhere = true
@@ -82,10 +82,9 @@ func (b *builder) where(m *model, c *Cond) error {
 
 // cond writes one condition.
 func (b *builder) cond(m *model, c *Cond) error {
-	if c.err != nil {
-		return c.err
-	}
 	switch c.op {
+	case opErr:
+		return c.val.(error)
 	case opNone, opAll:
 		b.str("1 = 1")
 		return nil
@@ -144,7 +143,7 @@ func (b *builder) cond(m *model, c *Cond) error {
 		} else {
 			b.str(" NOT IN (")
 		}
-		for i, v := range c.list {
+		for i, v := range c.val.([]any) {
 			if i > 0 {
 				b.str(", ")
 			}

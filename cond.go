@@ -14,10 +14,8 @@ type Cond struct {
 	op   condOp
 	col  unsafe.Pointer
 	typ  reflect.Type
-	val  any
-	list []any
+	val  any // the value; []any for In and NotIn; the error for opErr
 	kids []Cond
-	err  error
 }
 
 type condOp uint8
@@ -41,6 +39,7 @@ const (
 	opOr
 	opNot
 	opAll
+	opErr
 )
 
 var opText = [...]string{opEq: " = ", opNe: " <> ", opLt: " < ", opLe: " <= ", opGt: " > ", opGe: " >= "}
@@ -75,16 +74,14 @@ func Ge[V any](col *V, v V) Cond { return cmp(opGe, col, v) }
 var ErrEmptyList = errors.New("forge: In/NotIn with an empty list of values")
 
 func inList[V any](op condOp, col *V, vals []V) Cond {
-	c := Cond{op: op, col: unsafe.Pointer(col), typ: reflect.TypeFor[V]()}
 	if len(vals) == 0 {
-		c.err = ErrEmptyList
-		return c
+		return Cond{op: opErr, val: ErrEmptyList}
 	}
-	c.list = make([]any, len(vals))
+	list := make([]any, len(vals))
 	for i, v := range vals {
-		c.list[i] = v
+		list[i] = v
 	}
-	return c
+	return Cond{op: op, col: unsafe.Pointer(col), typ: reflect.TypeFor[V](), val: list}
 }
 
 // In matches rows whose column is one of vals. An empty vals is an error

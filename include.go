@@ -104,9 +104,9 @@ func (s *session) loadRelation(ctx context.Context, m *model, r *relation, data 
 	chunk := max(s.db.d.MaxParams()-1000, 1)
 	for start := 0; start < len(keys); start += chunk {
 		part := keys[start:min(start+chunk, len(keys))]
-		in := Cond{op: opIn, col: targetCol.ptr(t.tmpl), typ: targetCol.typ, list: part}
+		in := Cond{op: opIn, col: targetCol.ptr(t.tmpl), typ: targetCol.typ, val: part}
 		if targetCol.nullable {
-			in.list = pointerKeys(targetCol, part)
+			in.val = pointerKeys(targetCol, part)
 		}
 		q := sq
 		q.where = And(in, sq.where)

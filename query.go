@@ -15,8 +15,9 @@ import (
 type selectQuery struct {
 	where    Cond
 	extra    []Cond // further Where options, ANDed
-	order    []orderTerm
-	orderBuf [4]orderTerm
+	orders   [4]orderTerm // the first orderings, inline: no allocation
+	norder   int
+	overflow []orderTerm // all orderings, once there are more than 4
 	take     int
 	skip     int
 	fields   []*field
@@ -32,12 +33,11 @@ type orderTerm struct {
 // parse reads opts for model m. allow limits which option kinds are valid.
 func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 	sq.take = -1
-	sq.order = sq.orderBuf[:0]
 	for i := range opts {
 		o := &opts[i]
 		switch o.kind {
 		case optWhere:
-			if sq.where.op == opNone && sq.where.err == nil {
+			if sq.where.op == opNone {
 				sq.where = o.cond
 			} else {
 				sq.extra = append(sq.extra, o.cond)
@@ -47,7 +47,7 @@ func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 			if err != nil {
 				return err
 			}
-			sq.order = append(sq.order, orderTerm{f: f, desc: o.dir == Desc})
+			sq.addOrder(orderTerm{f: f, desc: o.dir == Desc})
 		case optTake:
 			if o.n < 0 {
 				return qerr(m, "Take(%d): negative", o.n)
@@ -88,16 +88,37 @@ func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 	}
 	// Pages need a total order: with After, Take or Skip, the primary key
 	// breaks ties between equal ordering values.
-	if m.pk != nil && (sq.after != nil || (len(sq.order) > 0 && (sq.take >= 0 || sq.skip > 0))) {
+	if m.pk != nil && (sq.after != nil || (sq.norder > 0 && (sq.take >= 0 || sq.skip > 0))) {
 		hasPK := false
-		for _, o := range sq.order {
+		for _, o := range sq.order() {
 			hasPK = hasPK || o.f == m.pk
 		}
 		if !hasPK {
-			sq.order = append(sq.order, orderTerm{f: m.pk})
+			sq.addOrder(orderTerm{f: m.pk})
 		}
 	}
 	return nil
+}
+
+func (sq *selectQuery) addOrder(o orderTerm) {
+	if sq.overflow == nil && sq.norder < len(sq.orders) {
+		sq.orders[sq.norder] = o
+		sq.norder++
+		return
+	}
+	if sq.overflow == nil {
+		sq.overflow = append(make([]orderTerm, 0, 2*len(sq.orders)), sq.orders[:]...)
+	}
+	sq.overflow = append(sq.overflow, o)
+	sq.norder++
+}
+
+// order returns the orderings.
+func (sq *selectQuery) order() []orderTerm {
+	if sq.overflow != nil {
+		return sq.overflow
+	}
+	return sq.orders[:sq.norder]
 }
 
 func appendField(fs []*field, f *field) []*field {
@@ -141,7 +162,7 @@ func buildSelect(d dialect.Dialect, m *model, sq *selectQuery, fields []*field) 
 			return b, err
 		}
 	}
-	for i, o := range sq.order {
+	for i, o := range sq.order() {
 		if i == 0 {
 			b.str(" ORDER BY ")
 		} else {
@@ -166,13 +187,14 @@ func writeAfter(b *builder, m *model, sq *selectQuery) error {
 	} else {
 		b.str(" AND (")
 	}
-	for i := range sq.order {
+	order := sq.order()
+	for i := range order {
 		if i > 0 {
 			b.str(" OR ")
 		}
 		b.str("(")
 		for j := 0; j <= i; j++ {
-			o := sq.order[j]
+			o := order[j]
 			v, err := o.f.load(b.d, sq.after)
 			if err != nil {
 				return err
@@ -355,8 +377,8 @@ func (m *ModelOf[T]) count(ctx context.Context, q Querier, op Operation, conds [
 // requireUnique checks that c pins at most one row: an Eq (ANDed) on the
 // primary key, on a unique field, or on every column of a unique index.
 func (m *model) requireUnique(c *Cond, what string) error {
-	if c.err != nil {
-		return c.err
+	if c.op == opErr {
+		return c.val.(error)
 	}
 	var eqs []*field
 	var walk func(c *Cond) error
@@ -672,7 +694,7 @@ func (m *ModelOf[T]) UpdateMany(ctx context.Context, q Querier, where Cond, sets
 	if err := mm.check(s); err != nil {
 		return 0, err
 	}
-	if where.op == opNone && where.err == nil {
+	if where.op == opNone {
 		return 0, qerr(mm, "UpdateMany without a condition; pass forge.All() to update every row")
 	}
 	b := newBuilder(s.db.d, 128)
@@ -748,7 +770,7 @@ func (m *ModelOf[T]) Delete(ctx context.Context, q Querier, where Cond) error {
 // DeleteMany deletes every row matched by where and returns how many went.
 // Pass All() to delete every row.
 func (m *ModelOf[T]) DeleteMany(ctx context.Context, q Querier, where Cond) (int64, error) {
-	if where.op == opNone && where.err == nil {
+	if where.op == opNone {
 		return 0, qerr(m.m, "DeleteMany without a condition; pass forge.All() to delete every row")
 	}
 	return m.deleteMany(ctx, q, OpDeleteMany, where)

@@ -45,9 +45,8 @@ func (f *Fields) HasMany(rel any, fk any) *RelationBuilder {
 		return &RelationBuilder{r: &relation{}}
 	}
 	fv := reflect.ValueOf(fk)
-	ft := fv.Type()
-	if !fv.IsValid() || ft.Kind() != reflect.Func || fv.IsNil() || ft.NumIn() != 1 || ft.NumOut() != 1 ||
-		ft.In(0) != reflect.PointerTo(r.elem) || ft.Out(0).Kind() != reflect.Pointer {
+	if !fv.IsValid() || fv.Kind() != reflect.Func || fv.IsNil() || fv.Type().NumIn() != 1 || fv.Type().NumOut() != 1 ||
+		fv.Type().In(0) != reflect.PointerTo(r.elem) || fv.Type().Out(0).Kind() != reflect.Pointer {
 		f.m.errorf(r.name, "HasMany: fk must be a func(*%s) *K returning the child's foreign-key field, got %T", r.elem, fk)
 		return &RelationBuilder{r: r}
 	}

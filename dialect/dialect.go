@@ -67,6 +67,11 @@ const (
 
 // appendQuoted appends s between q, doubling any q inside it.
 func appendQuoted(b []byte, s string, q byte) []byte {
+	if strings.IndexByte(s, q) < 0 {
+		b = append(b, q)
+		b = append(b, s...)
+		return append(b, q)
+	}
 	b = append(b, q)
 	for i := 0; i < len(s); i++ {
 		if s[i] == q {
