@@ -14,7 +14,7 @@ import (
 // selectQuery is a parsed list of options.
 type selectQuery struct {
 	where    Cond
-	extra    []Cond // further Where options, ANDed
+	extra    []Cond       // further Where options, ANDed
 	orders   [4]orderTerm // the first orderings, inline: no allocation
 	norder   int
 	overflow []orderTerm // all orderings, once there are more than 4
