@@ -180,20 +180,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 		}
 		b.ident(g.col)
 	}
-	for i, o := range sq.order() {
-		if i == 0 {
-			b.str(" ORDER BY ")
-		} else {
-			b.str(", ")
-		}
-		b.ident(o.f.col)
-		if o.desc {
-			b.str(" DESC")
-		}
-	}
-	if sq.take >= 0 || sq.skip > 0 {
-		b.b = d.AppendLimit(b.b, sq.take, sq.skip)
-	}
+	b.orderAndLimit(&sq)
 	var out []R
 	err := s.query(ctx, stmt{op: OpAggregate, m: mm, sql: b.sql(), args: b.args}, func(rows driver.Rows) (int64, error) {
 		dests := make([]any, len(a.items))

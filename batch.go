@@ -40,22 +40,9 @@ func (m *ModelOf[T]) CreateOp(v T) *Op {
 		base := unsafe.Pointer(&row)
 		fields := mm.prepareInsert(base, time.Now().UTC(), mm.pk != nil && mm.pk.auto && !mm.pk.isZero(base))
 		b := newBuilder(d, 128)
-		b.str("INSERT INTO ")
-		b.ident(mm.table)
-		b.str(" (")
-		b.columns(fields)
-		b.str(") VALUES (")
-		for i, f := range fields {
-			if i > 0 {
-				b.str(", ")
-			}
-			val, err := f.load(d, base)
-			if err != nil {
-				return stmt{}, nil, err
-			}
-			b.arg(val)
+		if err := b.insertRow(mm, fields, base); err != nil {
+			return stmt{}, nil, err
 		}
-		b.str(")")
 		var keys []any
 		if k := mm.pk.key(base); k != nil && !mm.pk.isZero(base) {
 			keys = []any{k}

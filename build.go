@@ -70,6 +70,46 @@ func (b *builder) columns(fields []*field) {
 	}
 }
 
+// insertRow writes INSERT INTO table (fields) VALUES (...) for the row at
+// base.
+func (b *builder) insertRow(m *model, fields []*field, base unsafe.Pointer) error {
+	b.str("INSERT INTO ")
+	b.ident(m.table)
+	b.str(" (")
+	b.columns(fields)
+	b.str(") VALUES (")
+	for i, f := range fields {
+		if i > 0 {
+			b.str(", ")
+		}
+		v, err := f.load(b.d, base)
+		if err != nil {
+			return err
+		}
+		b.arg(v)
+	}
+	b.str(")")
+	return nil
+}
+
+// orderAndLimit writes ORDER BY and LIMIT/OFFSET.
+func (b *builder) orderAndLimit(sq *selectQuery) {
+	for i, o := range sq.order() {
+		if i == 0 {
+			b.str(" ORDER BY ")
+		} else {
+			b.str(", ")
+		}
+		b.ident(o.f.col)
+		if o.desc {
+			b.str(" DESC")
+		}
+	}
+	if sq.take >= 0 || sq.skip > 0 {
+		b.b = b.d.AppendLimit(b.b, sq.take, sq.skip)
+	}
+}
+
 // where writes " WHERE cond" unless c is empty.
 func (b *builder) where(m *model, c *Cond) error {
 	if c.op == opNone || c.op == opAll || (c.op == opAnd && len(c.kids) == 0) {

@@ -162,20 +162,7 @@ func buildSelect(d dialect.Dialect, m *model, sq *selectQuery, fields []*field) 
 			return b, err
 		}
 	}
-	for i, o := range sq.order() {
-		if i == 0 {
-			b.str(" ORDER BY ")
-		} else {
-			b.str(", ")
-		}
-		b.ident(o.f.col)
-		if o.desc {
-			b.str(" DESC")
-		}
-	}
-	if sq.take >= 0 || sq.skip > 0 {
-		b.b = d.AppendLimit(b.b, sq.take, sq.skip)
-	}
+	b.orderAndLimit(sq)
 	return b, nil
 }
 
@@ -851,22 +838,9 @@ func (m *ModelOf[T]) Upsert(ctx context.Context, q Querier, v T, on Conflict) (T
 	}
 	d := s.db.d
 	b := newBuilder(d, 256)
-	b.str("INSERT INTO ")
-	b.ident(mm.table)
-	b.str(" (")
-	b.columns(fields)
-	b.str(") VALUES (")
-	for i, f := range fields {
-		if i > 0 {
-			b.str(", ")
-		}
-		val, err := f.load(d, base)
-		if err != nil {
-			return zero, err
-		}
-		b.arg(val)
+	if err := b.insertRow(mm, fields, base); err != nil {
+		return zero, err
 	}
-	b.str(")")
 	cols := make([]string, len(conflict))
 	for i, f := range conflict {
 		cols[i] = f.col
