@@ -199,11 +199,16 @@ func (b *builder) cond(m *model, c *Cond) error {
 		b.str(")")
 		return nil
 	case opContains, opStartsWith, opEndsWith:
-		op, pattern, after := b.d.Match(dialect.MatchKind(c.op-opContains+1), c.val.(string))
-		b.ident(f.col)
-		b.str(op)
-		b.arg(pattern)
-		b.str(after)
+		s := c.val.(string)
+		if s == "" { // every text contains "", starts and ends with it
+			b.ident(f.col)
+			b.str(" IS NOT NULL")
+			return nil
+		}
+		col := b.d.AppendIdent(nil, f.col)
+		var v any
+		b.b, v = b.d.AppendMatch(b.b, dialect.MatchKind(c.op-opContains+1), col, len(b.args)+1, s)
+		b.args = append(b.args, v)
 		return nil
 	}
 	ev, err := encode(b.d, f, c.val)

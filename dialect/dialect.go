@@ -30,11 +30,12 @@ type Dialect interface {
 	Returning() bool
 	// EncodeTime converts a time into the value bound for a time column.
 	EncodeTime(t time.Time) any
-	// Match returns the operator and bound pattern that test whether a
-	// text column contains, starts with or ends with s, matching s
-	// literally and case-sensitively. After is appended after the
-	// placeholder (an ESCAPE clause, say).
-	Match(kind MatchKind, s string) (op string, pattern string, after string)
+	// AppendMatch appends a condition that is true when column (already
+	// quoted) contains, starts with or ends with s, literally and
+	// case-sensitively, and returns the value to bind as parameter n
+	// (1-based), which the condition may reference more than once. s is
+	// never empty (forge writes "column IS NOT NULL" for that).
+	AppendMatch(b []byte, kind MatchKind, column []byte, n int, s string) ([]byte, any)
 	// ColumnType is the column's type in DDL, without NULL/DEFAULT.
 	ColumnType(c *schema.Column) string
 	// AppendLiteral appends v as a SQL literal, for DDL defaults.

@@ -8,22 +8,24 @@ import (
 	"github.com/forge-orm/forge/schema"
 )
 
-func TestMatchEscapesWildcards(t *testing.T) {
+func TestMatch(t *testing.T) {
+	col := []byte(`"c"`)
 	for _, tc := range []struct {
 		d        dialect.Dialect
 		kind     dialect.MatchKind
-		in, want string
+		in       string
+		sql, arg string
 	}{
-		{dialect.Postgres, dialect.Contains, `50%_off\`, `%50\%\_off\\%`},
-		{dialect.Postgres, dialect.StartsWith, `a_`, `a\_%`},
-		{dialect.Postgres, dialect.EndsWith, `%`, `%\%`},
-		{dialect.SQLite, dialect.Contains, `*?[x]`, `*[*][?][[]x]*`},
-		{dialect.SQLite, dialect.StartsWith, `a*`, `a[*]*`},
-		{dialect.SQLite, dialect.EndsWith, `?`, `*[?]`},
+		{dialect.Postgres, dialect.Contains, `50%_off\`, `"c" LIKE $3 ESCAPE '\'`, `%50\%\_off\\%`},
+		{dialect.Postgres, dialect.StartsWith, `a_`, `"c" LIKE $3 ESCAPE '\'`, `a\_%`},
+		{dialect.Postgres, dialect.EndsWith, `%`, `"c" LIKE $3 ESCAPE '\'`, `%\%`},
+		{dialect.SQLite, dialect.Contains, `*?[x]%`, `instr("c", ?3) > 0`, `*?[x]%`},
+		{dialect.SQLite, dialect.StartsWith, `a*`, `substr("c", 1, length(?3)) = ?3`, `a*`},
+		{dialect.SQLite, dialect.EndsWith, `?`, `substr("c", -length(?3)) = ?3`, `?`},
 	} {
-		_, got, _ := tc.d.Match(tc.kind, tc.in)
-		if got != tc.want {
-			t.Errorf("%s %d %q: %q, want %q", tc.d.Name(), tc.kind, tc.in, got, tc.want)
+		sql, arg := tc.d.AppendMatch(nil, tc.kind, col, 3, tc.in)
+		if string(sql) != tc.sql || arg != tc.arg {
+			t.Errorf("%s %d %q: %s with %q, want %s with %q", tc.d.Name(), tc.kind, tc.in, sql, arg, tc.sql, tc.arg)
 		}
 	}
 }

@@ -33,7 +33,9 @@ func (postgres) EncodeTime(t time.Time) any { return t }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-func (postgres) Match(kind MatchKind, s string) (string, string, string) {
+// AppendMatch uses LIKE, which is case-sensitive in PostgreSQL, with the
+// LIKE metacharacters in s escaped.
+func (d postgres) AppendMatch(b []byte, kind MatchKind, column []byte, n int, s string) ([]byte, any) {
 	p := likeEscaper.Replace(s)
 	switch kind {
 	case Contains:
@@ -43,7 +45,11 @@ func (postgres) Match(kind MatchKind, s string) (string, string, string) {
 	case EndsWith:
 		p = "%" + p
 	}
-	return " LIKE ", p, ` ESCAPE '\'`
+	b = append(b, column...)
+	b = append(b, " LIKE "...)
+	b = d.AppendPlaceholder(b, n)
+	b = append(b, ` ESCAPE '\'`...)
+	return b, p
 }
 
 func (postgres) ColumnType(c *schema.Column) string {

@@ -3,7 +3,7 @@ package dialect
 import (
 	"encoding/hex"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/forge-orm/forge/schema"
@@ -32,28 +32,33 @@ const SQLiteTimeLayout = "2006-01-02T15:04:05.000000000Z"
 
 func (sqlite) EncodeTime(t time.Time) any { return t.UTC().Format(SQLiteTimeLayout) }
 
-// Match uses GLOB, which is case-sensitive like PostgreSQL's LIKE (SQLite's
-// LIKE ignores ASCII case). The GLOB metacharacters in s are bracketed.
-func (sqlite) Match(kind MatchKind, s string) (string, string, string) {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	if kind != StartsWith {
-		b.WriteByte('*')
+// AppendMatch uses instr and substr, which compare bytes exactly: SQLite's
+// LIKE ignores ASCII case and GLOB rejects patterns over 50,000 bytes. The
+// numbered placeholder ?n lets the condition use the value twice.
+func (sqlite) AppendMatch(b []byte, kind MatchKind, column []byte, n int, s string) ([]byte, any) {
+	switch kind {
+	case Contains:
+		b = append(b, "instr("...)
+		b = append(b, column...)
+		b = append(b, ", ?"...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, ") > 0"...)
+	case StartsWith:
+		b = append(b, "substr("...)
+		b = append(b, column...)
+		b = append(b, ", 1, length(?"...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, ")) = ?"...)
+		b = strconv.AppendInt(b, int64(n), 10)
+	default:
+		b = append(b, "substr("...)
+		b = append(b, column...)
+		b = append(b, ", -length(?"...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, ")) = ?"...)
+		b = strconv.AppendInt(b, int64(n), 10)
 	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '*', '?', '[':
-			b.WriteByte('[')
-			b.WriteByte(c)
-			b.WriteByte(']')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	if kind != EndsWith {
-		b.WriteByte('*')
-	}
-	return " GLOB ", b.String(), ""
+	return b, s
 }
 
 func (sqlite) ColumnType(c *schema.Column) string {

@@ -318,6 +318,18 @@ func testTextMatch(t *testing.T, h *Harness) {
 	if n != int64(len(names)) {
 		t.Errorf("rows after hostile strings: %d", n)
 	}
+	// Long values match like short ones (SQLite's GLOB refuses patterns
+	// over 50,000 bytes; forge does not use it).
+	long := strings.Repeat("*?[%_", 15000)
+	_, err = Users.Create(ctx, h.DB, User{Email: "long@x", Name: "<" + long + ">"})
+	must(t, err)
+	for _, cond := range []forge.Cond{forge.Contains(&c.Name, long), forge.StartsWith(&c.Name, "<"+long), forge.EndsWith(&c.Name, long+">")} {
+		got, err := Users.FindMany(ctx, h.DB, forge.Where(cond), forge.Select(&c.Email))
+		must(t, err)
+		if len(got) != 1 || got[0].Email != "long@x" {
+			t.Errorf("a 75,000-byte match found %d rows", len(got))
+		}
+	}
 }
 
 func testOrderTakeSkip(t *testing.T, h *Harness) {
