@@ -2,6 +2,7 @@ package forge
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 	"unsafe"
@@ -126,12 +127,14 @@ func (db *DB) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
 		return nil, nil
 	}
 	if bt, ok := db.conn.(driver.Batcher); ok {
-		results, err := db.runBatch(ctx, bt, stmts, ops)
+		brs, err := db.runBatch(ctx, bt, stmts, ops[0].st.m)
 		if err != nil {
 			return nil, err
 		}
+		results := make([]driver.Result, len(ops))
 		for i, o := range ops {
-			o.res = results[i]
+			o.res = brs[i].Result
+			results[i] = o.res
 			db.s.mutatedOp(ctx, o)
 		}
 		return results, nil
@@ -152,15 +155,16 @@ func (db *DB) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
 		Use: "it runs single statements only; write one statement at a time, or use a driver with transactions"}
 }
 
-func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, stmts []driver.Stmt, ops []*Op) ([]driver.Result, error) {
-	var m *model
-	if len(ops) > 0 {
-		m = ops[0].st.m
-	}
+// runBatch sends stmts to a Batcher with events. m names the model for
+// events and errors (nil for mixed or raw batches).
+func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, stmts []driver.Stmt, m *model) ([]driver.BatchResult, error) {
 	if len(db.obs) == 0 {
 		res, err := bt.Batch(ctx, stmts)
 		if err != nil {
 			return nil, db.enrich(err, m)
+		}
+		if len(res) != len(stmts) {
+			return nil, fmt.Errorf("forge: the driver returned %d results for a batch of %d statements", len(res), len(stmts))
 		}
 		return res, nil
 	}
@@ -184,7 +188,13 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, stmts []driver.St
 		err = db.enrich(err, m)
 	}
 	db.s.end(ctx2, e, n, err)
-	return res, err
+	if err != nil {
+		return nil, err
+	}
+	if len(res) != len(stmts) {
+		return nil, fmt.Errorf("forge: the driver returned %d results for a batch of %d statements", len(res), len(stmts))
+	}
+	return res, nil
 }
 
 // Batch runs ops inside the transaction, in order.

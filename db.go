@@ -87,6 +87,8 @@ type session struct {
 // Operation names what a statement does, for events.
 type Operation string
 
+func (o Operation) String() string { return string(o) }
+
 // The operations forge reports.
 const (
 	OpFindMany   Operation = "findMany"

@@ -236,8 +236,8 @@ func (*emptyRows) Close() error      { return nil }
 // batchOnly can batch but has no interactive transactions.
 type batchOnly struct{ nullConn }
 
-func (batchOnly) Batch(ctx context.Context, stmts []driver.Stmt) ([]driver.Result, error) {
-	return make([]driver.Result, len(stmts)), nil
+func (batchOnly) Batch(ctx context.Context, stmts []driver.Stmt) ([]driver.BatchResult, error) {
+	return make([]driver.BatchResult, len(stmts)), nil
 }
 
 func TestCapabilityErrors(t *testing.T) {

@@ -525,24 +525,37 @@ func (m *ModelOf[T]) createMany(ctx context.Context, q Querier, op Operation, vs
 	if len(rows) <= per || s.tx != nil {
 		return rows, run(s)
 	}
-	err := s.db.Transaction(ctx, func(tx *Tx) error { return run(&tx.s) })
+	// Several statements: atomically, in a transaction or one batch.
+	var err error
+	_, begins := s.db.conn.(driver.Beginner)
+	if bt, ok := s.db.conn.(driver.Batcher); ok && !begins {
+		err = m.createBatched(ctx, s, bt, op, fields, rows, args, per)
+	} else {
+		err = s.db.Transaction(ctx, func(tx *Tx) error { return run(&tx.s) })
+	}
 	if err != nil {
 		return nil, err
 	}
 	return rows, nil
 }
 
+// insertChunk inserts rows (one multi-row INSERT) and reads them back.
 func (m *ModelOf[T]) insertChunk(ctx context.Context, s *session, op Operation, fields []*field, rows []T, args []any) error {
-	mm := m.m
-	d := s.db.d
-	b := newBuilder(d, 32+len(rows)*len(fields)*4+len(fields)*12)
+	b := insertValues(s.db.d, m.m, fields, len(rows), args)
+	return m.writeReturning(ctx, s, op, &b, rows)
+}
+
+// insertValues builds INSERT INTO t (fields) VALUES (...), (...) for n rows
+// whose values are args.
+func insertValues(d dialect.Dialect, m *model, fields []*field, n int, args []any) builder {
+	b := newBuilder(d, 32+n*len(fields)*4+len(fields)*12)
 	b.str("INSERT INTO ")
-	b.ident(mm.table)
+	b.ident(m.table)
 	b.str(" (")
 	b.columns(fields)
 	b.str(") VALUES ")
-	n := 0
-	for i := range rows {
+	p := 0
+	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.str(", ")
 		}
@@ -551,13 +564,65 @@ func (m *ModelOf[T]) insertChunk(ctx context.Context, s *session, op Operation, 
 			if j > 0 {
 				b.str(", ")
 			}
-			n++
-			b.b = d.AppendPlaceholder(b.b, n)
+			p++
+			b.b = d.AppendPlaceholder(b.b, p)
 		}
 		b.str(")")
 	}
 	b.args = args
-	return m.writeReturning(ctx, s, op, &b, rows)
+	return b
+}
+
+// createBatched inserts rows in several statements sent as one atomic
+// batch, for drivers that batch but have no interactive transactions.
+func (m *ModelOf[T]) createBatched(ctx context.Context, s *session, bt driver.Batcher, op Operation, fields []*field, rows []T, args []any, per int) error {
+	mm := m.m
+	d := s.db.d
+	if !d.Returning() {
+		return &CapabilityError{Op: op.String() + " in several statements", Driver: driver.Name(s.db.conn), Use: "insert fewer rows at a time"}
+	}
+	var stmts []driver.Stmt
+	for start := 0; start < len(rows); start += per {
+		end := min(start+per, len(rows))
+		b := insertValues(d, mm, fields, end-start, args[start*len(fields):end*len(fields)])
+		b.str(" RETURNING ")
+		b.columns(mm.fields)
+		stmts = append(stmts, driver.Stmt{SQL: b.sql(), Args: b.args, Rows: true})
+	}
+	res, err := s.db.runBatch(ctx, bt, stmts, mm)
+	if err != nil {
+		return err
+	}
+	plan := newScanPlan(mm.fields)
+	i := 0
+	for _, r := range res {
+		if r.Rows == nil {
+			return qerr(mm, "the driver returned no rows for INSERT ... RETURNING in a batch")
+		}
+		for r.Rows.Next() {
+			if i >= len(rows) {
+				return qerr(mm, "the database returned more rows than were written")
+			}
+			if err := plan.scan(r.Rows, unsafe.Pointer(&rows[i])); err != nil {
+				return err
+			}
+			i++
+		}
+		if err := r.Rows.Err(); err != nil {
+			return err
+		}
+	}
+	if i != len(rows) {
+		return qerr(mm, "the database returned %d rows for %d written", i, len(rows))
+	}
+	if s.wantKeys() {
+		keys := make([]any, len(rows))
+		for i := range rows {
+			keys[i] = mm.pk.key(unsafe.Pointer(&rows[i]))
+		}
+		s.mutated(ctx, op, mm, int64(len(rows)), keys)
+	}
+	return nil
 }
 
 // writeReturning runs an INSERT/UPSERT/UPDATE built in b, reading the

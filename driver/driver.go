@@ -117,6 +117,17 @@ const (
 type Stmt struct {
 	SQL  string
 	Args []any
+	// Rows asks for the rows the statement returns (an INSERT ... RETURNING,
+	// say); without it a driver may discard them.
+	Rows bool
+}
+
+// BatchResult is the outcome of one statement of a batch.
+type BatchResult struct {
+	Result
+	// Rows holds the statement's rows when Stmt.Rows was set, else nil. The
+	// batch has completed, so drivers return them buffered (BufferedRows).
+	Rows Rows
 }
 
 // Batcher is implemented by drivers that apply several statements
@@ -124,7 +135,7 @@ type Stmt struct {
 // Hrana's batch, a PostgreSQL pipeline). Either every statement takes effect
 // or none does; on failure the returned error should be a [*BatchError].
 type Batcher interface {
-	Batch(ctx context.Context, stmts []Stmt) ([]Result, error)
+	Batch(ctx context.Context, stmts []Stmt) ([]BatchResult, error)
 }
 
 // BatchError reports which statement of a batch failed.

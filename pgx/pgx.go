@@ -16,6 +16,7 @@ import (
 	"github.com/forge-orm/forge/driver"
 	jpgx "github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -113,26 +114,88 @@ func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, err
 }
 
 // Batch implements driver.Batcher: one pipelined round trip, run by
-// PostgreSQL as one implicit transaction.
-func (c *Conn) Batch(ctx context.Context, stmts []driver.Stmt) ([]driver.Result, error) {
+// PostgreSQL as one implicit transaction. Statements that ask for rows get
+// them buffered.
+func (c *Conn) Batch(ctx context.Context, stmts []driver.Stmt) ([]driver.BatchResult, error) {
 	b := &jpgx.Batch{}
 	for _, s := range stmts {
 		b.Queue(s.SQL, s.Args...)
 	}
 	br := c.pool.SendBatch(ctx, b)
-	out := make([]driver.Result, len(stmts))
-	for i := range stmts {
-		tag, err := br.Exec()
-		if err != nil {
-			_ = br.Close()
-			return nil, &driver.BatchError{Index: i, SQL: stmts[i].SQL, Err: MapError(err)}
+	out := make([]driver.BatchResult, len(stmts))
+	fail := func(i int, err error) ([]driver.BatchResult, error) {
+		_ = br.Close()
+		return nil, &driver.BatchError{Index: i, SQL: stmts[i].SQL, Err: MapError(err)}
+	}
+	for i, s := range stmts {
+		if !s.Rows {
+			tag, err := br.Exec()
+			if err != nil {
+				return fail(i, err)
+			}
+			out[i].RowsAffected = tag.RowsAffected()
+			continue
 		}
-		out[i] = driver.Result{RowsAffected: tag.RowsAffected()}
+		rows, err := br.Query()
+		if err != nil {
+			return fail(i, err)
+		}
+		buf, err := bufferRows(rows)
+		if err != nil {
+			return fail(i, err)
+		}
+		out[i].Rows = buf
+		out[i].RowsAffected = rows.CommandTag().RowsAffected()
 	}
 	if err := br.Close(); err != nil {
 		return nil, MapError(err)
 	}
 	return out, nil
+}
+
+// bufferRows reads rows into memory as the values driver.Assign reads:
+// JSON columns stay raw text, as forge decodes them itself.
+func bufferRows(rows jpgx.Rows) (*driver.BufferedRows, error) {
+	defer rows.Close()
+	fds := rows.FieldDescriptions()
+	buf := &driver.BufferedRows{Cols: make([]string, len(fds))}
+	for i, fd := range fds {
+		buf.Cols[i] = fd.Name
+	}
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return nil, err
+		}
+		raw := rows.RawValues()
+		for i, fd := range fds {
+			switch fd.DataTypeOID {
+			case pgtype.JSONOID, pgtype.JSONBOID:
+				if raw[i] == nil {
+					vals[i] = nil
+					continue
+				}
+				text := raw[i]
+				if fd.DataTypeOID == pgtype.JSONBOID && fd.Format == pgtype.BinaryFormatCode && len(text) > 0 {
+					text = text[1:] // jsonb's binary format: a version byte, then the text
+				}
+				vals[i] = string(text)
+			case pgtype.Int4OID, pgtype.Int2OID:
+				switch x := vals[i].(type) {
+				case int32:
+					vals[i] = int64(x)
+				case int16:
+					vals[i] = int64(x)
+				}
+			case pgtype.Float4OID:
+				if x, ok := vals[i].(float32); ok {
+					vals[i] = float64(x)
+				}
+			}
+		}
+		buf.Values = append(buf.Values, vals)
+	}
+	return buf, rows.Err()
 }
 
 type tx struct{ t jpgx.Tx }

@@ -78,3 +78,38 @@ func TestConformanceStdSQL(t *testing.T) {
 		return c
 	})
 }
+
+// TestBatchRows reads rows from a pipelined batch (the path batch-only
+// drivers use for a multi-statement CreateMany).
+func TestBatchRows(t *testing.T) {
+	conn := openSchema(t).(*pgx.Conn)
+	defer conn.Close()
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `CREATE TABLE t (id bigint PRIMARY KEY, j jsonb, n integer, s text)`, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := conn.Batch(ctx, []driver.Stmt{
+		{SQL: `INSERT INTO t VALUES ($1, $2, $3, $4) RETURNING id, j, n, s`, Args: []any{int64(1) << 60, `{"a": 12345678901234567890}`, int32(7), nil}, Rows: true},
+		{SQL: `UPDATE t SET n = n + 1`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[1].RowsAffected != 1 || res[1].Rows != nil {
+		t.Errorf("exec result %+v", res[1])
+	}
+	r := res[0].Rows
+	if !r.Next() {
+		t.Fatal("no row")
+	}
+	var id int64
+	var j []byte
+	var n int32
+	var s *string
+	if err := r.Scan(&id, &j, &n, &s); err != nil {
+		t.Fatal(err)
+	}
+	if id != 1<<60 || string(j) != `{"a": 12345678901234567890}` || n != 7 || s != nil {
+		t.Errorf("got %d %s %d %v", id, j, n, s)
+	}
+}

@@ -1,0 +1,89 @@
+package driver_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forge-orm/forge/driver"
+)
+
+func TestAssign(t *testing.T) {
+	var (
+		i64  int64
+		i32  int32
+		f    float64
+		b    bool
+		s    string
+		bs   []byte
+		tm   time.Time
+		pi64 *int64
+		ps   *string
+		a    any
+	)
+	ok := []struct {
+		dest, src any
+		check     func() bool
+	}{
+		{&i64, int64(math.MaxInt64), func() bool { return i64 == math.MaxInt64 }},
+		{&i64, "-9223372036854775808", func() bool { return i64 == math.MinInt64 }},
+		{&i64, float64(1 << 53), func() bool { return i64 == 1<<53 }},
+		{&i32, int64(math.MinInt32), func() bool { return i32 == math.MinInt32 }},
+		{&f, int64(3), func() bool { return f == 3 }},
+		{&f, "0.1", func() bool { return f == 0.1 }},
+		{&b, int64(1), func() bool { return b }},
+		{&b, "false", func() bool { return !b }},
+		{&s, []byte("x"), func() bool { return s == "x" }},
+		{&bs, "ab", func() bool { return string(bs) == "ab" }},
+		{&bs, []byte{}, func() bool { return bs != nil && len(bs) == 0 }},
+		{&tm, "2024-01-02T03:04:05.000000006Z", func() bool { return tm.Nanosecond() == 6 && tm.Location() == time.UTC }},
+		{&pi64, nil, func() bool { return pi64 == nil }},
+		{&pi64, "5", func() bool { return pi64 != nil && *pi64 == 5 }},
+		{&ps, "x", func() bool { return ps != nil && *ps == "x" }},
+		{&a, int64(2), func() bool { return a == int64(2) }},
+	}
+	for i, tc := range ok {
+		if err := driver.Assign(tc.dest, tc.src); err != nil || !tc.check() {
+			t.Errorf("%d: Assign(%T, %#v): %v", i, tc.dest, tc.src, err)
+		}
+	}
+	bad := []struct {
+		dest, src any
+		want      string
+	}{
+		{&i64, float64(1<<53 + 2), "precision"},
+		{&i64, 1.5, "not an integer"},
+		{&i32, int64(math.MaxInt32 + 1), "int32"},
+		{&i64, nil, "NULL"},
+		{&s, nil, "NULL"},
+		{&i64, "12x", "integer"},
+		{&tm, "yesterday", "time"},
+		{&b, []byte{1}, "bool"},
+	}
+	for i, tc := range bad {
+		err := driver.Assign(tc.dest, tc.src)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%d: Assign(%T, %#v) = %v, want an error about %q", i, tc.dest, tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestBufferedRows(t *testing.T) {
+	r := &driver.BufferedRows{Cols: []string{"a", "b"}, Values: [][]any{{int64(1), "x"}, {int64(2), nil}}}
+	var a int64
+	var b *string
+	n := 0
+	for r.Next() {
+		if err := r.Scan(&a, &b); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 2 || a != 2 || b != nil {
+		t.Errorf("n=%d a=%d b=%v", n, a, b)
+	}
+	if err := r.Scan(&a, &b); err == nil {
+		t.Error("Scan after the end succeeded")
+	}
+}
