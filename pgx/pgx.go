@@ -9,11 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/internal/pgerr"
 	jpgx "github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -257,41 +257,8 @@ func MapError(err error) error {
 	if err == nil || !errors.As(err, &pe) {
 		return err
 	}
-	ce := &driver.ConstraintError{Constraint: pe.ConstraintName, Table: pe.TableName, Err: err}
-	switch pe.Code {
-	case "23505":
-		ce.Kind = driver.Unique
-	case "23503":
-		ce.Kind = driver.ForeignKey
-	case "23502":
-		ce.Kind = driver.NotNull
-	case "23514":
-		ce.Kind = driver.Check
-	default:
-		return err
+	if ce := pgerr.Constraint(pgerr.Fields{Code: pe.Code, Constraint: pe.ConstraintName, Table: pe.TableName, Column: pe.ColumnName, Detail: pe.Detail}, err); ce != nil {
+		return ce
 	}
-	if pe.ColumnName != "" {
-		ce.Columns = []string{pe.ColumnName}
-	} else if cols := keyColumns(pe.Detail); cols != nil && ce.Kind != driver.ForeignKey {
-		ce.Columns = cols
-	}
-	return ce
-}
-
-// keyColumns reads the columns of a detail such as
-// `Key (email)=(a@b.c) already exists.`
-func keyColumns(detail string) []string {
-	rest, ok := strings.CutPrefix(detail, "Key (")
-	if !ok {
-		return nil
-	}
-	list, _, ok := strings.Cut(rest, ")=(")
-	if !ok {
-		return nil
-	}
-	cols := strings.Split(list, ", ")
-	for i, c := range cols {
-		cols[i] = strings.Trim(c, `"`)
-	}
-	return cols
+	return err
 }

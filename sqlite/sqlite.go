@@ -23,7 +23,7 @@ import (
 	"strings"
 
 	"github.com/forge-orm/forge/dialect"
-	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/internal/sqliteerr"
 	"github.com/forge-orm/forge/stdsql"
 	msqlite "modernc.org/sqlite"
 )
@@ -61,54 +61,18 @@ func escapePath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
-// SQLite extended result codes for constraint violations.
-const (
-	codeCheck      = 275
-	codeForeignKey = 787
-	codeNotNull    = 1299
-	codePrimaryKey = 1555
-	codeUnique     = 2067
-)
-
 // MapError turns SQLite constraint errors into *driver.ConstraintError.
 func MapError(err error) error {
 	var se *msqlite.Error
-	if !errors.As(err, &se) {
+	if !errors.As(err, &se) || se.Code()&0xff != sqliteConstraint {
 		return err
 	}
-	ce := &driver.ConstraintError{Err: err}
-	switch se.Code() {
-	case codeUnique, codePrimaryKey:
-		ce.Kind = driver.Unique
-	case codeForeignKey:
-		ce.Kind = driver.ForeignKey
-	case codeNotNull:
-		ce.Kind = driver.NotNull
-	case codeCheck:
-		ce.Kind = driver.Check
-	default:
-		return err
+	if ce := sqliteerr.Parse(se.Error(), err); ce != nil {
+		return ce
 	}
-	// "UNIQUE constraint failed: users.email, users.name (2067)"
-	msg := se.Error()
-	if i := strings.Index(msg, " constraint failed: "); i >= 0 {
-		detail := msg[i+len(" constraint failed: "):]
-		if j := strings.LastIndex(detail, " ("); j >= 0 {
-			detail = detail[:j]
-		}
-		switch ce.Kind {
-		case driver.Check:
-			ce.Constraint = detail
-		case driver.Unique, driver.NotNull:
-			for _, part := range strings.Split(detail, ", ") {
-				table, col, ok := strings.Cut(part, ".")
-				if !ok {
-					continue
-				}
-				ce.Table = table
-				ce.Columns = append(ce.Columns, col)
-			}
-		}
-	}
-	return ce
+	return err
 }
+
+// sqliteConstraint is SQLITE_CONSTRAINT, the primary code of every
+// constraint violation's extended code.
+const sqliteConstraint = 19

@@ -1,0 +1,63 @@
+// Package pgerr turns PostgreSQL error fields (SQLSTATE, constraint, table,
+// column, detail), as pgx and the Neon protocol report them, into a
+// *driver.ConstraintError.
+package pgerr
+
+import (
+	"strings"
+
+	"github.com/forge-orm/forge/driver"
+)
+
+// Fields are the parts of a PostgreSQL error that matter here.
+type Fields struct {
+	Code       string // SQLSTATE
+	Constraint string
+	Table      string
+	Column     string
+	Detail     string
+}
+
+// Constraint returns the constraint violation f describes (SQLSTATE class
+// 23), or nil. err is kept as the cause.
+func Constraint(f Fields, err error) *driver.ConstraintError {
+	ce := &driver.ConstraintError{Constraint: f.Constraint, Table: f.Table, Err: err}
+	switch f.Code {
+	case "23505":
+		ce.Kind = driver.Unique
+	case "23503":
+		ce.Kind = driver.ForeignKey
+	case "23502":
+		ce.Kind = driver.NotNull
+	case "23514":
+		ce.Kind = driver.Check
+	default:
+		return nil
+	}
+	if f.Column != "" {
+		ce.Columns = []string{f.Column}
+	} else if cols := keyColumns(f.Detail); cols != nil && ce.Kind != driver.ForeignKey {
+		// A foreign key's detail may name the referenced table's columns;
+		// forge finds the referencing ones from the constraint name.
+		ce.Columns = cols
+	}
+	return ce
+}
+
+// keyColumns reads the columns of a detail such as
+// `Key (email)=(a@b.c) already exists.`
+func keyColumns(detail string) []string {
+	rest, ok := strings.CutPrefix(detail, "Key (")
+	if !ok {
+		return nil
+	}
+	list, _, ok := strings.Cut(rest, ")=(")
+	if !ok {
+		return nil
+	}
+	cols := strings.Split(list, ", ")
+	for i, c := range cols {
+		cols[i] = strings.Trim(c, `"`)
+	}
+	return cols
+}
