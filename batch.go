@@ -127,7 +127,7 @@ func (db *DB) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
 		return nil, nil
 	}
 	if bt, ok := db.conn.(driver.Batcher); ok {
-		brs, err := db.runBatch(ctx, bt, stmts, ops[0].st.m)
+		brs, err := db.runBatch(ctx, bt, OpBatch, stmts, ops[0].st.m)
 		if err != nil {
 			return nil, err
 		}
@@ -155,9 +155,10 @@ func (db *DB) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
 		Use: "it runs single statements only; write one statement at a time, or use a driver with transactions"}
 }
 
-// runBatch sends stmts to a Batcher with events. m names the model for
-// events and errors (nil for mixed or raw batches).
-func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, stmts []driver.Stmt, m *model) ([]driver.BatchResult, error) {
+// runBatch sends stmts to a Batcher with one event for the whole batch. op
+// and m name the operation and model for events and errors (m is nil for
+// raw batches).
+func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stmts []driver.Stmt, m *model) ([]driver.BatchResult, error) {
 	if len(db.obs) == 0 {
 		res, err := bt.Batch(ctx, stmts)
 		if err != nil {
@@ -177,7 +178,7 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, stmts []driver.St
 		sql.WriteString(s.SQL)
 		args += len(s.Args)
 	}
-	e, ctx2 := db.s.start(ctx, stmt{op: OpBatch, m: m, sql: sql.String()})
+	e, ctx2 := db.s.start(ctx, stmt{op: op, m: m, sql: sql.String()})
 	e.Args = args
 	res, err := bt.Batch(ctx2, stmts)
 	var n int64

@@ -589,7 +589,7 @@ func (m *ModelOf[T]) createBatched(ctx context.Context, s *session, bt driver.Ba
 		b.columns(mm.fields)
 		stmts = append(stmts, driver.Stmt{SQL: b.sql(), Args: b.args, Rows: true})
 	}
-	res, err := s.db.runBatch(ctx, bt, stmts, mm)
+	res, err := s.db.runBatch(ctx, bt, op, stmts, mm)
 	if err != nil {
 		return err
 	}
