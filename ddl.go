@@ -45,3 +45,19 @@ func (db *DB) CreateSchema(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Drift compares the schema with the live database and returns the plan
+// that would bring the database to the schema; an empty plan means no
+// drift. It only reads (catalog queries), so it is cheap enough to run at
+// start-up as a probe, also over HTTP drivers that can introspect:
+//
+//	if plan, err := db.Drift(ctx); err == nil && !plan.Empty() {
+//		log.Printf("schema drift:\n%s", plan.Describe())
+//	}
+func (db *DB) Drift(ctx context.Context) (*migrate.Plan, error) {
+	live, err := migrate.Inspect(ctx, db.conn, db.d)
+	if err != nil {
+		return nil, err
+	}
+	return migrate.Diff(db.d, db.schema.desc, live), nil
+}

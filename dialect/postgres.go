@@ -65,7 +65,7 @@ func (postgres) ColumnType(c *schema.Column) string {
 	case schema.Bool:
 		return "boolean"
 	case schema.Time:
-		return "timestamptz"
+		return "timestamp with time zone"
 	case schema.Bytes:
 		return "bytea"
 	case schema.JSON:

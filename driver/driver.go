@@ -113,6 +113,19 @@ const (
 	Serializable    IsolationLevel = "SERIALIZABLE"
 )
 
+// Sessioner is implemented by drivers that can pin one database session
+// (connection) for a while, for work that depends on session state, such as
+// a SQLite migration that must turn foreign keys off outside a transaction.
+type Sessioner interface {
+	Session(ctx context.Context) (Session, error)
+}
+
+// Session is one pinned database session. Close returns it to the driver.
+type Session interface {
+	Querier
+	Close() error
+}
+
 // Stmt is one statement of a batch.
 type Stmt struct {
 	SQL  string

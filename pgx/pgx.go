@@ -26,10 +26,32 @@ type Conn struct {
 }
 
 var (
-	_ driver.Conn     = (*Conn)(nil)
-	_ driver.Beginner = (*Conn)(nil)
-	_ driver.Batcher  = (*Conn)(nil)
+	_ driver.Conn      = (*Conn)(nil)
+	_ driver.Beginner  = (*Conn)(nil)
+	_ driver.Batcher   = (*Conn)(nil)
+	_ driver.Sessioner = (*Conn)(nil)
 )
+
+// Session implements driver.Sessioner with one connection from the pool.
+func (c *Conn) Session(ctx context.Context) (driver.Session, error) {
+	pc, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return nil, MapError(err)
+	}
+	return &session{pc: pc}, nil
+}
+
+type session struct{ pc *pgxpool.Conn }
+
+func (s *session) Query(ctx context.Context, sql string, args []any) (driver.Rows, error) {
+	return query(ctx, s.pc, sql, args)
+}
+
+func (s *session) Exec(ctx context.Context, sql string, args []any) (driver.Result, error) {
+	return exec(ctx, s.pc, sql, args)
+}
+
+func (s *session) Close() error { s.pc.Release(); return nil }
 
 // New adapts pool. The Conn owns it: Close closes the pool.
 func New(pool *pgxpool.Pool) *Conn { return &Conn{pool: pool} }

@@ -113,3 +113,8 @@ func TestBatchRows(t *testing.T) {
 		t.Errorf("got %d %s %d %v", id, j, n, s)
 	}
 }
+
+func TestMigrate(t *testing.T) {
+	dsn(t)
+	forgetest.RunMigrate(t, openSchema)
+}

@@ -47,13 +47,19 @@ const (
 type Default struct {
 	Now   bool // the current time, set by the database
 	Value any  // a literal: string, int64, int32, float64, bool, []byte, time.Time
+	// Expr is the default's SQL text as the database reports it, set by
+	// introspection.
+	Expr string
 }
 
 // Column describes one column.
 type Column struct {
-	Name          string
-	Field         string // Go struct field name
-	Kind          Kind
+	Name  string
+	Field string // Go struct field name
+	Kind  Kind
+	// Type is the database's own type name, set by introspection ("bigint",
+	// "TEXT"); empty in descriptors built from models, where Kind decides.
+	Type          string
 	Nullable      bool
 	PrimaryKey    bool
 	AutoIncrement bool

@@ -30,3 +30,7 @@ func TestConformanceInMemory(t *testing.T) {
 		return conn
 	})
 }
+
+func TestMigrate(t *testing.T) {
+	forgetest.RunMigrate(t, openTemp)
+}

@@ -34,8 +34,9 @@ type Conn struct {
 }
 
 var (
-	_ driver.Conn     = (*Conn)(nil)
-	_ driver.Beginner = (*Conn)(nil)
+	_ driver.Conn      = (*Conn)(nil)
+	_ driver.Beginner  = (*Conn)(nil)
+	_ driver.Sessioner = (*Conn)(nil)
 )
 
 // New adapts db. The Conn owns db: Close closes it.
@@ -132,6 +133,30 @@ func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, err
 	}
 	return &tx{t: t, c: c}, nil
 }
+
+// Session implements driver.Sessioner with one pooled connection.
+func (c *Conn) Session(ctx context.Context) (driver.Session, error) {
+	sc, err := c.db.Conn(ctx)
+	if err != nil {
+		return nil, c.mapErr(err)
+	}
+	return &session{sc: sc, c: c}, nil
+}
+
+type session struct {
+	sc *sql.Conn
+	c  *Conn
+}
+
+func (s *session) Query(ctx context.Context, q string, args []any) (driver.Rows, error) {
+	return query(ctx, s.c, s.sc, q, args)
+}
+
+func (s *session) Exec(ctx context.Context, q string, args []any) (driver.Result, error) {
+	return exec(ctx, s.c, s.sc, q, args)
+}
+
+func (s *session) Close() error { return s.sc.Close() }
 
 type tx struct {
 	t *sql.Tx

@@ -1,0 +1,333 @@
+package forgetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forge-orm/forge"
+	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/migrate"
+	"github.com/forge-orm/forge/schema"
+)
+
+// MigrateTests is the migration conformance suite: introspection, diff,
+// plans applied and checked by diffing again, atomic failure, the lock.
+var MigrateTests = []Test{
+	{"NoDriftAfterCreate", testNoDriftAfterCreate},
+	{"Evolve", testEvolve},
+	{"FailureLeavesNothing", testFailureLeavesNothing},
+	{"Lock", testLock},
+	{"RacingPushers", testRacingPushers},
+}
+
+// RunMigrate runs MigrateTests, each on a fresh database from open.
+func RunMigrate(t *testing.T, open Opener) {
+	for _, tc := range MigrateTests {
+		t.Run(tc.Name, func(t *testing.T) {
+			conn := open(t)
+			t.Cleanup(func() { _ = conn.Close() })
+			db, err := forge.Open(Schema, conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.Run(t, &Harness{DB: db})
+		})
+	}
+}
+
+// applyAndCheck applies the plan from live to want, then checks that a
+// second diff is empty.
+func applyAndCheck(t *testing.T, conn driver.Conn, want *schema.Schema, allow bool) *migrate.Plan {
+	t.Helper()
+	ctx := context.Background()
+	d := conn.Dialect()
+	live, err := migrate.Inspect(ctx, conn, d)
+	if err != nil {
+		t.Fatalf("inspect: %v", err)
+	}
+	plan := migrate.Diff(d, want, live)
+	if err := migrate.Apply(ctx, conn, plan, migrate.ApplyOptions{AllowDestructive: allow}); err != nil {
+		var sb strings.Builder
+		_, _ = plan.WriteTo(d, &sb)
+		t.Fatalf("apply: %v\nplan:\n%s", err, sb.String())
+	}
+	live, err = migrate.Inspect(ctx, conn, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := migrate.Diff(d, want, live); !again.Empty() {
+		var sb strings.Builder
+		_, _ = plan.WriteTo(d, &sb)
+		t.Fatalf("drift after applying the plan:\n%s\napplied:\n%s", again.Describe(), sb.String())
+	}
+	return plan
+}
+
+func testNoDriftAfterCreate(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	plan, err := h.DB.Drift(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Empty() {
+		t.Fatal("an empty database shows no drift")
+	}
+	if err := h.DB.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	plan, err = h.DB.Drift(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.Empty() {
+		t.Errorf("drift right after CreateSchema:\n%s", plan.Describe())
+	}
+	live, err := migrate.Inspect(ctx, h.DB.Driver(), h.DB.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := live.Table("users")
+	if users == nil || users.Column("email") == nil || users.Column("nickname") == nil || !users.Column("nickname").Nullable || users.Column("email").Nullable {
+		t.Fatalf("inspected users: %+v", users)
+	}
+	if c := users.Column("id"); !c.PrimaryKey || !c.AutoIncrement || c.Kind != schema.ID {
+		t.Errorf("inspected id: %+v", c)
+	}
+	var uniq bool
+	for _, ix := range users.Indexes {
+		uniq = uniq || (ix.Name == "users_email_key" && ix.Unique)
+	}
+	if !uniq {
+		t.Errorf("inspected indexes: %+v", users.Indexes)
+	}
+	posts := live.Table("posts")
+	if len(posts.ForeignKeys) != 1 || posts.ForeignKeys[0].RefTable != "users" || posts.ForeignKeys[0].OnDelete != schema.Cascade {
+		t.Errorf("inspected foreign keys: %+v", posts.ForeignKeys)
+	}
+}
+
+// itemsV builds the evolving test table.
+func itemsV(mod func(t *schema.Table)) *schema.Schema {
+	t := &schema.Table{Name: "items", PrimaryKey: []string{"id"}, Columns: []*schema.Column{
+		{Name: "id", Kind: schema.ID, PrimaryKey: true, AutoIncrement: true},
+		{Name: "name", Kind: schema.Text},
+		{Name: "qty", Kind: schema.Int64, Default: &schema.Default{Value: int64(0)}},
+		{Name: "note", Kind: schema.Text, Nullable: true},
+	}, Indexes: []*schema.Index{{Name: "items_name_idx", Columns: []string{"name"}}}}
+	s := &schema.Schema{Tables: []*schema.Table{t}}
+	if mod != nil {
+		mod(t)
+	}
+	return s
+}
+
+func col(t *schema.Table, name string) *schema.Column { return t.Column(name) }
+
+func testEvolve(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	conn := h.DB.Driver()
+	ph := func(n int) string { return string(h.DB.Dialect().AppendPlaceholder(nil, n)) }
+	count := func() int64 {
+		rows, err := conn.Query(ctx, `SELECT COUNT(*) FROM "items"`, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var n int64
+		rows.Next()
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	applyAndCheck(t, conn, itemsV(nil), false)
+	for i := 0; i < 3; i++ {
+		if _, err := conn.Exec(ctx, `INSERT INTO "items" ("name", "qty", "note") VALUES (`+ph(1)+`, `+ph(2)+`, `+ph(3)+`)`, []any{fmt.Sprintf("n%d", i), int64(i), "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name        string
+		mod         func(t *schema.Table)
+		destructive bool
+	}{
+		{"add a nullable column", func(t *schema.Table) {
+			t.Columns = append(t.Columns, &schema.Column{Name: "tag", Kind: schema.Text, Nullable: true})
+		}, false},
+		{"add a NOT NULL column with a default", func(t *schema.Table) {
+			t.Columns = append(t.Columns, &schema.Column{Name: "tag", Kind: schema.Text, Nullable: true},
+				&schema.Column{Name: "score", Kind: schema.Float, Default: &schema.Default{Value: 1.5}})
+		}, false},
+		{"swap indexes", func(t *schema.Table) {
+			t.Columns = append(t.Columns, &schema.Column{Name: "tag", Kind: schema.Text, Nullable: true},
+				&schema.Column{Name: "score", Kind: schema.Float, Default: &schema.Default{Value: 1.5}})
+			t.Indexes = []*schema.Index{{Name: "items_tag_score_key", Columns: []string{"tag", "score"}, Unique: true}}
+		}, false},
+		{"change a default and nullability", func(t *schema.Table) {
+			t.Columns = append(t.Columns, &schema.Column{Name: "tag", Kind: schema.Text, Nullable: true},
+				&schema.Column{Name: "score", Kind: schema.Float, Default: &schema.Default{Value: 1.5}})
+			col(t, "qty").Default = &schema.Default{Value: int64(5)}
+			col(t, "note").Nullable = false
+			col(t, "note").Default = &schema.Default{Value: "none"}
+		}, false},
+		{"widen a type to text", func(t *schema.Table) {
+			t.Columns = append(t.Columns, &schema.Column{Name: "tag", Kind: schema.Text, Nullable: true},
+				&schema.Column{Name: "score", Kind: schema.Float, Default: &schema.Default{Value: 1.5}})
+			col(t, "qty").Kind = schema.Text
+			col(t, "qty").Default = &schema.Default{Value: "5"}
+			col(t, "note").Nullable = false
+			col(t, "note").Default = &schema.Default{Value: "none"}
+		}, false},
+		{"drop a column", func(t *schema.Table) {
+			t.Columns = append(t.Columns, &schema.Column{Name: "score", Kind: schema.Float, Default: &schema.Default{Value: 1.5}})
+			col(t, "qty").Kind = schema.Text
+			col(t, "qty").Default = &schema.Default{Value: "5"}
+			col(t, "note").Nullable = false
+			col(t, "note").Default = &schema.Default{Value: "none"}
+			t.Indexes = nil
+		}, true},
+	}
+	for _, st := range steps {
+		want := itemsV(st.mod)
+		if st.destructive {
+			live, err := migrate.Inspect(ctx, conn, h.DB.Dialect())
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = migrate.Apply(ctx, conn, migrate.Diff(h.DB.Dialect(), want, live), migrate.ApplyOptions{})
+			var de *migrate.DestructiveError
+			if !errors.As(err, &de) || len(de.Changes) == 0 {
+				t.Fatalf("%s: a destructive plan was not refused: %v", st.name, err)
+			}
+		}
+		applyAndCheck(t, conn, want, st.destructive)
+		if n := count(); n != 3 {
+			t.Fatalf("%s: %d rows after the change, want 3", st.name, n)
+		}
+	}
+	// A new table with a foreign key to the existing one, then dropped.
+	withOwners := itemsV(func(t *schema.Table) {
+		t.Columns = append(t.Columns, &schema.Column{Name: "score", Kind: schema.Float, Default: &schema.Default{Value: 1.5}},
+			&schema.Column{Name: "owner_id", Kind: schema.Int64, Nullable: true})
+		col(t, "qty").Kind = schema.Text
+		col(t, "qty").Default = &schema.Default{Value: "5"}
+		col(t, "note").Nullable = false
+		col(t, "note").Default = &schema.Default{Value: "none"}
+		t.Indexes = nil
+		t.ForeignKeys = []*schema.ForeignKey{{Name: "items_owner_id_fkey", Columns: []string{"owner_id"}, RefTable: "owners", RefColumns: []string{"id"}, OnDelete: schema.SetNull}}
+	})
+	withOwners.Tables = append([]*schema.Table{{Name: "owners", PrimaryKey: []string{"id"}, Columns: []*schema.Column{
+		{Name: "id", Kind: schema.ID, PrimaryKey: true, AutoIncrement: true},
+		{Name: "name", Kind: schema.Text},
+	}}}, withOwners.Tables...)
+	applyAndCheck(t, conn, withOwners, false)
+	if n := count(); n != 3 {
+		t.Fatalf("%d rows after adding a foreign key, want 3", n)
+	}
+	back := itemsV(nil)
+	applyAndCheck(t, conn, back, true)
+	if n := count(); n != 3 {
+		t.Fatalf("%d rows after dropping the referenced table, want 3", n)
+	}
+}
+
+func testFailureLeavesNothing(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	conn := h.DB.Driver()
+	stmts := []string{
+		`CREATE TABLE "fail_a" ("id" INTEGER PRIMARY KEY)`,
+		`CREATE TABLE "fail_b" ("id" INTEGER PRIMARY KEY)`,
+		`INSERT INTO "no_such_table" VALUES (1)`,
+		`CREATE TABLE "fail_c" ("id" INTEGER PRIMARY KEY)`,
+	}
+	err := migrate.ApplyStatements(ctx, conn, stmts, false)
+	var se *migrate.StatementError
+	if !errors.As(err, &se) || se.Index != 2 || se.SQL != stmts[2] || !strings.Contains(err.Error(), "no_such_table") {
+		t.Fatalf("want a StatementError naming the third statement, got %v", err)
+	}
+	live, err := migrate.Inspect(ctx, conn, h.DB.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"fail_a", "fail_b", "fail_c"} {
+		if live.Table(name) != nil {
+			t.Errorf("table %s exists after a failed migration", name)
+		}
+	}
+}
+
+func testLock(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	conn := h.DB.Driver()
+	l1, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "two", Wait: -1}); !errors.Is(err, migrate.ErrLocked) {
+		t.Fatalf("a second lock: %v, want ErrLocked", err)
+	}
+	if err := l1.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "two", Wait: -1})
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	_ = l2.Release(ctx)
+	// A migrator that died holding the lock: its row expires.
+	ph := func(n int) string { return string(h.DB.Dialect().AppendPlaceholder(nil, n)) }
+	if _, err := conn.Exec(ctx, `INSERT INTO "forge_migrate_lock" ("id", "holder", "expires_at") VALUES (1, 'dead', `+ph(1)+`)`,
+		[]any{time.Now().Add(300 * time.Millisecond).UnixMilli()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "three", Wait: -1}); !errors.Is(err, migrate.ErrLocked) {
+		t.Fatalf("a live lock of a dead migrator: %v, want ErrLocked", err)
+	}
+	l3, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "three", Wait: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("the expired lock was not taken over: %v", err)
+	}
+	_ = l3.Release(ctx)
+}
+
+func testRacingPushers(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	conn := h.DB.Driver()
+	const n = 8
+	var wg sync.WaitGroup
+	plans := make([]*migrate.Plan, n)
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			plans[i], errs[i] = migrate.Push(ctx, conn, Schema.Describe(), migrate.PushOptions{Lock: migrate.LockOptions{Holder: fmt.Sprint("pusher", i)}})
+		}(i)
+	}
+	wg.Wait()
+	applied := 0
+	for i := 0; i < n; i++ {
+		if errs[i] != nil {
+			t.Errorf("pusher %d: %v", i, errs[i])
+			continue
+		}
+		if !plans[i].Empty() {
+			applied++
+		}
+	}
+	if applied != 1 {
+		t.Errorf("%d pushers applied a plan, want exactly 1", applied)
+	}
+	plan, err := h.DB.Drift(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.Empty() {
+		t.Errorf("drift after racing pushers:\n%s", plan.Describe())
+	}
+}

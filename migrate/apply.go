@@ -1,0 +1,203 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/schema"
+)
+
+// StatementError names the statement of a plan or migration that failed.
+// Nothing of the plan was applied.
+type StatementError struct {
+	Index int // 0-based position among the plan's statements
+	SQL   string
+	Err   error
+}
+
+func (e *StatementError) Error() string {
+	return fmt.Sprintf("forge/migrate: statement %d failed, nothing was applied: %v\n  %s", e.Index+1, e.Err, e.SQL)
+}
+
+func (e *StatementError) Unwrap() error { return e.Err }
+
+// DestructiveError refuses a plan with changes that can lose data.
+type DestructiveError struct{ Changes []Change }
+
+func (e *DestructiveError) Error() string {
+	var b strings.Builder
+	b.WriteString("forge/migrate: the plan can lose data; review it and allow destructive changes to apply it:")
+	for _, c := range e.Changes {
+		b.WriteString("\n  ! ")
+		b.WriteString(c.String())
+	}
+	return b.String()
+}
+
+// ApplyOptions shape Apply.
+type ApplyOptions struct {
+	// AllowDestructive permits changes that can lose data (dropping a
+	// table or column, narrowing a type).
+	AllowDestructive bool
+}
+
+// Apply runs the plan atomically: in one transaction (PostgreSQL and
+// SQLite both have transactional DDL), or one batch on drivers that only
+// batch. A failing statement leaves the database as it was and is named in
+// a *StatementError.
+func Apply(ctx context.Context, conn driver.Conn, plan *Plan, opts ApplyOptions) error {
+	if plan.Empty() {
+		return nil
+	}
+	if !opts.AllowDestructive {
+		if ds := plan.Destructive(); len(ds) > 0 {
+			return &DestructiveError{Changes: ds}
+		}
+	}
+	d := conn.Dialect()
+	stmts, err := plan.Statements(d)
+	if err != nil {
+		return err
+	}
+	return ApplyStatements(ctx, conn, stmts, needsForeignKeysOff(d, plan))
+}
+
+// needsForeignKeysOff reports a SQLite plan that drops or rebuilds tables:
+// with foreign keys on, DROP TABLE would fire ON DELETE actions in other
+// tables.
+func needsForeignKeysOff(d dialect.Dialect, plan *Plan) bool {
+	if d.AddConstraint() {
+		return false
+	}
+	for _, c := range plan.Changes {
+		switch c.(type) {
+		case *RebuildTable, *DropTable:
+			return true
+		}
+	}
+	return false
+}
+
+// ApplyStatements runs stmts atomically (see Apply). fkOff, on SQLite,
+// turns foreign key enforcement off on the session for the transaction and
+// checks every foreign key before committing.
+func ApplyStatements(ctx context.Context, conn driver.Conn, stmts []string, fkOff bool) error {
+	if fkOff {
+		if s, ok := conn.(driver.Sessioner); ok {
+			return applySQLiteSession(ctx, s, stmts)
+		}
+		if _, ok := conn.(driver.Batcher); ok {
+			// D1 and libSQL batches: checks wait until the end of the
+			// batch. (foreign_keys cannot change inside a transaction.)
+			stmts = append([]string{"PRAGMA defer_foreign_keys = ON"}, stmts...)
+			return applyBatch(ctx, conn.(driver.Batcher), stmts, 1)
+		}
+	}
+	if b, ok := conn.(driver.Beginner); ok {
+		tx, err := b.Begin(ctx, driver.TxOptions{})
+		if err != nil {
+			return err
+		}
+		for i, s := range stmts {
+			if _, err := tx.Exec(ctx, s, nil); err != nil {
+				_ = tx.Rollback(context.WithoutCancel(ctx))
+				return &StatementError{Index: i, SQL: s, Err: err}
+			}
+		}
+		return tx.Commit(ctx)
+	}
+	if b, ok := conn.(driver.Batcher); ok {
+		return applyBatch(ctx, b, stmts, 0)
+	}
+	return &driver.CapabilityError{Op: "atomic schema changes", Driver: driver.Name(conn), Use: "apply the plan from a server with a driver that has transactions"}
+}
+
+func applyBatch(ctx context.Context, b driver.Batcher, stmts []string, skip int) error {
+	batch := make([]driver.Stmt, len(stmts))
+	for i, s := range stmts {
+		batch[i] = driver.Stmt{SQL: s}
+	}
+	if _, err := b.Batch(ctx, batch); err != nil {
+		var be *driver.BatchError
+		if errors.As(err, &be) && be.Index >= skip {
+			return &StatementError{Index: be.Index - skip, SQL: be.SQL, Err: be.Err}
+		}
+		return err
+	}
+	return nil
+}
+
+// applySQLiteSession follows SQLite's procedure for schema changes that
+// ALTER TABLE cannot make: foreign keys off, one transaction, a foreign key
+// check, commit, foreign keys on.
+func applySQLiteSession(ctx context.Context, s driver.Sessioner, stmts []string) (err error) {
+	sess, err := s.Session(ctx)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	if _, err := sess.Exec(ctx, "PRAGMA foreign_keys = OFF", nil); err != nil {
+		return err
+	}
+	defer func() {
+		_, _ = sess.Exec(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON", nil)
+	}()
+	if _, err := sess.Exec(ctx, "BEGIN IMMEDIATE", nil); err != nil {
+		return err
+	}
+	rollback := func() { _, _ = sess.Exec(context.WithoutCancel(ctx), "ROLLBACK", nil) }
+	for i, st := range stmts {
+		if _, err := sess.Exec(ctx, st, nil); err != nil {
+			rollback()
+			return &StatementError{Index: i, SQL: st, Err: err}
+		}
+	}
+	bad, err := queryAll(ctx, sess, "PRAGMA foreign_key_check")
+	if err != nil {
+		rollback()
+		return err
+	}
+	if len(bad) > 0 {
+		rollback()
+		return fmt.Errorf("forge/migrate: the change breaks %d foreign key reference(s) (first: table %s, row %v, parent %s); nothing was applied", len(bad), str(bad[0][0]), bad[0][1], str(bad[0][2]))
+	}
+	if _, err := sess.Exec(ctx, "COMMIT", nil); err != nil {
+		rollback()
+		return err
+	}
+	return nil
+}
+
+// PushOptions shape Push.
+type PushOptions struct {
+	ApplyOptions
+	Lock LockOptions
+}
+
+// Push brings the live database to the desired schema: it takes the
+// migration lock, inspects the database, plans, applies the plan
+// atomically and releases the lock. Racing pushers apply each change once:
+// whoever gets the lock second finds nothing left to do. It returns the
+// plan it applied (empty when there was no drift).
+func Push(ctx context.Context, conn driver.Conn, desired *schema.Schema, opts PushOptions) (*Plan, error) {
+	lock, err := AcquireLock(ctx, conn, opts.Lock)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := func() (*Plan, error) {
+		live, err := Inspect(ctx, conn, conn.Dialect())
+		if err != nil {
+			return nil, err
+		}
+		plan := Diff(conn.Dialect(), desired, live)
+		return plan, Apply(ctx, conn, plan, opts.ApplyOptions)
+	}()
+	if rerr := lock.Release(context.WithoutCancel(ctx)); err == nil && rerr != nil {
+		err = rerr
+	}
+	return plan, err
+}

@@ -1,0 +1,304 @@
+package migrate
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/schema"
+)
+
+// Diff plans the changes that turn the live schema into the desired one, in
+// an order that applies: new tables (referenced ones first), then changes
+// to existing tables, then dropped tables. SQLite changes that ALTER TABLE
+// cannot make become a RebuildTable (SQLite's documented twelve-step
+// rebuild, data kept). An empty plan means no drift.
+func Diff(d dialect.Dialect, desired, live *schema.Schema) *Plan {
+	p := &Plan{}
+	liveByName := map[string]*schema.Table{}
+	for _, t := range live.Tables {
+		liveByName[t.Name] = t
+	}
+	wantByName := map[string]*schema.Table{}
+	for _, t := range desired.Tables {
+		wantByName[t.Name] = t
+	}
+	var created []*schema.Table
+	for _, t := range desired.Tables {
+		if liveByName[t.Name] == nil {
+			created = append(created, t)
+		}
+	}
+	if len(created) > 0 {
+		sub := Create(d, &schema.Schema{Tables: created}, Options{})
+		// Foreign keys to tables that already exist can stay inline.
+		p.Changes = append(p.Changes, sub.Changes...)
+	}
+	for _, want := range desired.Tables {
+		have := liveByName[want.Name]
+		if have == nil {
+			continue
+		}
+		p.Changes = append(p.Changes, diffTable(d, want, have)...)
+	}
+	for i := len(live.Tables) - 1; i >= 0; i-- {
+		t := live.Tables[i]
+		if wantByName[t.Name] == nil {
+			p.Changes = append(p.Changes, &DropTable{Table: t})
+		}
+	}
+	return p
+}
+
+// diffTable compares one table.
+func diffTable(d dialect.Dialect, want, have *schema.Table) []Change {
+	var alters []Change
+	rebuild := !slices.Equal(want.PrimaryKey, have.PrimaryKey)
+	for _, wc := range want.Columns {
+		hc := have.Column(wc.Name)
+		if hc == nil {
+			if d.AddConstraint() || canAddColumnSQLite(wc) {
+				alters = append(alters, &AddColumn{Table: want.Name, Column: wc})
+			} else {
+				rebuild = true
+			}
+			continue
+		}
+		if ch := diffColumn(d, want.Name, wc, hc); ch != nil {
+			if d.AddConstraint() {
+				alters = append(alters, ch)
+			} else {
+				rebuild = true
+			}
+		}
+	}
+	for _, hc := range have.Columns {
+		if want.Column(hc.Name) == nil {
+			if d.AddConstraint() {
+				alters = append(alters, &DropColumn{Table: want.Name, Column: hc})
+			} else {
+				rebuild = true
+			}
+		}
+	}
+	var fkAdds, fkDrops []Change
+	for _, fk := range want.ForeignKeys {
+		if findFK(have.ForeignKeys, fk) == nil {
+			fkAdds = append(fkAdds, &AddForeignKey{Table: want.Name, FK: fk})
+		}
+	}
+	for _, fk := range have.ForeignKeys {
+		if findFK(want.ForeignKeys, fk) == nil {
+			fkDrops = append(fkDrops, &DropForeignKey{Table: want.Name, FK: fk})
+		}
+	}
+	if (len(fkAdds) > 0 || len(fkDrops) > 0) && !d.AddConstraint() {
+		rebuild = true
+	}
+	if rebuild && !d.AddConstraint() {
+		return []Change{&RebuildTable{Table: want, Live: have}}
+	}
+	var out []Change
+	out = append(out, fkDrops...)
+	for _, ix := range have.Indexes {
+		if w := findIndex(want.Indexes, ix.Name); w == nil || !sameIndex(w, ix) {
+			out = append(out, &DropIndex{Table: want.Name, Index: ix})
+		}
+	}
+	if rebuild {
+		out = append(out, &ReplacePrimaryKey{Table: want.Name, Columns: want.PrimaryKey, Old: len(have.PrimaryKey) > 0})
+	}
+	out = append(out, alters...)
+	for _, ix := range want.Indexes {
+		if h := findIndex(have.Indexes, ix.Name); h == nil || !sameIndex(h, ix) {
+			out = append(out, &CreateIndex{Table: want.Name, Index: ix})
+		}
+	}
+	return append(out, fkAdds...)
+}
+
+// canAddColumnSQLite reports whether SQLite's ALTER TABLE ADD COLUMN can add c.
+func canAddColumnSQLite(c *schema.Column) bool {
+	if c.PrimaryKey || c.Unique {
+		return false
+	}
+	if !c.Nullable && c.Default == nil {
+		return false
+	}
+	// SQLite refuses a non-constant default (such as DEFAULT now) in ADD COLUMN.
+	return c.Default == nil || !c.Default.Now
+}
+
+func findIndex(list []*schema.Index, name string) *schema.Index {
+	for _, ix := range list {
+		if ix.Name == name {
+			return ix
+		}
+	}
+	return nil
+}
+
+func sameIndex(a, b *schema.Index) bool {
+	return a.Unique == b.Unique && slices.Equal(a.Columns, b.Columns)
+}
+
+// findFK finds a foreign key with the same meaning (names aside).
+func findFK(list []*schema.ForeignKey, fk *schema.ForeignKey) *schema.ForeignKey {
+	for _, x := range list {
+		if x.RefTable == fk.RefTable && slices.Equal(x.Columns, fk.Columns) && slices.Equal(x.RefColumns, fk.RefColumns) &&
+			x.OnDelete == fk.OnDelete && x.OnUpdate == fk.OnUpdate {
+			return x
+		}
+	}
+	return nil
+}
+
+// diffColumn compares a desired column with a live one.
+func diffColumn(d dialect.Dialect, table string, want, have *schema.Column) *AlterColumn {
+	ch := &AlterColumn{Table: table, Column: want, Live: have}
+	if storageType(d, want) != strings.ToLower(have.Type) && have.Type != "" {
+		ch.Type = true
+	}
+	if want.AutoIncrement != have.AutoIncrement && d.AddConstraint() {
+		ch.Identity = true
+	}
+	if !want.PrimaryKey && want.Nullable != have.Nullable {
+		ch.Null = true
+	}
+	if !sameDefault(d, want, have) {
+		ch.Default = true
+	}
+	if !ch.Type && !ch.Identity && !ch.Null && !ch.Default {
+		return nil
+	}
+	return ch
+}
+
+// storageType is the type forge declares for c, lower-cased, without
+// identity clauses: what introspection reports back.
+func storageType(d dialect.Dialect, c *schema.Column) string {
+	if c.Type != "" {
+		return strings.ToLower(c.Type)
+	}
+	t := strings.ToLower(d.ColumnType(c))
+	if i := strings.Index(t, " generated "); i >= 0 {
+		t = t[:i]
+	}
+	return t
+}
+
+// defaultSQL renders c's default as the DDL would.
+func defaultSQL(d dialect.Dialect, c *schema.Column) (string, error) {
+	if c.Default == nil {
+		return "", nil
+	}
+	if c.Default.Expr != "" {
+		return c.Default.Expr, nil
+	}
+	if c.Default.Now {
+		return d.DefaultNow(), nil
+	}
+	b, err := d.AppendLiteral(nil, c.Kind, c.Default.Value)
+	return string(b), err
+}
+
+func sameDefault(d dialect.Dialect, want, have *schema.Column) bool {
+	if want.AutoIncrement || have.AutoIncrement {
+		return true // identity columns have no plain default
+	}
+	w, err := defaultSQL(d, want)
+	if err != nil {
+		return false
+	}
+	h := ""
+	if have.Default != nil {
+		h = have.Default.Expr
+	}
+	if w == h {
+		return true
+	}
+	w, h = normDefault(w), normDefault(h)
+	if w == h {
+		return true
+	}
+	// JSON defaults: the database may re-space them.
+	var a, b any
+	if json.Unmarshal([]byte(unquote(w)), &a) == nil && json.Unmarshal([]byte(unquote(h)), &b) == nil {
+		return reflect.DeepEqual(a, b)
+	}
+	return false
+}
+
+// normDefault strips what PostgreSQL adds when it stores a default: type
+// casts ('x'::text), and the outer parentheses of an expression.
+func normDefault(s string) string {
+	s = strings.TrimSpace(s)
+	for {
+		i := strings.LastIndex(s, "::")
+		if i < 0 || strings.ContainsAny(s[i:], "')") {
+			break
+		}
+		s = s[:i]
+	}
+	for len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' && balanced(s[1:len(s)-1]) {
+		s = s[1 : len(s)-1]
+	}
+	if s == "CURRENT_TIMESTAMP" {
+		s = "now()"
+	}
+	return s
+}
+
+func balanced(s string) bool {
+	depth := 0
+	for _, r := range s {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth < 0 {
+				return false
+			}
+		}
+	}
+	return depth == 0
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
+		return strings.ReplaceAll(s[1:len(s)-1], "''", "'")
+	}
+	return s
+}
+
+// Describe lists a plan's changes for people, one per line, marking
+// destructive ones.
+func (p *Plan) Describe() string {
+	var b strings.Builder
+	for _, c := range p.Changes {
+		mark := "  "
+		if c.Destructive() {
+			mark = "! "
+		}
+		fmt.Fprintf(&b, "%s%s\n", mark, c)
+	}
+	return b.String()
+}
+
+// Destructive returns the changes that can lose data.
+func (p *Plan) Destructive() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Destructive() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
