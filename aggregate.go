@@ -108,9 +108,9 @@ func Max[V any](a *Agg, dst *V, col *V) {
 //
 // opts may hold Where, OrderBy (on group columns), Take and Skip.
 func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], describe func(r *R, a *Agg), opts ...Option) ([]R, error) {
-	s := q.session()
 	mm := m.m
-	if err := mm.check(s); err != nil {
+	s, err := mm.sessionFor(q)
+	if err != nil {
 		return nil, err
 	}
 	tmpl := new(R)
@@ -182,7 +182,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 	}
 	b.orderAndLimit(&sq)
 	var out []R
-	err := s.query(ctx, stmt{op: OpAggregate, m: mm, sql: b.sql(), args: b.args}, func(rows driver.Rows) (int64, error) {
+	err = s.query(ctx, stmt{op: OpAggregate, m: mm, sql: b.sql(), args: b.args}, func(rows driver.Rows) (int64, error) {
 		dests := make([]any, len(a.items))
 		tmps := make([]reflect.Value, len(a.items))
 		for i, it := range a.items {

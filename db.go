@@ -74,7 +74,23 @@ type Querier interface {
 	session() *session
 }
 
-func (db *DB) session() *session { return &db.s }
+func (db *DB) session() *session {
+	if db == nil {
+		return nil
+	}
+	return &db.s
+}
+
+// sessionOf returns q's session, or an error for a nil querier (a nil
+// interface, or a nil *DB or *Tx).
+func sessionOf(q Querier) (*session, error) {
+	if q != nil {
+		if s := q.session(); s != nil && s.db != nil {
+			return s, nil
+		}
+	}
+	return nil, &QueryError{Msg: "nil DB or Tx"}
+}
 
 // session runs statements on a driver querier (the connection or a
 // transaction) with events and error mapping.
@@ -292,7 +308,11 @@ func (s *session) wantKeys() bool { return len(s.db.muts) > 0 }
 // Exec runs raw SQL that returns no rows. Values are bound parameters;
 // write the dialect's placeholders (? for SQLite, $1 for PostgreSQL).
 func Exec(ctx context.Context, q Querier, sql string, args ...any) (driver.Result, error) {
-	return q.session().exec(ctx, stmt{op: OpExec, sql: sql, args: args})
+	s, err := sessionOf(q)
+	if err != nil {
+		return driver.Result{}, err
+	}
+	return s.exec(ctx, stmt{op: OpExec, sql: sql, args: args})
 }
 
 // Tx is an interactive transaction. Use it only inside the function given
@@ -307,7 +327,12 @@ type Tx struct {
 	done    bool
 }
 
-func (tx *Tx) session() *session { return &tx.s }
+func (tx *Tx) session() *session {
+	if tx == nil {
+		return nil
+	}
+	return &tx.s
+}
 
 // TxOption sets a transaction option.
 type TxOption func(*driver.TxOptions)

@@ -209,6 +209,15 @@ func writeAfter(b *builder, m *model, sq *selectQuery) error {
 	return nil
 }
 
+// sessionFor returns q's session after checking q and the model.
+func (m *model) sessionFor(q Querier) (*session, error) {
+	s, err := sessionOf(q)
+	if err != nil {
+		return nil, err
+	}
+	return s, m.check(s)
+}
+
 // check returns the model's declaration error, or an error if the model is
 // not part of the querier's schema.
 func (m *model) check(s *session) error {
@@ -278,9 +287,9 @@ func first[T any](rows []T, err error) (T, error) {
 }
 
 func (m *ModelOf[T]) find(ctx context.Context, q Querier, op Operation, opts []Option, limit int) ([]T, error) {
-	s := q.session()
 	mm := m.m
-	if err := mm.check(s); err != nil {
+	s, err := mm.sessionFor(q)
+	if err != nil {
 		return nil, err
 	}
 	var sq selectQuery
@@ -332,9 +341,9 @@ func (m *ModelOf[T]) Exists(ctx context.Context, q Querier, conds ...Cond) (bool
 }
 
 func (m *ModelOf[T]) count(ctx context.Context, q Querier, op Operation, conds []Cond, head string) (int64, error) {
-	s := q.session()
 	mm := m.m
-	if err := mm.check(s); err != nil {
+	s, err := mm.sessionFor(q)
+	if err != nil {
 		return 0, err
 	}
 	b := newBuilder(s.db.d, 64)
@@ -348,7 +357,7 @@ func (m *ModelOf[T]) count(ctx context.Context, q Querier, op Operation, conds [
 		b.b = s.db.d.AppendLimit(b.b, 1, 0)
 	}
 	var n int64
-	err := s.query(ctx, stmt{op: op, m: mm, sql: b.sql(), args: b.args}, func(rows driver.Rows) (int64, error) {
+	err = s.query(ctx, stmt{op: op, m: mm, sql: b.sql(), args: b.args}, func(rows driver.Rows) (int64, error) {
 		if !rows.Next() {
 			return 0, rows.Err()
 		}
@@ -472,9 +481,9 @@ func (m *ModelOf[T]) CreateMany(ctx context.Context, q Querier, vs []T) ([]T, er
 }
 
 func (m *ModelOf[T]) createMany(ctx context.Context, q Querier, op Operation, vs []T) ([]T, error) {
-	s := q.session()
 	mm := m.m
-	if err := mm.check(s); err != nil {
+	s, err := mm.sessionFor(q)
+	if err != nil {
 		return nil, err
 	}
 	rows := make([]T, len(vs))
@@ -526,7 +535,6 @@ func (m *ModelOf[T]) createMany(ctx context.Context, q Querier, op Operation, vs
 		return rows, run(s)
 	}
 	// Several statements: atomically, in a transaction or one batch.
-	var err error
 	_, begins := s.db.conn.(driver.Beginner)
 	if bt, ok := s.db.conn.(driver.Batcher); ok && !begins {
 		err = m.createBatched(ctx, s, bt, op, fields, rows, args, per)
@@ -711,9 +719,9 @@ func writeSets(b *builder, m *model, sets []Assignment) error {
 // unique fields) and returns it as stored; ErrNotFound when there is none.
 func (m *ModelOf[T]) Update(ctx context.Context, q Querier, where Cond, sets ...Assignment) (T, error) {
 	var zero T
-	s := q.session()
 	mm := m.m
-	if err := mm.check(s); err != nil {
+	s, err := mm.sessionFor(q)
+	if err != nil {
 		return zero, err
 	}
 	if err := mm.requireUnique(&where, "Update"); err != nil {
@@ -741,9 +749,9 @@ func (m *ModelOf[T]) Update(ctx context.Context, q Querier, where Cond, sets ...
 // UpdateMany changes every row matched by where and returns how many
 // changed. Pass All() to change every row.
 func (m *ModelOf[T]) UpdateMany(ctx context.Context, q Querier, where Cond, sets ...Assignment) (int64, error) {
-	s := q.session()
 	mm := m.m
-	if err := mm.check(s); err != nil {
+	s, err := mm.sessionFor(q)
+	if err != nil {
 		return 0, err
 	}
 	if where.op == opNone {
@@ -829,9 +837,9 @@ func (m *ModelOf[T]) DeleteMany(ctx context.Context, q Querier, where Cond) (int
 }
 
 func (m *ModelOf[T]) deleteMany(ctx context.Context, q Querier, op Operation, where Cond) (int64, error) {
-	s := q.session()
 	mm := m.m
-	if err := mm.check(s); err != nil {
+	s, err := mm.sessionFor(q)
+	if err != nil {
 		return 0, err
 	}
 	b := newBuilder(s.db.d, 64)
@@ -861,9 +869,9 @@ func (c Conflict) Update(cols ...any) Conflict { c.update = cols; return c }
 // the conflict columns, and returns the row as stored.
 func (m *ModelOf[T]) Upsert(ctx context.Context, q Querier, v T, on Conflict) (T, error) {
 	var zero T
-	s := q.session()
 	mm := m.m
-	if err := mm.check(s); err != nil {
+	s, err := mm.sessionFor(q)
+	if err != nil {
 		return zero, err
 	}
 	var conflict []*field
@@ -930,13 +938,13 @@ func containsField(fs []*field, f *field) bool {
 // columns to the model's column names. A result column that is not a
 // column of the model is an error. Values are bound parameters.
 func (m *ModelOf[T]) Raw(ctx context.Context, q Querier, sql string, args ...any) ([]T, error) {
-	s := q.session()
 	mm := m.m
-	if err := mm.check(s); err != nil {
+	s, err := mm.sessionFor(q)
+	if err != nil {
 		return nil, err
 	}
 	var out []T
-	err := s.query(ctx, stmt{op: OpRaw, m: mm, sql: sql, args: args}, func(rows driver.Rows) (int64, error) {
+	err = s.query(ctx, stmt{op: OpRaw, m: mm, sql: sql, args: args}, func(rows driver.Rows) (int64, error) {
 		cols := rows.Columns()
 		fields := make([]*field, len(cols))
 		for i, c := range cols {

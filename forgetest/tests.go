@@ -1026,6 +1026,9 @@ func testBadInput(t *testing.T, h *Harness) {
 	_, cases["Update with no Set"] = Users.Update(ctx, h.DB, forge.Eq(&c.ID, 1))
 	_, cases["Set on another model"] = Users.UpdateMany(ctx, h.DB, forge.All(), forge.Set(&pc.Title, "x"))
 	_, cases["Upsert conflict on another model"] = Users.Upsert(ctx, h.DB, User{Email: "x"}, forge.OnConflict(&pc.ID))
+	_, cases["a nil querier"] = Users.FindMany(ctx, nil)
+	_, cases["a nil *DB"] = Users.Create(ctx, (*forge.DB)(nil), User{Email: "x"})
+	_, cases["a nil *Tx"] = Users.Count(ctx, (*forge.Tx)(nil))
 	for name, err := range cases {
 		if !errors.As(err, &qe) {
 			t.Errorf("%s: %v, want a *forge.QueryError", name, err)
