@@ -38,8 +38,19 @@ type builder struct {
 	hasWhere bool
 }
 
+// stmtMem is the memory of a typical statement, allocated at once: the
+// text and the arguments share one allocation.
+type stmtMem struct {
+	args [6]any
+	buf  [224]byte
+}
+
 func newBuilder(d dialect.Dialect, size int) builder {
-	return builder{d: d, b: make([]byte, 0, size), args: make([]any, 0, 4)}
+	if size <= len(stmtMem{}.buf) {
+		m := new(stmtMem)
+		return builder{d: d, b: m.buf[:0], args: m.args[:0]}
+	}
+	return builder{d: d, b: make([]byte, 0, size), args: make([]any, 0, 6)}
 }
 
 func (b *builder) str(s string)      { b.b = append(b.b, s...) }
@@ -62,12 +73,14 @@ func (b *builder) sql() string {
 
 // columns writes the quoted column names of fields, comma separated.
 func (b *builder) columns(fields []*field) {
+	buf := b.b // one store into the builder, not one per column
 	for i, f := range fields {
 		if i > 0 {
-			b.str(", ")
+			buf = append(buf, ", "...)
 		}
-		b.ident(f.col)
+		buf = b.d.AppendIdent(buf, f.col)
 	}
+	b.b = buf
 }
 
 // insertRow writes INSERT INTO table (fields) VALUES (...) for the row at
