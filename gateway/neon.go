@@ -1,0 +1,501 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	wire "github.com/forge-orm/forge/wire/neon"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// NeonOptions configures NewNeonHandler. The zero value applies Neon's own
+// limits.
+type NeonOptions struct {
+	// MaxRequestBytes bounds a request body; a larger one is answered 413.
+	// 0 means 10 MiB.
+	MaxRequestBytes int64
+	// MaxResponseBytes bounds a response body; a larger one is answered 507
+	// (and a transaction rolled back). 0 means 10 MiB.
+	MaxResponseBytes int
+	// Logger receives failures that are the server's fault (status 5xx).
+	// nil means slog.Default().
+	Logger *slog.Logger
+}
+
+const defaultMaxBytes = 10 << 20
+
+// NewNeonHandler returns a handler that serves Neon's SQL over HTTP on any
+// path, running the statements on pool:
+//
+//   - POST only (405 otherwise); any Content-Type; the body is
+//     {"query": ..., "params": [...]} for one statement, run on its own,
+//     or {"queries": [...]} for a transaction: all statements in one
+//     transaction, opened with the Neon-Batch-Isolation-Level,
+//     Neon-Batch-Read-Only and Neon-Batch-Deferrable headers (an unknown
+//     isolation level is 400 "invalid isolation level"), committed if every
+//     statement succeeds and rolled back at the first error.
+//   - Parameters are sent to PostgreSQL as text of unspecified type, as
+//     Neon does; JSON non-strings become their text (see wire/neon.Param).
+//   - A result is {command, rowCount, rowAsArray, fields, rows}: fields with
+//     name, dataTypeID, tableID, columnID, dataTypeSize, dataTypeModifier
+//     and format "text"; rowCount is null when the command tag has no
+//     count. With Neon-Raw-Text-Output: true (what the JavaScript client
+//     and forge's driver send) every cell is PostgreSQL's text output
+//     (bool t/f, bytea \x..., timestamptz in the session's TimeZone);
+//     without it, cells are typed as on Neon (bool, int2/int4 and finite
+//     floats as JSON values, json as JSON, arrays as JSON arrays, the rest
+//     as text). Neon-Array-Mode: true gives rows as arrays, else as
+//     objects; a statement's "arrayMode" overrides it.
+//   - A PostgreSQL error is 400 with {message, code (the SQLSTATE),
+//     severity, detail, hint, position, where, schema, table, column,
+//     dataType, constraint, file, line, routine}; a malformed request is
+//     400 {message}; 413 and 507 are the size limits; a failure to reach
+//     the database is 500.
+//
+// The Neon-Connection-String header, which the clients always send, is
+// checked to be a postgres:// URL when present and otherwise ignored: the
+// handler serves pool's database. The handler does not authenticate.
+//
+// Statements run on pooled connections, so session state that a single
+// statement changes (SET, temporary tables) stays with the connection, as
+// with any pooler; use SET LOCAL inside a transaction request instead.
+func NewNeonHandler(pool *pgxpool.Pool, opts NeonOptions) http.Handler {
+	h := &neonHandler{pool: pool, maxReq: opts.MaxRequestBytes, maxResp: opts.MaxResponseBytes, log: opts.Logger}
+	if h.maxReq <= 0 {
+		h.maxReq = defaultMaxBytes
+	}
+	if h.maxResp <= 0 {
+		h.maxResp = defaultMaxBytes
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	return h
+}
+
+type neonHandler struct {
+	pool    *pgxpool.Pool
+	maxReq  int64
+	maxResp int
+	log     *slog.Logger
+}
+
+func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, r, h.log, &httpError{status: http.StatusMethodNotAllowed,
+			body: &wire.Error{Message: "method " + r.Method + " is not allowed: send the SQL in a POST"}})
+		return
+	}
+	opts, he := parseNeonHeaders(r.Header)
+	if he != nil {
+		writeError(w, r, h.log, he)
+		return
+	}
+	body, he := readBody(w, r, h.maxReq)
+	if he != nil {
+		writeError(w, r, h.log, he)
+		return
+	}
+	req, err := wire.DecodeRequest(body)
+	if err != nil {
+		writeError(w, r, h.log, badRequest(requestMessage(err)))
+		return
+	}
+	out, he := h.run(r.Context(), req, opts)
+	if he != nil {
+		writeError(w, r, h.log, he)
+		return
+	}
+	if req.Transaction {
+		for name, v := range opts.echo {
+			w.Header().Set(name, v)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func requestMessage(err error) string {
+	var re *wire.RequestError
+	if errors.As(err, &re) {
+		return "invalid request: " + re.Msg
+	}
+	return "invalid request: " + err.Error()
+}
+
+// neonOptions are a request's options, read from its headers.
+type neonOptions struct {
+	raw, arrayMode bool
+	begin          string            // the statement that opens a transaction request
+	echo           map[string]string // the batch headers a transaction response repeats
+}
+
+// parseNeonHeaders reads a request's headers as Neon's server does: a
+// boolean header is on only when exactly "true".
+func parseNeonHeaders(h http.Header) (*neonOptions, *httpError) {
+	o := &neonOptions{
+		raw:       wire.HeaderTrue(h.Get(wire.HeaderRawTextOutput)),
+		arrayMode: wire.HeaderTrue(h.Get(wire.HeaderArrayMode)),
+		begin:     "START TRANSACTION",
+		echo:      map[string]string{},
+	}
+	if cs := h.Get(wire.HeaderConnectionString); cs != "" {
+		if u, err := url.Parse(cs); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return nil, badRequest("invalid connection string: want postgres://user@host/database in " + wire.HeaderConnectionString)
+		}
+	}
+	var modes []string
+	if level, ok := h[http.CanonicalHeaderKey(wire.HeaderBatchIsolationLevel)]; ok {
+		sql, known := wire.IsolationSQL(level[0])
+		if len(level) != 1 || !known {
+			return nil, badRequest("invalid isolation level")
+		}
+		modes = append(modes, "ISOLATION LEVEL "+sql)
+		o.echo[wire.HeaderBatchIsolationLevel] = level[0]
+	}
+	if wire.HeaderTrue(h.Get(wire.HeaderBatchReadOnly)) {
+		modes = append(modes, "READ ONLY")
+		o.echo[wire.HeaderBatchReadOnly] = "true"
+	}
+	if wire.HeaderTrue(h.Get(wire.HeaderBatchDeferrable)) {
+		modes = append(modes, "DEFERRABLE")
+		o.echo[wire.HeaderBatchDeferrable] = "true"
+	}
+	for i, m := range modes {
+		if i > 0 {
+			o.begin += ","
+		}
+		o.begin += " " + m
+	}
+	return o, nil
+}
+
+// run runs a request on one pooled connection and returns the response
+// body.
+func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOptions) ([]byte, *httpError) {
+	for i, q := range req.Queries {
+		if len(q.Params) > math.MaxUint16 {
+			return nil, badRequest("statement " + strconv.Itoa(i) + " has " + strconv.Itoa(len(q.Params)) + " parameters; PostgreSQL takes at most 65535")
+		}
+	}
+	s, he := acquire(ctx, h.pool)
+	if he != nil {
+		return nil, he
+	}
+	defer s.release()
+	enc := &neonEncoder{raw: opts.raw, max: h.maxResp}
+	if !req.Transaction {
+		if err := enc.query(ctx, s, req.Queries[0], opts.arrayMode); err != nil {
+			return nil, pgError(ctx, err)
+		}
+		return enc.b, nil
+	}
+	if _, err := s.exec(ctx, opts.begin); err != nil {
+		return nil, pgError(ctx, err)
+	}
+	enc.b = append(enc.b, `{"results":[`...)
+	for i, q := range req.Queries {
+		if i > 0 {
+			enc.b = append(enc.b, ',')
+		}
+		err := enc.query(ctx, s, q, opts.arrayMode)
+		if err == nil && s.pg.TxStatus() != 'T' {
+			err = badRequest("statement " + strconv.Itoa(i) + " ended the transaction: a transaction request must not COMMIT or ROLLBACK")
+		}
+		if err != nil {
+			s.rollback(ctx)
+			return nil, pgError(ctx, err)
+		}
+	}
+	tag, err := s.exec(ctx, "COMMIT")
+	if err != nil {
+		s.rollback(ctx)
+		return nil, pgError(ctx, err)
+	}
+	if tag != "COMMIT" {
+		return nil, badRequest("the transaction was rolled back (" + tag + ")")
+	}
+	return append(enc.b, "]}"...), nil
+}
+
+// exec runs a statement without parameters and returns its command tag.
+func (s *session) exec(ctx context.Context, sql string) (string, error) {
+	stop := s.watch(ctx)
+	tag, err := s.pg.ExecParams(ctx, sql, nil, nil, nil, nil).Close()
+	stop()
+	return tag.String(), err
+}
+
+// rollback ends a failed transaction; a connection that cannot roll back
+// is closed rather than reused.
+func (s *session) rollback(ctx context.Context) {
+	if s.pg.IsClosed() || s.pg.TxStatus() == 'I' {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := s.pg.ExecParams(rctx, "ROLLBACK", nil, nil, nil, nil).Close(); err != nil {
+		s.poison = true
+	}
+}
+
+// neonEncoder writes results as JSON, within a size budget.
+type neonEncoder struct {
+	b   []byte
+	raw bool
+	max int
+}
+
+var errTooLarge = errors.New("response too large")
+
+// query runs one statement and appends its result.
+func (e *neonEncoder) query(ctx context.Context, s *session, q wire.Query, arrayMode bool) error {
+	if q.ArrayMode != nil {
+		arrayMode = *q.ArrayMode
+	}
+	params := make([][]byte, len(q.Params))
+	for i, p := range q.Params {
+		if p.Valid {
+			params[i] = append(make([]byte, 0, len(p.Text)), p.Text...) // non-nil even when empty: NULL is nil
+		}
+	}
+	stop := s.watch(ctx)
+	defer stop()
+	rr := s.pg.ExecParams(ctx, q.Query, params, nil, nil, nil)
+	fds := rr.FieldDescriptions()
+	fields := make([]wire.Field, len(fds))
+	for i, fd := range fds {
+		fields[i] = wire.Field{Name: fd.Name, DataTypeID: fd.DataTypeOID, TableID: fd.TableOID, ColumnID: int(fd.TableAttributeNumber),
+			DataTypeSize: int(fd.DataTypeSize), DataTypeModifier: fd.TypeModifier, Format: "text"}
+	}
+	fj, err := json.Marshal(fields)
+	if err != nil {
+		_, _ = rr.Close()
+		return err
+	}
+	e.b = append(e.b, `{"rowAsArray":`...)
+	e.b = strconv.AppendBool(e.b, arrayMode)
+	e.b = append(e.b, `,"fields":`...)
+	e.b = append(e.b, fj...)
+	e.b = append(e.b, `,"rows":[`...)
+	for n := 0; rr.NextRow(); n++ {
+		if n > 0 {
+			e.b = append(e.b, ',')
+		}
+		if err := e.row(fds, rr.Values(), arrayMode); err != nil {
+			_, _ = rr.Close()
+			return err
+		}
+		if len(e.b) > e.max {
+			_, _ = rr.Close()
+			return &httpError{status: http.StatusInsufficientStorage,
+				body: &wire.Error{Message: "response is too large (max is " + strconv.Itoa(e.max) + " bytes)"}}
+		}
+	}
+	tag, err := rr.Close()
+	if err != nil {
+		return err
+	}
+	command, count := wire.ParseCommandTag(tag.String())
+	e.b = append(e.b, `],"command":`...)
+	e.b = appendString(e.b, command)
+	e.b = append(e.b, `,"rowCount":`...)
+	if count == nil {
+		e.b = append(e.b, "null"...)
+	} else {
+		e.b = strconv.AppendInt(e.b, *count, 10)
+	}
+	e.b = append(e.b, '}')
+	return nil
+}
+
+// row appends one row: an array or an object of cells.
+func (e *neonEncoder) row(fds []pgconn.FieldDescription, vals [][]byte, arrayMode bool) error {
+	if arrayMode {
+		e.b = append(e.b, '[')
+	} else {
+		e.b = append(e.b, '{')
+	}
+	for i, v := range vals {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		if !arrayMode {
+			e.b = appendString(e.b, fds[i].Name)
+			e.b = append(e.b, ':')
+		}
+		switch {
+		case v == nil:
+			e.b = append(e.b, "null"...)
+		case e.raw:
+			e.b = appendString(e.b, string(v))
+		default:
+			var err error
+			if e.b, err = appendTyped(e.b, fds[i].DataTypeOID, v, 0); err != nil {
+				return &httpError{status: http.StatusInternalServerError,
+					body: &wire.Error{Message: "could not parse postgres response"}, cause: err}
+			}
+		}
+	}
+	if arrayMode {
+		e.b = append(e.b, ']')
+	} else {
+		e.b = append(e.b, '}')
+	}
+	return nil
+}
+
+var typeMap = pgtype.NewMap()
+
+// arrayOf returns the element type and delimiter of an array type.
+func arrayOf(oid uint32) (elem uint32, delim byte, ok bool) {
+	t, found := typeMap.TypeForOID(oid)
+	if !found {
+		return 0, 0, false
+	}
+	ac, isArray := t.Codec.(*pgtype.ArrayCodec)
+	if !isArray || ac.ElementType == nil {
+		return 0, 0, false
+	}
+	if ac.ElementType.OID == pgtype.BoxOID {
+		return ac.ElementType.OID, ';', true
+	}
+	return ac.ElementType.OID, ',', true
+}
+
+// appendTyped appends a cell as Neon does without raw text output: bool,
+// int2, int4 and finite floats as JSON values; json and jsonb as JSON;
+// arrays as JSON arrays of such values; everything else as text.
+func appendTyped(b []byte, oid uint32, v []byte, depth int) ([]byte, error) {
+	if elem, delim, ok := arrayOf(oid); ok {
+		return appendArray(b, v, elem, delim, depth)
+	}
+	switch oid {
+	case pgtype.BoolOID:
+		return strconv.AppendBool(b, string(v) == "t"), nil
+	case pgtype.Int2OID, pgtype.Int4OID:
+		n, err := strconv.ParseInt(string(v), 10, 32)
+		if err != nil {
+			return nil, err
+		}
+		return strconv.AppendInt(b, n, 10), nil
+	case pgtype.Float4OID, pgtype.Float8OID:
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return nil, err
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return appendString(b, string(v)), nil
+		}
+		return strconv.AppendFloat(b, f, 'g', -1, 64), nil
+	case pgtype.JSONOID, pgtype.JSONBOID:
+		if !json.Valid(v) {
+			return nil, errors.New("invalid JSON from the database")
+		}
+		return append(b, v...), nil
+	}
+	return appendString(b, string(v)), nil
+}
+
+// appendArray appends PostgreSQL's text output of an array as a JSON
+// array (nested for several dimensions; bounds decoration dropped).
+func appendArray(b []byte, s []byte, elem uint32, delim byte, depth int) ([]byte, error) {
+	if len(s) > 0 && s[0] == '[' {
+		i := bytes.IndexByte(s, '=')
+		if i < 0 {
+			return nil, errors.New("unbalanced array")
+		}
+		s = s[i+1:]
+	}
+	b, rest, err := appendArrayLevel(b, bytes.TrimLeft(s, " "), elem, delim, depth)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 {
+		return nil, errors.New("unbalanced array")
+	}
+	return b, nil
+}
+
+func appendArrayLevel(b, s []byte, elem uint32, delim byte, depth int) ([]byte, []byte, error) {
+	if depth > 64 {
+		return nil, nil, errors.New("array nested too deeply")
+	}
+	if len(s) == 0 || s[0] != '{' {
+		return nil, nil, errors.New("unbalanced array")
+	}
+	s = bytes.TrimLeft(s[1:], " ")
+	b = append(b, '[')
+	if len(s) > 0 && s[0] == '}' {
+		return append(b, ']'), bytes.TrimLeft(s[1:], " "), nil
+	}
+	var item []byte
+	for n := 0; ; n++ {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		s = bytes.TrimLeft(s, " ")
+		var err error
+		switch {
+		case len(s) == 0:
+			return nil, nil, errors.New("unbalanced array")
+		case s[0] == '{':
+			if b, s, err = appendArrayLevel(b, s, elem, delim, depth+1); err != nil {
+				return nil, nil, err
+			}
+		case s[0] == '"':
+			item = item[:0]
+			i := 1
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' {
+					i++
+					if i == len(s) {
+						break
+					}
+				}
+				item = append(item, s[i])
+			}
+			if i >= len(s) {
+				return nil, nil, errors.New("unbalanced quoted string")
+			}
+			s = bytes.TrimLeft(s[i+1:], " ")
+			if b, err = appendTyped(b, elem, item, depth+1); err != nil {
+				return nil, nil, err
+			}
+		default:
+			i := 0
+			for i < len(s) && s[i] != delim && s[i] != '}' {
+				i++
+			}
+			if i == len(s) {
+				return nil, nil, errors.New("unbalanced array")
+			}
+			v := bytes.TrimRight(s[:i], " ")
+			s = s[i:]
+			if string(v) == "NULL" {
+				b = append(b, "null"...)
+			} else if b, err = appendTyped(b, elem, v, depth+1); err != nil {
+				return nil, nil, err
+			}
+		}
+		if len(s) > 0 && s[0] == delim {
+			s = s[1:]
+			continue
+		}
+		break
+	}
+	if len(s) == 0 || s[0] != '}' {
+		return nil, nil, errors.New("unbalanced array")
+	}
+	return append(b, ']'), bytes.TrimLeft(s[1:], " "), nil
+}
