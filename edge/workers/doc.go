@@ -1,0 +1,60 @@
+// Package workers runs a Go program as a Cloudflare Worker: the Go code is
+// compiled to WebAssembly (GOOS=js GOARCH=wasm) and answers the Worker's
+// fetch events through a small Request/Response API that does not link
+// net/http (which would add about 7 MB to the binary).
+//
+//	func main() {
+//		workers.Serve(func(ctx context.Context, req *workers.Request, env *workers.Env) (*workers.Response, error) {
+//			conn, err := d1.FromEnv(env, "DB")
+//			if err != nil {
+//				return nil, err
+//			}
+//			db, err := forge.Open(Schema, conn)
+//			...
+//			return workers.JSON(200, users)
+//		})
+//	}
+//
+// Build a deployable folder (the wasm, Go's wasm_exec.js, the JavaScript
+// entry module and a wrangler.toml template) with
+//
+//	go run github.com/forge-orm/forge/edge/workers/cmd/forge-worker build -o dist ./cmd/myworker
+//
+// # How a request travels
+//
+// The entry module (js/worker.mjs, returned by [EntryModule]) starts the Go
+// instance lazily on the first request (workerd forbids what the Go runtime
+// does at start-up, such as asking for random bytes, at module scope) and
+// keeps it for the isolate's life: one Go instance serves every request of
+// the isolate, concurrently. For each request the entry module calls into Go
+// with the request's method, URL, headers and body and a callback; Go runs
+// the Handler on a new goroutine and returns at once, so the JavaScript event
+// loop never waits inside a Go callback (awaiting a promise there would
+// deadlock). The handler's response, or a 500 when it fails, is handed back
+// through the callback.
+//
+//   - A panic in a handler becomes a 500 response (the panic and its stack
+//     go to console.error); the instance keeps serving.
+//   - A handler's error becomes a 500 response with a generic body; the
+//     error goes to console.error. Return a Response to control the status.
+//   - The request's context is cancelled when the handler returns and when
+//     the runtime signals that the client went away (request.signal).
+//   - [Env.WaitUntil] runs work after the response, kept alive by the
+//     runtime's ctx.waitUntil.
+//   - If the Go program exits or crashes (a fatal runtime error, a panic on
+//     a goroutine the handler started), the requests in flight get a 500 and
+//     the next request starts a fresh instance.
+//
+// # Platforms
+//
+// Serve, Handler and Env exist only in js/wasm builds. Request, Response,
+// JSON, Text and EntryModule compile everywhere, so handler helpers can be
+// unit-tested with a plain go test.
+//
+// # Gotchas of workerd worth knowing
+//
+// time.Now() does not advance while a request runs (only across I/O), so do
+// not derive unique values from the clock alone; forge's text ids use
+// crypto/rand. A Worker's CPU budget is small: keep per-request work (such as
+// forge.Open, a few microseconds) cheap and build schemas at package level.
+package workers

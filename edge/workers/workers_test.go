@@ -1,0 +1,128 @@
+package workers_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forge-orm/forge/edge/workers"
+	"github.com/forge-orm/forge/internal/testsvc"
+)
+
+// goBin returns the go command running this test, falling back to PATH.
+func goBin(t testing.TB) string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal("no go command found")
+	}
+	return p
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// buildWorker builds the forge-worker command from this checkout and runs
+// "forge-worker build -o DIR pkg" in the package's folder.
+func buildWorker(t *testing.T, pkg string) string {
+	t.Helper()
+	goCmd := goBin(t)
+	tool := filepath.Join(t.TempDir(), "forge-worker")
+	run(t, ".", nil, goCmd, "build", "-o", tool, "./cmd/forge-worker")
+	dir := filepath.Join(t.TempDir(), "worker")
+	// forge-worker runs "go" from PATH: make it the same go.
+	env := []string{"PATH=" + filepath.Dir(goCmd) + string(os.PathListSeparator) + os.Getenv("PATH")}
+	out := run(t, ".", env, tool, "build", "-o", dir, pkg)
+	if !strings.Contains(out, "app.wasm") {
+		t.Errorf("forge-worker printed %q", out)
+	}
+	for _, f := range []string{"app.wasm", "wasm_exec.js", "worker.mjs", "wrangler.toml"} {
+		if !fileExists(filepath.Join(dir, f)) {
+			t.Fatalf("forge-worker did not write %s", f)
+		}
+	}
+	return dir
+}
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
+// TestGlueUnderWorkerd builds testdata/glue with the forge-worker command
+// and runs testdata/glue.test.mjs, which starts it in the real workerd
+// (Miniflare) and checks requests, responses, panics, errors, cancellation,
+// WaitUntil, 32 concurrent requests and the restart of a crashed instance.
+func TestGlueUnderWorkerd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a wasm and starts workerd")
+	}
+	jsDir := testsvc.JSDir(t)
+	node := testsvc.Node(t)
+	dir := buildWorker(t, "./testdata/glue")
+	toml, err := os.ReadFile(filepath.Join(dir, "wrangler.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`name = "glue"`, `main = "worker.mjs"`, `compatibility_date = "2026-07-30"`, `type = "CompiledWasm"`, "[[d1_databases]]", `binding = "DB"`} {
+		if !strings.Contains(string(toml), want) {
+			t.Errorf("wrangler.toml lacks %s:\n%s", want, toml)
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "worker.mjs")); !bytes.Equal(got, workers.EntryModule()) {
+		t.Error("worker.mjs differs from EntryModule()")
+	}
+	out := run(t, "testdata", []string{"FORGE_JS_DIR=" + jsDir, "WORKER_DIR=" + dir}, node, "glue.test.mjs")
+	t.Log(out)
+}
+
+func TestRequestHelpers(t *testing.T) {
+	r := &workers.Request{URL: "https://x.test/a/b?take=10&q=caf%C3%A9&q=2"}
+	if r.Path() != "/a/b" || r.Query("take") != "10" || r.Query("q") != "café" || r.Query("none") != "" {
+		t.Errorf("Path %q, take %q, q %q", r.Path(), r.Query("take"), r.Query("q"))
+	}
+	bad := &workers.Request{URL: "http://[::1"}
+	if bad.Path() != "" || bad.Query("x") != "" {
+		t.Error("a bad URL gave a path or a query")
+	}
+}
+
+func TestResponseHelpers(t *testing.T) {
+	res, err := workers.JSON(201, map[string]any{"a": []int{1}})
+	if err != nil || res.Status != 201 || string(res.Body) != `{"a":[1]}` || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("JSON: %+v, %v", res, err)
+	}
+	if _, err := workers.JSON(200, func() {}); err == nil {
+		t.Error("JSON of a func did not fail")
+	}
+	res, err = workers.Text(404, "nope")
+	if err != nil || res.Status != 404 || string(res.Body) != "nope" || !strings.HasPrefix(res.Header.Get("content-type"), "text/plain") {
+		t.Errorf("Text: %+v, %v", res, err)
+	}
+}
+
+func TestEntryModule(t *testing.T) {
+	m := string(workers.EntryModule())
+	for _, want := range []string{`import "./wasm_exec.js"`, `from "./app.wasm"`, "__forgeWorkers", "export default"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("worker.mjs lacks %s", want)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forge-orm/forge/d1"
+	"github.com/forge-orm/forge/internal/testsvc"
+	"github.com/forge-orm/forge/migrate"
+)
+
+func goBin(t testing.TB) string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal("no go command found")
+	}
+	return p
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
+// schemaSQL is the DDL of Schema for D1, as migrate renders it.
+func schemaSQL(t *testing.T) []string {
+	stmts, err := migrate.Create(d1.Dialect, Schema.Describe(), migrate.Options{IfNotExists: true}).Statements(d1.Dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stmts
+}
+
+// TestNoNetHTTP fails if the Worker links net/http, which would add about
+// 7 MB to it.
+func TestNoNetHTTP(t *testing.T) {
+	cmd := exec.Command(goBin(t), "list", "-deps", ".")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 {
+		t.Fatalf("go list -deps listed only %v", deps)
+	}
+	for _, p := range deps {
+		if p == "net/http" || strings.HasPrefix(p, "net/http/") || p == "testing" {
+			t.Errorf("GOOS=js GOARCH=wasm, the Worker links %s", p)
+		}
+	}
+}
+
+// TestWorkerUnderWorkerd builds the Worker with the forge-worker command
+// and runs testdata/worker.test.mjs, which starts it in the real workerd
+// (Miniflare) with a D1 database and checks: CRUD through forge's typed
+// API, bad input, the unique violation as a 409 naming the field, a batch
+// with a failing statement writing nothing, db.Transaction's
+// CapabilityError, 32 concurrent creates and reads, and a panic's 500.
+func TestWorkerUnderWorkerd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a wasm and starts workerd")
+	}
+	jsDir := testsvc.JSDir(t)
+	node := testsvc.Node(t)
+	goCmd := goBin(t)
+	dir := filepath.Join(t.TempDir(), "dist")
+	env := []string{"PATH=" + filepath.Dir(goCmd) + string(os.PathListSeparator) + os.Getenv("PATH")}
+	out := run(t, ".", env, goCmd, "run", "github.com/forge-orm/forge/edge/workers/cmd/forge-worker", "build", "-o", dir, ".")
+	t.Log(strings.TrimSpace(out))
+	ddl, err := json.Marshal(schemaSQL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = run(t, "testdata", []string{"FORGE_JS_DIR=" + jsDir, "WORKER_DIR=" + dir, "SCHEMA_SQL=" + string(ddl)}, node, "worker.test.mjs")
+	t.Log(out)
+}
+
+func TestSchemaSQL(t *testing.T) {
+	stmts := schemaSQL(t)
+	all := strings.Join(stmts, ";\n")
+	for _, want := range []string{`CREATE TABLE IF NOT EXISTS "users"`, `"email" TEXT NOT NULL`, "STRICT", `CREATE UNIQUE INDEX IF NOT EXISTS "users_email_key"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the schema's DDL lacks %s:\n%s", want, all)
+		}
+	}
+}
