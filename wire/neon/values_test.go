@@ -64,7 +64,9 @@ func TestEncodeParam(t *testing.T) {
 func str(s string) *string { return &s }
 
 func TestDecodeCell(t *testing.T) {
-	utc := func(y int, m time.Month, d, h, mi, s, ns int) time.Time { return time.Date(y, m, d, h, mi, s, ns, time.UTC) }
+	utc := func(y int, m time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, m, d, h, mi, s, ns, time.UTC)
+	}
 	cases := []struct {
 		oid  uint32
 		in   string
