@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 // Package pgx is forge's PostgreSQL driver, over pgx v5's native interface
 // and its pool (pgxpool), not database/sql: values travel in pgx's binary
 // formats, prepared statements are cached per connection, and db.Batch is

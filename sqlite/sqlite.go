@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 // Package sqlite is forge's embedded driver: SQLite compiled to pure Go by
 // modernc.org/sqlite, so a forge program needs no cgo and no server.
 //
