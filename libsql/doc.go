@@ -63,9 +63,14 @@
 //     describe request in the same round trip, and a statement that is
 //     not read-only rolls the whole transaction back and returns a
 //     *ReadOnlyError: nothing it wrote can be committed.
-//   - A stream expires on the server when idle (about 10 s on sqld), and
-//     any HTTP error ends it; later calls then return an error wrapping
-//     ErrStreamLost, and the server rolls the transaction back.
+//   - The stream lives on the server, which bounds it. Measured on sqld
+//     0.24: a stream idle for about 10 s expires (HTTP 400,
+//     STREAM_EXPIRED); a transaction that holds the write lock while
+//     another writer waits is ended after about 5 s (TRANSACTION_TIMEOUT)
+//     and the waiting writer proceeds; a request abandoned because its
+//     context ended makes sqld roll the transaction back at once. After
+//     any of these, or any HTTP error, the transaction's calls return an
+//     error wrapping ErrStreamLost: nothing of it can be committed.
 //
 // # Values
 //

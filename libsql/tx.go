@@ -196,6 +196,13 @@ func (t *tx) firstResult(ctx context.Context, r hrana.StreamResult) (*hrana.Stmt
 // loses the stream: either the response never arrived (so the baton is
 // unknown) or the server ended the stream (an HTTP error).
 func (t *tx) send(ctx context.Context, reqs []hrana.StreamRequest) (*hrana.PipelineResponse, error) {
+	// Refusals before any I/O leave the stream as it was.
+	if t.c.closed.Load() {
+		return nil, ErrClosed
+	}
+	if ctx.Err() != nil {
+		return nil, ctxError(ctx, nil)
+	}
 	t.started = true
 	resp, err := t.c.pipeline(ctx, t.endpoint, t.baton, reqs)
 	if err != nil {
@@ -282,7 +289,7 @@ func (t *tx) Commit(ctx context.Context) error {
 		return nil // nothing ran: there is no stream and nothing to commit
 	}
 	if t.lost != nil {
-		return fmt.Errorf("forge/libsql: cannot commit: %w", t.lost)
+		return fmt.Errorf("%w (nothing was committed)", t.lost)
 	}
 	if _, err := t.finish(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("forge/libsql: COMMIT failed: %w", err)
