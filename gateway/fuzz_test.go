@@ -129,5 +129,8 @@ func TestAppendString(t *testing.T) {
 		if want := string([]rune(s)); back != want { // each invalid byte becomes U+FFFD
 			t.Errorf("%q: read back %q", s, back)
 		}
+		if fromBytes := appendString(nil, []byte(s)); !bytes.Equal(fromBytes, b) {
+			t.Errorf("%q: bytes give %s, text %s", s, fromBytes, b)
+		}
 	}
 }

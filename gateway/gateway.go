@@ -166,9 +166,10 @@ func (s *session) watch(ctx context.Context) (stop func()) {
 	}
 }
 
-// appendString appends s as a JSON string. Bytes that are not UTF-8 (from
-// a SQL_ASCII database, say) become U+FFFD, as JSON holds text only.
-func appendString(b []byte, s string) []byte {
+// appendString appends s (text or bytes) as a JSON string. Bytes that are
+// not UTF-8 (from a SQL_ASCII database, say) become U+FFFD, as JSON holds
+// text only.
+func appendString[S ~string | ~[]byte](b []byte, s S) []byte {
 	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -196,7 +197,7 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)

@@ -338,7 +338,7 @@ func (e *neonEncoder) row(fds []pgconn.FieldDescription, vals [][]byte, arrayMod
 		case v == nil:
 			e.b = append(e.b, "null"...)
 		case e.raw:
-			e.b = appendString(e.b, string(v))
+			e.b = appendString(e.b, v)
 		default:
 			var err error
 			if e.b, err = appendTyped(e.b, fds[i].DataTypeOID, v, 0); err != nil {
@@ -395,7 +395,7 @@ func appendTyped(b []byte, oid uint32, v []byte, depth int) ([]byte, error) {
 			return nil, err
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return appendString(b, string(v)), nil
+			return appendString(b, v), nil
 		}
 		return strconv.AppendFloat(b, f, 'g', -1, 64), nil
 	case pgtype.JSONOID, pgtype.JSONBOID:
@@ -404,7 +404,7 @@ func appendTyped(b []byte, oid uint32, v []byte, depth int) ([]byte, error) {
 		}
 		return append(b, v...), nil
 	}
-	return appendString(b, string(v)), nil
+	return appendString(b, v), nil
 }
 
 // appendArray appends PostgreSQL's text output of an array as a JSON
