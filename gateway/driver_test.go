@@ -56,7 +56,9 @@ func TestNeonDriverValues(t *testing.T) {
 	pool, _ := openPool(t, "")
 	c := openDriver(t, serve(t, pool, gateway.NeonOptions{}))
 	loc := time.FixedZone("+05:30", 5*3600+1800)
-	utc := func(y int, m time.Month, d, h, mi, s, ns int) time.Time { return time.Date(y, m, d, h, mi, s, ns, time.UTC) }
+	utc := func(y int, m time.Month, d, h, mi, s, ns int) time.Time {
+		return time.Date(y, m, d, h, mi, s, ns, time.UTC)
+	}
 	cases := []struct {
 		typ      string
 		in, want any
