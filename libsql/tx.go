@@ -173,8 +173,7 @@ func (t *tx) firstResult(ctx context.Context, r hrana.StreamResult) (*hrana.Stmt
 		return nil, fmt.Errorf("forge/libsql: starting the transaction failed: %w", stmtError(r.Error))
 	}
 	if r.Response.Type != hrana.TypeBatch || r.Response.Batch == nil || len(r.Response.Batch.StepResults) != 2 {
-		t.lost = fmt.Errorf("%w: %w", ErrStreamLost, &ProtocolError{Msg: "the transaction's first batch got a " + strconv.Quote(r.Response.Type) + " response of the wrong shape"})
-		return nil, t.lost
+		return nil, errors.Join(&ProtocolError{Msg: "the transaction's first batch got a " + strconv.Quote(r.Response.Type) + " response of the wrong shape"}, t.abort(ctx))
 	}
 	b := r.Response.Batch
 	if e := b.StepErrors[0]; e != nil {
@@ -186,8 +185,7 @@ func (t *tx) firstResult(ctx context.Context, r hrana.StreamResult) (*hrana.Stmt
 		return nil, stmtError(e)
 	}
 	if b.StepResults[1] == nil {
-		t.lost = fmt.Errorf("%w: %w", ErrStreamLost, &ProtocolError{Msg: "the transaction's first statement was skipped though BEGIN succeeded"})
-		return nil, t.lost
+		return nil, errors.Join(&ProtocolError{Msg: "the transaction's first statement was skipped though BEGIN succeeded"}, t.abort(ctx))
 	}
 	return b.StepResults[1], nil
 }
@@ -251,8 +249,8 @@ func (t *tx) closeQuietly(ctx context.Context) {
 	_, _ = t.send(ctx, []hrana.StreamRequest{hrana.CloseRequest()})
 }
 
-// abort ends the transaction with a ROLLBACK and returns the rollback's
-// error, if any.
+// abort ends the transaction with a ROLLBACK (after a read-only violation
+// or a reply it cannot trust) and returns the rollback's error, if any.
 func (t *tx) abort(ctx context.Context) error {
 	t.done = true
 	if t.lost != nil || t.baton == nil {

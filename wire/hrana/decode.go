@@ -193,34 +193,40 @@ func decodePipelineResponse(data []byte) (*PipelineResponse, error) {
 	}
 	out := &PipelineResponse{Baton: w.Baton, BaseURL: w.BaseURL, Results: make([]StreamResult, len(w.Results))}
 	for i, r := range w.Results {
-		where := "results[" + itoa(i) + "]"
-		if r == nil {
-			return nil, shapef(where, " is null")
+		res, err := r.convert("results[" + itoa(i) + "]")
+		if err != nil {
+			return nil, err
 		}
-		if r.Type == nil {
-			return nil, shapef(where, `: missing "type"`)
-		}
-		switch *r.Type {
-		case "ok":
-			if r.Response == nil {
-				return nil, shapef(where, `: "ok" result without a "response"`)
-			}
-			resp, err := r.Response.convert(where + ".response")
-			if err != nil {
-				return nil, err
-			}
-			out.Results[i].Response = resp
-		case "error":
-			e, err := r.Error.convert(where + ".error")
-			if err != nil {
-				return nil, err
-			}
-			out.Results[i].Error = e
-		default:
-			return nil, shapef(where, ": unknown result type ", strconv.Quote(*r.Type))
-		}
+		out.Results[i] = res
 	}
 	return out, nil
+}
+
+func (r *wStreamResult) convert(where string) (StreamResult, error) {
+	if r == nil {
+		return StreamResult{}, shapef(where, " is null")
+	}
+	if r.Type == nil {
+		return StreamResult{}, shapef(where, `: missing "type"`)
+	}
+	switch *r.Type {
+	case "ok":
+		if r.Response == nil {
+			return StreamResult{}, shapef(where, `: "ok" result without a "response"`)
+		}
+		resp, err := r.Response.convert(where + ".response")
+		if err != nil {
+			return StreamResult{}, err
+		}
+		return StreamResult{Response: resp}, nil
+	case "error":
+		e, err := r.Error.convert(where + ".error")
+		if err != nil {
+			return StreamResult{}, err
+		}
+		return StreamResult{Error: e}, nil
+	}
+	return StreamResult{}, shapef(where, ": unknown result type ", strconv.Quote(*r.Type))
 }
 
 func (w *wError) convert(where string) (*Error, error) {
@@ -480,27 +486,12 @@ func (w *wStreamRequest) convert(where string) (StreamRequest, error) {
 		}
 		out.Stmt = &s
 	case TypeBatch:
-		if w.Batch == nil || w.Batch.Steps == nil {
-			return out, shapef(where, `: batch request without "batch.steps"`)
+		if w.Batch == nil {
+			return out, shapef(where, `: batch request without a "batch"`)
 		}
-		b := &Batch{Steps: make([]BatchStep, len(w.Batch.Steps))}
-		for i, st := range w.Batch.Steps {
-			sw := where + ".batch.steps[" + itoa(i) + "]"
-			if st == nil || st.Stmt == nil {
-				return out, shapef(sw, `: a step needs a "stmt"`)
-			}
-			s, err := st.Stmt.convert(sw + ".stmt")
-			if err != nil {
-				return out, err
-			}
-			b.Steps[i].Stmt = s
-			if raw := trimSpace(st.Condition); len(raw) > 0 && string(raw) != "null" {
-				c, err := decodeCond(raw, sw+".condition", 0)
-				if err != nil {
-					return out, err
-				}
-				b.Steps[i].Condition = &c
-			}
+		b, err := w.Batch.convert(where + ".batch")
+		if err != nil {
+			return out, err
 		}
 		out.Batch = b
 	case TypeSequence, TypeDescribe:
@@ -523,6 +514,32 @@ func (w *wStreamRequest) convert(where string) (StreamRequest, error) {
 		return out, shapef(where, ": unknown request type ", strconv.Quote(*w.Type))
 	}
 	return out, nil
+}
+
+func (w *wBatch) convert(where string) (*Batch, error) {
+	if w.Steps == nil {
+		return nil, shapef(where, `: missing "steps" array`)
+	}
+	b := &Batch{Steps: make([]BatchStep, len(w.Steps))}
+	for i, st := range w.Steps {
+		sw := where + ".steps[" + itoa(i) + "]"
+		if st == nil || st.Stmt == nil {
+			return nil, shapef(sw, `: a step needs a "stmt"`)
+		}
+		s, err := st.Stmt.convert(sw + ".stmt")
+		if err != nil {
+			return nil, err
+		}
+		b.Steps[i].Stmt = s
+		if raw := trimSpace(st.Condition); len(raw) > 0 && string(raw) != "null" {
+			c, err := decodeCond(raw, sw+".condition", 0)
+			if err != nil {
+				return nil, err
+			}
+			b.Steps[i].Condition = &c
+		}
+	}
+	return b, nil
 }
 
 func (w *wStmt) convert(where string) (Stmt, error) {
@@ -590,4 +607,112 @@ func decodeCond(raw []byte, where string, depth int) (BatchCond, error) {
 		return out, shapef(where, ": unknown condition type ", strconv.Quote(*w.Type))
 	}
 	return out, nil
+}
+
+// ---- json.Unmarshalers: the same checks as the decoders ----
+
+// decodeInto decodes data, a JSON object, into the wire form W and
+// converts it.
+func decodeInto[W any, T any](data []byte, what string, convert func(*W, string) (T, error)) (T, error) {
+	var w W
+	var zero T
+	if err := unmarshalObject(data, &w); err != nil {
+		return zero, &DecodeError{What: what, Err: err}
+	}
+	out, err := convert(&w, what)
+	if err != nil {
+		return zero, &DecodeError{What: what, Err: err}
+	}
+	return out, nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (q *StreamRequest) UnmarshalJSON(data []byte) error {
+	v, err := decodeInto(data, "stream request", (*wStreamRequest).convert)
+	if err == nil {
+		*q = v
+	}
+	return err
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *Stmt) UnmarshalJSON(data []byte) error {
+	v, err := decodeInto(data, "stmt", (*wStmt).convert)
+	if err == nil {
+		*s = v
+	}
+	return err
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (b *Batch) UnmarshalJSON(data []byte) error {
+	v, err := decodeInto(data, "batch", (*wBatch).convert)
+	if err == nil {
+		*b = *v
+	}
+	return err
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *BatchCond) UnmarshalJSON(data []byte) error {
+	v, err := decodeCond(data, "condition", 0)
+	if err != nil {
+		return &DecodeError{What: "batch condition", Err: err}
+	}
+	*c = v
+	return nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *StreamResult) UnmarshalJSON(data []byte) error {
+	v, err := decodeInto(data, "stream result", (*wStreamResult).convert)
+	if err == nil {
+		*r = v
+	}
+	return err
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *StreamResponse) UnmarshalJSON(data []byte) error {
+	v, err := decodeInto(data, "stream response", (*wStreamResponse).convert)
+	if err == nil {
+		*r = *v
+	}
+	return err
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *StmtResult) UnmarshalJSON(data []byte) error {
+	v, err := decodeInto(data, "statement result", (*wStmtResult).convert)
+	if err == nil {
+		*r = *v
+	}
+	return err
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *BatchResult) UnmarshalJSON(data []byte) error {
+	v, err := decodeInto(data, "batch result", (*wBatchResult).convert)
+	if err == nil {
+		*r = *v
+	}
+	return err
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *DescribeResult) UnmarshalJSON(data []byte) error {
+	v, err := decodeInto(data, "describe result", (*wDescribeResult).convert)
+	if err == nil {
+		*r = *v
+	}
+	return err
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (e *Error) UnmarshalJSON(data []byte) error {
+	v, err := decodeInto(data, "error", (*wError).convert)
+	if err == nil {
+		*e = *v
+	}
+	return err
 }

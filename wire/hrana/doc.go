@@ -30,7 +30,7 @@
 // [*ValueError]. Encoding a message that breaks the protocol (a request
 // without its statement, a NaN) gives a [*EncodeError].
 //
-// Encoders append to a byte slice (AppendJSON) and are also
-// json.Marshalers; the pipeline types are json.Unmarshalers with the
-// decoders' checks.
+// Every message type appends its JSON to a byte slice (AppendJSON) and is
+// a json.Marshaler (on values and pointers) and a json.Unmarshaler with
+// the decoders' checks, so it can also sit inside a caller's own JSON.
 package hrana

@@ -254,7 +254,7 @@ func TestDecodePipelineRequestRejects(t *testing.T) {
 		`{"requests":[{"type":"execute","stmt":{"sql":"x","args":[null]}}]}`:               "not a JSON object",
 		`{"requests":[{"type":"execute","stmt":{"sql":"x","named_args":[{"name":"a"}]}}]}`: `needs a "name" and a "value"`,
 		`{"requests":[{"type":"execute","stmt":{"sql_id":2147483648}}]}`:                   "cannot unmarshal",
-		`{"requests":[{"type":"batch"}]}`:                                                  `without "batch.steps"`,
+		`{"requests":[{"type":"batch"}]}`:                                                  `without a "batch"`,
 		`{"requests":[{"type":"batch","batch":{"steps":[{}]}}]}`:                           `needs a "stmt"`,
 		`{"requests":[{"type":"store_sql","sql":"x"}]}`:                                    `needs "sql" and "sql_id"`,
 		`{"requests":[{"type":"close_sql"}]}`:                                              `needs "sql_id"`,
@@ -579,5 +579,87 @@ func BenchmarkDecodeRows(b *testing.B) {
 		if _, err := hrana.DecodePipelineResponse(data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEncodingJSON checks that encoding/json, on values and pointers,
+// writes and reads every message type exactly as the codecs do.
+func TestEncodingJSON(t *testing.T) {
+	v := loadVectors(t)
+	for name, c := range v.Cases {
+		for _, r := range c.Requests {
+			if r.Method != "POST" {
+				continue
+			}
+			req, err := hrana.DecodePipelineRequest(r.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := req.AppendJSON(nil)
+			for _, x := range []any{*req, req} {
+				got, err := json.Marshal(x)
+				if err != nil || !bytes.Equal(got, want) {
+					t.Errorf("%s: json.Marshal(%T) = %s, %v; want %s", name, x, got, err, want)
+				}
+			}
+			var viaJSON hrana.PipelineRequest
+			if err := json.Unmarshal(r.Body, &viaJSON); err != nil || !reflect.DeepEqual(&viaJSON, req) {
+				t.Errorf("%s: json.Unmarshal of the request: %v", name, err)
+			}
+			for i, q := range req.Requests {
+				enc, err := json.Marshal(q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var back hrana.StreamRequest
+				if err := json.Unmarshal(enc, &back); err != nil || !reflect.DeepEqual(back, q) {
+					t.Errorf("%s: request %d: %s read back as %+v (%v)", name, i, enc, back, err)
+				}
+			}
+			if r.Response.Status != 200 {
+				continue
+			}
+			resp, err := hrana.DecodePipelineResponse(r.Response.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ = resp.AppendJSON(nil)
+			if got, err := json.Marshal(*resp); err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%s: json.Marshal(response) = %s, %v", name, got, err)
+			}
+			for i, res := range resp.Results {
+				enc, err := json.Marshal(res)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var back hrana.StreamResult
+				if err := json.Unmarshal(enc, &back); err != nil || !reflect.DeepEqual(back, res) {
+					t.Errorf("%s: result %d: %s read back as %+v (%v)", name, i, enc, back, err)
+				}
+				if res.Response != nil && res.Response.Execute != nil {
+					enc, _ := json.Marshal(*res.Response.Execute)
+					var sr hrana.StmtResult
+					if err := json.Unmarshal(enc, &sr); err != nil || !reflect.DeepEqual(&sr, res.Response.Execute) {
+						t.Errorf("%s: StmtResult %s: %v", name, enc, err)
+					}
+				}
+			}
+		}
+	}
+	// The json.Unmarshalers check shapes as the decoders do.
+	var sr hrana.StmtResult
+	if err := json.Unmarshal([]byte(`{"cols":[]}`), &sr); err == nil {
+		t.Error("a StmtResult without rows decoded")
+	}
+	var c hrana.BatchCond
+	if err := json.Unmarshal([]byte(`{"type":"not"}`), &c); err == nil {
+		t.Error("a not condition without cond decoded")
+	}
+	var e hrana.Error
+	if err := json.Unmarshal([]byte(`{"code":"X"}`), &e); err == nil {
+		t.Error("an error without message decoded")
+	}
+	if err := json.Unmarshal([]byte(`{"message":"m","code":"X"}`), &e); err != nil || e.Code != "X" {
+		t.Errorf("error: %+v %v", e, err)
 	}
 }

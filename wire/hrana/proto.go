@@ -103,8 +103,8 @@ func (s *Stmt) WantsRows() bool { return s.WantRows == nil || *s.WantRows }
 
 // NamedArg is a named argument.
 type NamedArg struct {
-	Name  string
-	Value Value
+	Name  string `json:"name"`
+	Value Value  `json:"value"`
 }
 
 // Batch is a list of steps run in order on one stream; a step with a
@@ -192,8 +192,8 @@ type StmtResult struct {
 
 // Col describes a result column; Name and Decltype may be null.
 type Col struct {
-	Name     *string
-	Decltype *string
+	Name     *string `json:"name"`
+	Decltype *string `json:"decltype"`
 }
 
 // BatchResult holds one entry per step: the step's result, or its error,
@@ -213,13 +213,13 @@ type DescribeResult struct {
 
 // DescribeParam is a statement parameter; Name is nil for "?".
 type DescribeParam struct {
-	Name *string
+	Name *string `json:"name"`
 }
 
 // DescribeCol is a column of a described statement.
 type DescribeCol struct {
-	Name     string
-	Decltype *string
+	Name     string  `json:"name"`
+	Decltype *string `json:"decltype"`
 }
 
 // Error is an error reported by the server, for one request or step, or
@@ -300,7 +300,7 @@ func (e *EncodeError) Unwrap() error { return e.Err }
 func encErr(msg string) error { return &EncodeError{Msg: msg} }
 
 // MarshalJSON implements json.Marshaler.
-func (r *PipelineRequest) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
+func (r PipelineRequest) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
 
 // AppendJSON appends r's JSON form to dst.
 func (r *PipelineRequest) AppendJSON(dst []byte) ([]byte, error) {
@@ -505,7 +505,28 @@ func (c *BatchCond) appendJSON(dst []byte, depth int) ([]byte, error) {
 }
 
 // MarshalJSON implements json.Marshaler.
-func (r *PipelineResponse) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
+func (r PipelineResponse) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
+
+// MarshalJSON implements json.Marshaler.
+func (r StreamResult) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
+
+// MarshalJSON implements json.Marshaler.
+func (r StreamResponse) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
+
+// MarshalJSON implements json.Marshaler.
+func (r StmtResult) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
+
+// MarshalJSON implements json.Marshaler.
+func (r BatchResult) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil) }
+
+// MarshalJSON implements json.Marshaler.
+func (r DescribeResult) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }
+
+// MarshalJSON implements json.Marshaler.
+func (e Error) MarshalJSON() ([]byte, error) { return e.AppendJSON(nil), nil }
+
+// MarshalJSON implements json.Marshaler.
+func (b Batch) MarshalJSON() ([]byte, error) { return b.AppendJSON(nil) }
 
 // AppendJSON appends r's JSON form to dst (baton and base_url always
 // present, null when nil).
