@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	wire "github.com/forge-orm/forge/wire/neon"
@@ -60,7 +61,8 @@ const defaultMaxBytes = 10 << 20
 //     severity, detail, hint, position, where, schema, table, column,
 //     dataType, constraint, file, line, routine}; a malformed request is
 //     400 {message}; 413 and 507 are the size limits; a failure to reach
-//     the database is 500.
+//     the database is 500. COPY is refused with 400: COPY ... FROM STDIN
+//     would wait for data that an HTTP request cannot send.
 //
 // The Neon-Connection-String header, which the clients always send, is
 // checked to be a postgres:// URL when present and otherwise ignored: the
@@ -187,6 +189,10 @@ func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOpti
 		if len(q.Params) > math.MaxUint16 {
 			return nil, badRequest("statement " + strconv.Itoa(i) + " has " + strconv.Itoa(len(q.Params)) + " parameters; PostgreSQL takes at most 65535")
 		}
+		if strings.EqualFold(leadingKeyword(q.Query), "COPY") {
+			// COPY ... FROM STDIN would wait for data no HTTP request carries.
+			return nil, badRequest("statement " + strconv.Itoa(i) + ": COPY is not supported over HTTP; use INSERT")
+		}
 	}
 	s, he := acquire(ctx, h.pool)
 	if he != nil {
@@ -226,6 +232,47 @@ func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOpti
 		return nil, badRequest("the transaction was rolled back (" + tag + ")")
 	}
 	return append(enc.b, "]}"...), nil
+}
+
+// leadingKeyword returns the first word of sql after white space and
+// comments (-- to the end of the line, and nested /* */).
+func leadingKeyword(sql string) string {
+	i := 0
+	for i < len(sql) {
+		switch c := sql[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '(':
+			i++
+		case strings.HasPrefix(sql[i:], "--"):
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				return ""
+			}
+			i += j + 1
+		case strings.HasPrefix(sql[i:], "/*"):
+			depth := 0
+			for i < len(sql) {
+				if strings.HasPrefix(sql[i:], "/*") {
+					depth++
+					i += 2
+				} else if strings.HasPrefix(sql[i:], "*/") {
+					depth--
+					i += 2
+					if depth == 0 {
+						break
+					}
+				} else {
+					i++
+				}
+			}
+		default:
+			j := i
+			for j < len(sql) && (sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z') {
+				j++
+			}
+			return sql[i:j]
+		}
+	}
+	return ""
 }
 
 // exec runs a statement without parameters and returns its command tag.

@@ -451,6 +451,9 @@ func TestNeonMalformed(t *testing.T) {
 		t.Errorf("too few parameters: %s", res.body)
 	}
 	check("two statements in one", post(t, url, `{"query":"SELECT 1; SELECT 2"}`, nil), 400)
+	// COPY FROM STDIN would wait for data that never comes.
+	check("COPY", post(t, url, `{"query":"/* x */ copy t FROM STDIN"}`, nil), 400)
+	check("COPY in a transaction", tx(t, url, nil, `INSERT INTO t VALUES (2)`, `COPY t TO STDOUT`), 400)
 	// Methods other than POST.
 	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodOptions} {
 		req, _ := http.NewRequest(m, url, strings.NewReader(`{"query":"SELECT 1"}`))
