@@ -367,8 +367,10 @@ func TestNeonBatchHeaders(t *testing.T) {
 		}
 	}
 	// Without the header, the server's default.
-	if got := cell(t, results(t, tx(t, url, nil, `SHOW transaction_isolation`))[0]); got != "read committed" {
-		t.Errorf("default isolation %s", got)
+	var def string
+	must(t, pool.QueryRow(context.Background(), `SHOW default_transaction_isolation`).Scan(&def))
+	if got := cell(t, results(t, tx(t, url, nil, `SHOW transaction_isolation`))[0]); got != def {
+		t.Errorf("default isolation %s, want %s", got, def)
 	}
 	for _, bad := range []string{"serializable", "SERIALIZABLE", "Snapshot", "Read Committed"} {
 		res := tx(t, url, map[string]string{wire.HeaderBatchIsolationLevel: bad}, `SELECT 1`)
