@@ -23,7 +23,7 @@ func Assign(dest, src any) error {
 	switch d := dest.(type) {
 	case *any:
 		if b, ok := src.([]byte); ok {
-			src = append([]byte(nil), b...)
+			src = append([]byte{}, b...) // a copy; empty stays non-nil (not NULL)
 		}
 		*d = src
 		return nil

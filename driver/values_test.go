@@ -42,6 +42,7 @@ func TestAssign(t *testing.T) {
 		{&pi64, "5", func() bool { return pi64 != nil && *pi64 == 5 }},
 		{&ps, "x", func() bool { return ps != nil && *ps == "x" }},
 		{&a, int64(2), func() bool { return a == int64(2) }},
+		{&a, []byte{}, func() bool { b, ok := a.([]byte); return ok && b != nil && len(b) == 0 }},
 	}
 	for i, tc := range ok {
 		if err := driver.Assign(tc.dest, tc.src); err != nil || !tc.check() {
