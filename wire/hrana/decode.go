@@ -185,9 +185,16 @@ type wDescribeResult struct {
 
 func decodePipelineResponse(data []byte) (*PipelineResponse, error) {
 	var w wPipelineResponse
-	if err := unmarshalObject(data, &w); err != nil {
-		return nil, err
+	if !fastPipelineResponse(data, &w) {
+		w = wPipelineResponse{}
+		if err := unmarshalObject(data, &w); err != nil {
+			return nil, err
+		}
 	}
+	return w.convert()
+}
+
+func (w *wPipelineResponse) convert() (*PipelineResponse, error) {
 	if w.Results == nil {
 		return nil, shapeError(`missing "results" array`)
 	}

@@ -151,7 +151,7 @@ func (p *scanner) number() bool {
 	// A number must end here: at a delimiter or the end.
 	if p.i < len(p.b) {
 		switch p.b[p.i] {
-		case ',', '}', ' ', '\t', '\n', '\r':
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
 		default:
 			return false
 		}

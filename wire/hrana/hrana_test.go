@@ -563,6 +563,25 @@ func TestDecodeErrorBody(t *testing.T) {
 }
 
 func BenchmarkDecodeRows(b *testing.B) {
+	data := rowsResponse()
+	for _, d := range []struct {
+		name   string
+		decode func([]byte) (*hrana.PipelineResponse, error)
+	}{{"fast", hrana.DecodePipelineResponse}, {"encoding-json", hrana.DecodePipelineResponseStd}} {
+		b.Run(d.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.decode(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// rowsResponse is a response of 1000 rows of five values of every kind.
+func rowsResponse() []byte {
 	var sb strings.Builder
 	sb.WriteString(`{"baton":null,"base_url":null,"results":[{"type":"ok","response":{"type":"execute","result":{"cols":[{"name":"id","decltype":"INTEGER"},{"name":"email","decltype":"TEXT"},{"name":"score","decltype":"REAL"},{"name":"avatar","decltype":"BLOB"},{"name":"gone","decltype":"TEXT"}],"rows":[`)
 	for i := 0; i < 1000; i++ {
@@ -572,14 +591,7 @@ func BenchmarkDecodeRows(b *testing.B) {
 		sb.WriteString(`[{"type":"integer","value":"42"},{"type":"text","value":"someone@example.com"},{"type":"float","value":3.5},{"type":"blob","base64":"AQL/"},{"type":"null"}]`)
 	}
 	sb.WriteString(`],"affected_row_count":0,"last_insert_rowid":null}}},{"type":"ok","response":{"type":"close"}}]}`)
-	data := []byte(sb.String())
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := hrana.DecodePipelineResponse(data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return []byte(sb.String())
 }
 
 // TestEncodingJSON checks that encoding/json, on values and pointers,
@@ -661,5 +673,32 @@ func TestEncodingJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"message":"m","code":"X"}`), &e); err != nil || e.Code != "X" {
 		t.Errorf("error: %+v %v", e, err)
+	}
+}
+
+// TestFastPathTaken checks that real responses (the captured ones and
+// sqld's, with its extra fields) take the fast path, and that it reads
+// them as encoding/json does.
+func TestFastPathTaken(t *testing.T) {
+	v := loadVectors(t)
+	bodies := [][]byte{
+		[]byte(`{"baton":"PuoC","base_url":null,"results":[{"type":"ok","response":{"type":"execute","result":{"cols":[{"name":"v","decltype":null}],"rows":[[{"type":"blob","base64":"AAE"}],[{"type":"float","value":100000.0}]],"affected_row_count":3,"last_insert_rowid":"3","replication_index":"2","rows_read":1,"rows_written":3,"query_duration_ms":0.126}}},{"type":"ok","response":{"type":"describe","result":{"params":[{"name":null}],"cols":[{"name":"id","decltype":"INTEGER"}],"is_explain":false,"is_readonly":true}}},{"type":"error","error":{"message":"SQL string contains more than one statement","code":"SQL_MANY_STATEMENTS"}}]}`),
+		rowsResponse(),
+	}
+	for _, c := range v.Cases {
+		for _, r := range c.Requests {
+			if r.Response.Status == 200 && len(r.Response.Body) > 0 {
+				bodies = append(bodies, r.Response.Body)
+			}
+		}
+	}
+	for _, b := range bodies {
+		accepted, err := hrana.FastDecodeAgrees(b)
+		if err != nil {
+			t.Error(err)
+		}
+		if !accepted {
+			t.Errorf("the fast path refused %.200s", b)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Kind is the type of a [Value].
@@ -252,6 +253,86 @@ func (w *wireValue) fast(data []byte) bool {
 	return true
 }
 
+// fastDecode decodes the canonical forms of a valid Value without
+// allocating more than the value itself needs. It reports false for
+// anything else, including every invalid input, which the general path
+// then reads (and rejects with its error).
+func (v *Value) fastDecode(data []byte) bool {
+	typ, value, b64, ok := fastValue(data)
+	if !ok || len(typ) < 2 || typ[0] != '"' {
+		return false
+	}
+	switch string(typ[1 : len(typ)-1]) {
+	case "null":
+		*v = Value{}
+		return true
+	case "integer":
+		if len(value) < 2 || value[0] != '"' {
+			return false
+		}
+		n, ok := parseInt64(value[1 : len(value)-1])
+		if !ok {
+			return false
+		}
+		*v = Value{Kind: Integer, Int: n}
+		return true
+	case "float":
+		if len(value) == 0 || (value[0] != '-' && (value[0] < '0' || value[0] > '9')) {
+			return false
+		}
+		// The text is not kept: an error (and its copy) is dropped.
+		f, err := strconv.ParseFloat(unsafe.String(&value[0], len(value)), 64)
+		if err != nil {
+			return false
+		}
+		*v = Value{Kind: Float, Float: f}
+		return true
+	case "text":
+		if len(value) < 2 || value[0] != '"' {
+			return false
+		}
+		*v = Value{Kind: Text, Text: string(value[1 : len(value)-1])}
+		return true
+	case "blob":
+		if len(b64) < 2 || b64[0] != '"' {
+			return false
+		}
+		b, err := decodeBase64(b64[1 : len(b64)-1])
+		if err != nil {
+			return false
+		}
+		*v = Value{Kind: Blob, Blob: b}
+		return true
+	}
+	return false
+}
+
+// parseInt64 reads -?[0-9]+ into an int64, reporting false on anything
+// else or on overflow.
+func parseInt64(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && u <= 1<<63:
+		return int64(-u), true // -(1<<63) wraps to MinInt64
+	case !neg && u <= math.MaxInt64:
+		return int64(u), true
+	}
+	return 0, false
+}
+
 // UnmarshalJSON implements json.Unmarshaler. It rejects anything that is
 // not a well-formed Value: a missing or unknown type, an integer that is
 // not a decimal string of an int64, a float that is not a JSON number
@@ -261,6 +342,9 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 	data = trimSpace(data)
 	if len(data) == 0 || data[0] != '{' {
 		return &ValueError{Msg: "not a JSON object: " + abbrev(data)}
+	}
+	if v.fastDecode(data) {
+		return nil
 	}
 	var w wireValue
 	if !w.fast(data) {
@@ -324,13 +408,15 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 
 // DecodeBase64 decodes standard base64, padded or unpadded. It never
 // returns nil for valid input: an empty string is an empty slice.
-func DecodeBase64(s string) ([]byte, error) {
+func DecodeBase64(s string) ([]byte, error) { return decodeBase64([]byte(s)) }
+
+func decodeBase64(s []byte) ([]byte, error) {
 	enc := base64.RawStdEncoding
 	if len(s)%4 == 0 && len(s) > 0 && s[len(s)-1] == '=' {
 		enc = base64.StdEncoding
 	}
 	out := make([]byte, enc.DecodedLen(len(s)))
-	n, err := enc.Decode(out, []byte(s))
+	n, err := enc.Decode(out, s)
 	if err != nil {
 		return nil, err
 	}
