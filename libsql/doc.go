@@ -115,5 +115,7 @@
 //   - When the context ends the driver stops waiting at once and returns
 //     an error for which errors.Is(err, ctx.Err()) holds; the Fetcher
 //     gets the context and abandons the request (sqld then stops the
-//     statement).
+//     statement). A request already sent may still have taken effect:
+//     after a Batch or Commit whose context ended, the outcome is unknown
+//     (a Batch is still all or nothing).
 package libsql
