@@ -814,6 +814,20 @@ func testTransaction(t *testing.T, h *Harness) {
 		return err
 	}, forge.ReadOnly(), forge.WithIsolation(driver.Serializable))
 	must(t, err)
+	// A read-only transaction refuses writes, whatever the SQL.
+	err = h.DB.Transaction(ctx, func(tx *forge.Tx) error {
+		_, err := Users.Create(ctx, tx, User{Email: "ro@x", Name: "ro"})
+		return err
+	}, forge.ReadOnly())
+	if err == nil {
+		t.Error("a write succeeded in a read-only transaction")
+	}
+	if n, _ := Users.Count(ctx, h.DB, forge.Eq(&c.Email, "ro@x")); n != 0 {
+		t.Error("a read-only transaction wrote a row")
+	}
+	// The connection is writable again afterwards.
+	_, err = Users.Create(ctx, h.DB, User{Email: "rw@x", Name: "rw"})
+	must(t, err)
 }
 
 func testNestedTransaction(t *testing.T, h *Harness) {

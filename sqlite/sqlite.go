@@ -56,7 +56,11 @@ func Open(path string) (*stdsql.Conn, error) {
 		db.SetMaxOpenConns(1)
 	}
 	db.SetMaxIdleConns(4)
-	return stdsql.New(db, stdsql.Config{Dialect: dialect.SQLite, Name: "sqlite", MapError: MapError})
+	return stdsql.New(db, stdsql.Config{
+		Dialect: dialect.SQLite, Name: "sqlite", MapError: MapError,
+		// modernc.org/sqlite ignores sql.TxOptions.ReadOnly.
+		ReadOnlyOn: "PRAGMA query_only = ON", ReadOnlyOff: "PRAGMA query_only = OFF",
+	})
 }
 
 func escapePath(p string) string {

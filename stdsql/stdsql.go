@@ -21,6 +21,11 @@ type Config struct {
 	Dialect dialect.Dialect
 	// Name names the driver in errors and events (default "database/sql").
 	Name string
+	// ReadOnlyOn and ReadOnlyOff, when set, run on a read-only
+	// transaction's connection right after BEGIN and right before it ends,
+	// for databases whose drivers ignore sql.TxOptions.ReadOnly (SQLite:
+	// "PRAGMA query_only = ON" / "... = OFF").
+	ReadOnlyOn, ReadOnlyOff string
 	// MapError, when set, turns the database's errors into forge's typed
 	// errors (a *driver.ConstraintError, say). It must return err itself
 	// when it has nothing better.
@@ -131,7 +136,15 @@ func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, err
 	if err != nil {
 		return nil, c.mapErr(err)
 	}
-	return &tx{t: t, c: c}, nil
+	out := &tx{t: t, c: c}
+	if opts.ReadOnly && c.cfg.ReadOnlyOn != "" {
+		if _, err := t.ExecContext(ctx, c.cfg.ReadOnlyOn); err != nil {
+			_ = t.Rollback()
+			return nil, c.mapErr(err)
+		}
+		out.ro = true
+	}
+	return out, nil
 }
 
 // Session implements driver.Sessioner with one pooled connection.
@@ -159,8 +172,22 @@ func (s *session) Exec(ctx context.Context, q string, args []any) (driver.Result
 func (s *session) Close() error { return s.sc.Close() }
 
 type tx struct {
-	t *sql.Tx
-	c *Conn
+	t  *sql.Tx
+	c  *Conn
+	ro bool // ReadOnlyOn ran: run ReadOnlyOff before the connection goes back
+}
+
+// end resets a read-only connection, then commits or rolls back.
+func (t *tx) end(ctx context.Context, finish func() error) error {
+	var reset error
+	if t.ro {
+		_, reset = t.t.ExecContext(context.WithoutCancel(ctx), t.c.cfg.ReadOnlyOff)
+	}
+	err := finish()
+	if err == nil {
+		err = reset
+	}
+	return t.c.mapErr(err)
 }
 
 func (t *tx) Query(ctx context.Context, q string, args []any) (driver.Rows, error) {
@@ -171,8 +198,8 @@ func (t *tx) Exec(ctx context.Context, q string, args []any) (driver.Result, err
 	return exec(ctx, t.c, t.t, q, args)
 }
 
-func (t *tx) Commit(context.Context) error   { return t.c.mapErr(t.t.Commit()) }
-func (t *tx) Rollback(context.Context) error { return t.c.mapErr(t.t.Rollback()) }
+func (t *tx) Commit(ctx context.Context) error   { return t.end(ctx, t.t.Commit) }
+func (t *tx) Rollback(ctx context.Context) error { return t.end(ctx, t.t.Rollback) }
 
 // rows wraps *sql.Rows. It reads times stored as text or integers (SQLite
 // has no time type) into *time.Time destinations, and keeps an empty blob
