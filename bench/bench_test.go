@@ -1,0 +1,90 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+)
+
+// BenchmarkORM runs every operation of every library, named
+// db/op/library: BenchmarkORM/pg/read-one/forge. Each process prepares
+// its databases afresh (new tables, the same seed) when it first runs a
+// library on them, so a benchmark of one library, as ./run does, starts
+// from the same state as any other.
+//
+// PostgreSQL: FORGE_BENCH_PG_DSN, else FORGE_TEST_PG_DSN; without either
+// the pg benchmarks are skipped (with CI=true they fail).
+func BenchmarkORM(b *testing.B) {
+	ctx := context.Background()
+	for _, db := range []string{Postgres, SQLite} {
+		b.Run(db, func(b *testing.B) {
+			dir := b.TempDir()
+			var env *Env
+			prepare := func(b *testing.B) *Env {
+				if env != nil {
+					return env
+				}
+				var err error
+				if db == Postgres {
+					env, err = PreparePG(ctx, pgDSN(b))
+				} else {
+					env, err = PrepareSQLite(ctx, dir)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				return env
+			}
+			libs := map[string]Lib{}
+			b.Cleanup(func() {
+				for _, l := range libs {
+					l.Close()
+				}
+			})
+			for _, op := range Ops {
+				b.Run(op.Name, func(b *testing.B) {
+					for _, spec := range SpecsFor(db) {
+						b.Run(spec.Name, func(b *testing.B) {
+							l, ok := libs[spec.Name]
+							if !ok {
+								var err error
+								if l, err = spec.Open(ctx, prepare(b)); err != nil {
+									b.Fatalf("opening %s: %v", spec.Name, err)
+								}
+								libs[spec.Name] = l
+							}
+							// Probe once outside the timer: skips what the
+							// library does not have, and fails fast.
+							if err := op.Run(l, ctx, 0); errors.Is(err, ErrNotApplicable) {
+								b.Skip(err)
+							} else if err != nil {
+								b.Fatal(err)
+							}
+							b.ReportAllocs()
+							b.ResetTimer()
+							for i := 1; i <= b.N; i++ {
+								if err := op.Run(l, ctx, i); err != nil {
+									b.Fatal(err)
+								}
+							}
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+// pgDSN returns the PostgreSQL to use, or skips (fails with CI=true).
+func pgDSN(tb testing.TB) string {
+	tb.Helper()
+	dsn := PGDSN()
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("CI=true but neither FORGE_BENCH_PG_DSN nor FORGE_TEST_PG_DSN is set")
+		}
+		tb.Skip("PostgreSQL: set FORGE_BENCH_PG_DSN or FORGE_TEST_PG_DSN")
+	}
+	return dsn
+}
