@@ -439,3 +439,67 @@ func TestIncludeOnD1(t *testing.T) {
 		}
 	}
 }
+
+// fakeBinding is a D1-shaped object whose statements answer result (for
+// raw) and batchResult (for batch), to reach what real D1 does not return
+// today: blobs as ArrayBuffers or typed arrays, which JSON does not carry.
+func fakeBinding(result, batchResult js.Value) js.Value {
+	obj := js.Global().Get("Object")
+	promise := js.Global().Get("Promise")
+	var keep []js.Func
+	fn := func(f func(args []js.Value) any) js.Func {
+		jf := js.FuncOf(func(this js.Value, args []js.Value) any { return f(args) })
+		keep = append(keep, jf)
+		return jf
+	}
+	stmt := obj.New()
+	stmt.Set("bind", fn(func([]js.Value) any { return stmt }))
+	stmt.Set("raw", fn(func([]js.Value) any { return promise.Call("resolve", result) }))
+	db := obj.New()
+	db.Set("prepare", fn(func([]js.Value) any { return stmt }))
+	db.Set("batch", fn(func([]js.Value) any { return promise.Call("resolve", batchResult) }))
+	return db
+}
+
+func TestBlobsOutsideJSON(t *testing.T) {
+	u8 := js.Global().Get("Uint8Array")
+	ab := u8.New(js.ValueOf([]any{0, 1, 255})).Get("buffer")
+	view := u8.New(js.ValueOf([]any{9, 8, 7, 6})).Call("subarray", 1, 3)
+	raw := js.ValueOf([]any{[]any{"a", "b", "c", "d"}, []any{ab, view, []any{1, 2}, "x"}})
+	row := js.Global().Get("Object").New()
+	row.Set("a", ab)
+	row.Set("n", 5)
+	batch := js.ValueOf([]any{map[string]any{"meta": map[string]any{"changes": 0}, "results": []any{row}}})
+	conn, err := d1.Open(fakeBinding(raw, batch))
+	must(t, err)
+	ctx := context.Background()
+	rows, err := conn.Query(ctx, "SELECT", []any{"x"})
+	must(t, err)
+	if !rows.Next() {
+		t.Fatal("no row")
+	}
+	var a, b, c []byte
+	var d string
+	must(t, rows.Scan(&a, &b, &c, &d))
+	if !bytes.Equal(a, []byte{0, 1, 255}) || !bytes.Equal(b, []byte{8, 7}) || !bytes.Equal(c, []byte{1, 2}) || d != "x" {
+		t.Errorf("blobs %v %v %v %q", a, b, c, d)
+	}
+	brs, err := conn.Batch(ctx, []driver.Stmt{{SQL: "SELECT", Rows: true}})
+	must(t, err)
+	var ba []byte
+	var n int64
+	if !brs[0].Rows.Next() {
+		t.Fatal("no batch row")
+	}
+	must(t, brs[0].Rows.Scan(&ba, &n))
+	if !bytes.Equal(ba, []byte{0, 1, 255}) || n != 5 {
+		t.Errorf("batch row %v %d", ba, n)
+	}
+	// A value the driver cannot read is an error, not a guess.
+	bad := js.ValueOf([]any{[]any{"a"}, []any{map[string]any{"x": 1}}})
+	conn, err = d1.Open(fakeBinding(bad, batch))
+	must(t, err)
+	if _, err := conn.Query(ctx, "SELECT", nil); err == nil || !strings.Contains(err.Error(), "cannot read") {
+		t.Errorf("an object cell: %v", err)
+	}
+}

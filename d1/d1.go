@@ -84,31 +84,41 @@ var (
 	jsArray       = js.Global().Get("Array")
 	jsArrayBuffer = js.Global().Get("ArrayBuffer")
 	jsObject      = js.Global().Get("Object")
+	jsJSON        = js.Global().Get("JSON")
+	jsReflect     = js.Global().Get("Reflect")
 	jsUint8Array  = js.Global().Get("Uint8Array")
 	rawOptions    = js.ValueOf(map[string]any{"columnNames": true})
 )
 
-// statement prepares sql and binds args.
+// statement prepares sql and binds args. The arguments cross as one JSON
+// array (see json.go), blobs as Uint8Arrays set into it.
 func (c *Conn) statement(sql string, args []any) (js.Value, error) {
-	vals := make([]any, len(args))
-	for i, a := range args {
-		v, err := bindValue(i, a)
-		if err != nil {
-			return js.Value{}, err
+	var vals []any
+	if len(args) > 0 {
+		vals = make([]any, len(args))
+		for i, a := range args {
+			v, err := bindValue(i, a)
+			if err != nil {
+				return js.Value{}, err
+			}
+			vals[i] = v
 		}
-		if b, ok := v.([]byte); ok {
-			u := jsUint8Array.New(len(b))
-			js.CopyBytesToJS(u, b)
-			v = u
-		}
-		vals[i] = v
 	}
 	var st js.Value
 	err := call(func() {
 		st = c.db.Call("prepare", sql)
-		if len(vals) > 0 {
-			st = st.Call("bind", vals...)
+		if len(vals) == 0 {
+			return
 		}
+		text, blobs := appendArgs(make([]byte, 0, 64), vals)
+		list := jsJSON.Call("parse", string(text))
+		for _, i := range blobs {
+			b := vals[i].([]byte)
+			u := jsUint8Array.New(len(b))
+			js.CopyBytesToJS(u, b)
+			list.SetIndex(i, u)
+		}
+		st = jsReflect.Call("apply", st.Get("bind"), st, list)
 	})
 	return st, err
 }
@@ -131,7 +141,12 @@ func (c *Conn) Query(ctx context.Context, sql string, args []any) (driver.Rows, 
 		return nil, err
 	}
 	var out *rows
-	if err := call(func() { out, err = decodeRaw(v) }); err != nil {
+	if err := call(func() {
+		out, err = parseRaw(jsJSON.Call("stringify", v).String())
+		if errors.Is(err, errSlowPath) {
+			out, err = decodeRaw(v)
+		}
+	}); err != nil {
 		return nil, err
 	}
 	if err != nil {
@@ -221,7 +236,14 @@ func decodeBatch(v js.Value, stmts []driver.Stmt, out []driver.BatchResult) erro
 		r := v.Index(i)
 		out[i].Result = result(r, s.SQL)
 		if s.Rows {
-			rs, err := decodeObjects(r.Get("results"))
+			results := r.Get("results")
+			rs, err := &rows{}, error(nil)
+			if results.Type() == js.TypeObject {
+				rs, err = parseObjects(jsJSON.Call("stringify", results).String())
+				if errors.Is(err, errSlowPath) {
+					rs, err = decodeObjects(results)
+				}
+			}
 			if err != nil {
 				return &driver.BatchError{Index: i, SQL: s.SQL, Err: err}
 			}

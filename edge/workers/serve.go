@@ -4,9 +4,13 @@ package workers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall/js"
 
 	"github.com/forge-orm/forge/fetch"
@@ -91,51 +95,65 @@ func Serve(h Handler) {
 		}
 		os.Exit(2)
 	}
+	s := &server{h: h, respond: hook.Get("respond"), cancels: map[int]context.CancelFunc{}}
+	// handle(id, head, body, env, ctx) runs inside the JavaScript call:
+	// it decodes, starts a goroutine and returns at once, never waiting on
+	// anything here (that would deadlock the event loop).
 	handle := js.FuncOf(func(this js.Value, args []js.Value) any {
-		// Runs inside the JavaScript call: decode, start a goroutine and
-		// return at once, never waiting on anything here.
-		if len(args) < 4 {
+		if len(args) < 5 {
 			logError("handle called with too few arguments")
 			return nil
 		}
-		respond := args[3]
-		req, err := decodeRequest(args[0])
+		id := args[0].Int()
+		req, err := decodeRequest(args[1].String(), args[2])
 		if err != nil {
 			logError(err.Error())
-			writeResponse(respond, &Response{Status: 400, Body: []byte("bad request\n")})
+			s.write(id, &Response{Status: 400, Body: []byte("bad request\n")})
 			return nil
 		}
-		env := &Env{env: args[1], ctx: args[2]}
-		go serveOne(h, req, args[0].Get("signal"), env, respond)
+		ctx, cancel := context.WithCancel(context.Background())
+		s.mu.Lock()
+		s.cancels[id] = cancel
+		s.mu.Unlock()
+		go s.serve(ctx, id, req, &Env{env: args[3], ctx: args[4]})
 		return nil
 	})
-	hook.Call("serve", handle)
+	abort := js.FuncOf(func(this js.Value, args []js.Value) any {
+		if len(args) > 0 {
+			s.cancel(args[0].Int())
+		}
+		return nil
+	})
+	hook.Call("serve", handle, abort)
 	select {}
 }
 
-func serveOne(h Handler, req *Request, signal js.Value, env *Env, respond js.Value) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if signal.Type() == js.TypeObject && signal.Get("addEventListener").Type() == js.TypeFunction {
-		if signal.Get("aborted").Bool() {
-			cancel()
-		}
-		onAbort := js.FuncOf(func(js.Value, []js.Value) any {
-			cancel()
-			return nil
-		})
-		signal.Call("addEventListener", "abort", onAbort)
-		defer func() {
-			signal.Call("removeEventListener", "abort", onAbort)
-			onAbort.Release()
-		}()
+// server is the state of Serve.
+type server struct {
+	h       Handler
+	respond js.Value
+	mu      sync.Mutex
+	cancels map[int]context.CancelFunc // of the requests being served
+}
+
+func (s *server) cancel(id int) {
+	s.mu.Lock()
+	cancel := s.cancels[id]
+	delete(s.cancels, id)
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
-	res, err := run(ctx, h, req, env)
+}
+
+func (s *server) serve(ctx context.Context, id int, req *Request, env *Env) {
+	defer s.cancel(id)
+	res, err := run(ctx, s.h, req, env)
 	if err != nil {
 		logError(req.Method + " " + req.URL + ": " + err.Error())
 		res = &Response{Status: 500, Header: fetch.Header{{Name: "content-type", Value: "text/plain; charset=utf-8"}}, Body: []byte("internal error\n")}
 	}
-	writeResponse(respond, res)
+	s.write(id, res)
 }
 
 // panicError is what a panicking handler is reported as (in the log).
@@ -164,45 +182,58 @@ func run(ctx context.Context, h Handler, req *Request, env *Env) (res *Response,
 	return res, err
 }
 
-func decodeRequest(v js.Value) (req *Request, err error) {
-	err = call(func() {
-		req = &Request{Method: v.Get("method").String(), URL: v.Get("url").String()}
-		if hs := v.Get("headers"); hs.Type() == js.TypeObject {
-			n := hs.Length()
-			req.Header = make(fetch.Header, 0, n/2)
-			for i := 0; i+1 < n; i += 2 {
-				req.Header = append(req.Header, fetch.Field{Name: hs.Index(i).String(), Value: hs.Index(i + 1).String()})
-			}
-		}
-		if b := v.Get("body"); b.Type() == js.TypeObject {
-			req.Body = make([]byte, b.Length())
-			js.CopyBytesToGo(req.Body, b)
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the request: %w", err)
+// decodeRequest reads head (method NUL url (NUL name NUL value)*) and the
+// body (a Uint8Array or null).
+func decodeRequest(head string, body js.Value) (*Request, error) {
+	method, rest, ok := strings.Cut(head, "\x00")
+	if !ok {
+		return nil, errors.New("reading the request: no URL")
+	}
+	req := &Request{Method: method}
+	req.URL, rest, ok = strings.Cut(rest, "\x00")
+	for ok {
+		var f fetch.Field
+		f.Name, rest, _ = strings.Cut(rest, "\x00")
+		f.Value, rest, ok = strings.Cut(rest, "\x00")
+		req.Header = append(req.Header, f)
+	}
+	if body.Type() == js.TypeObject {
+		req.Body = make([]byte, body.Length())
+		js.CopyBytesToGo(req.Body, body)
 	}
 	return req, nil
 }
 
-func writeResponse(respond js.Value, res *Response) {
+// write hands res to the entry module: head is status (NUL name NUL
+// value)*, one string.
+func (s *server) write(id int, res *Response) {
 	status := res.Status
 	if status == 0 {
 		status = 200
 	}
-	hdrs := make([]any, 0, 2*len(res.Header))
+	head := make([]byte, 0, 64)
+	head = strconv.AppendInt(head, int64(status), 10)
 	for _, f := range res.Header {
-		hdrs = append(hdrs, f.Name, f.Value)
+		if strings.IndexByte(f.Name, 0) >= 0 || strings.IndexByte(f.Value, 0) >= 0 {
+			logError("dropped a response header holding a NUL byte: " + strconv.Quote(f.Name))
+			continue
+		}
+		head = append(head, 0)
+		head = append(head, f.Name...)
+		head = append(head, 0)
+		head = append(head, f.Value...)
 	}
 	body := js.Null()
 	if len(res.Body) > 0 {
-		body = js.Global().Get("Uint8Array").New(len(res.Body))
+		body = jsUint8Array.New(len(res.Body))
 		js.CopyBytesToJS(body, res.Body)
 	}
-	if err := call(func() { respond.Invoke(status, js.ValueOf(hdrs), body) }); err != nil {
+	if err := call(func() { s.respond.Invoke(id, string(head), body) }); err != nil {
 		logError("responding: " + err.Error())
 	}
 }
+
+var jsUint8Array = js.Global().Get("Uint8Array")
 
 // call runs f and turns a JavaScript exception thrown inside it into an
 // error.

@@ -8,16 +8,47 @@
 // crashes, the requests in flight get a 500 and the next request starts a
 // new one.
 //
-// The protocol with Go (see serve.go in package workers): Go's workers.Serve
-// calls globalThis.__forgeWorkers.serve(handle); handle(req, env, ctx,
-// respond) returns at once, and Go later calls respond(status, headers,
-// body) exactly once, where headers is a flat [name, value, ...] array and
-// body a Uint8Array or null.
+// The protocol with Go (serve.go in package workers). Every JavaScript
+// string or object handed to Go costs it a finalizer, so a request crosses
+// as one string and the body:
+//   - Go's workers.Serve calls globalThis.__forgeWorkers.serve(handle, abort).
+//   - For each request, handle(id, head, body, env, ctx) with head =
+//     method "\0" url ("\0" name "\0" value)* and body a Uint8Array or null.
+//     It returns at once; Go runs the handler on a goroutine.
+//   - abort(id) tells Go that the client went away.
+//   - Go answers once with __forgeWorkers.respond(id, head, body), head =
+//     status ("\0" name "\0" value)*, body a Uint8Array or null.
 import "./wasm_exec.js";
 import wasmModule from "./app.wasm";
 
-let started = null; // Promise of the running instance's handle function
-const inflight = new Set(); // fail callbacks of requests Go has not answered
+let started = null; // Promise of the running instance's {handle, abort}
+const pending = new Map(); // id -> {resolve, fail} of requests Go has not answered
+let nextID = 1;
+
+function internalError(message) {
+	return new Response(message, {
+		status: 500,
+		headers: { "content-type": "text/plain; charset=utf-8" },
+	});
+}
+
+function respond(id, head, body) {
+	const p = pending.get(id);
+	if (p === undefined) return;
+	let res;
+	try {
+		const parts = head.split("\0");
+		const headers = new Headers();
+		for (let i = 1; i + 1 < parts.length; i += 2) {
+			headers.append(parts[i], parts[i + 1]);
+		}
+		res = new Response(body, { status: Number(parts[0]), headers });
+	} catch (err) {
+		p.fail(err);
+		return;
+	}
+	p.resolve(res);
+}
 
 function startGo() {
 	if (started !== null) {
@@ -25,7 +56,10 @@ function startGo() {
 	}
 	const go = new Go();
 	started = new Promise((resolve, reject) => {
-		globalThis.__forgeWorkers = { serve: resolve };
+		globalThis.__forgeWorkers = {
+			serve: (handle, abort) => resolve({ handle, abort }),
+			respond,
+		};
 		// Go calls go.exit synchronously when the program ends: when main
 		// returns, on os.Exit, and on a fatal error or an unrecovered panic.
 		// The promise go.run returns would also settle then, but it was
@@ -42,8 +76,8 @@ function startGo() {
 		const exited = (err) => {
 			started = null;
 			reject(new Error(`${err.message} before calling workers.Serve`)); // no effect once Serve was called
-			for (const fail of Array.from(inflight)) {
-				fail(err);
+			for (const p of Array.from(pending.values())) {
+				p.fail(err);
 			}
 		};
 		WebAssembly.instantiate(wasmModule, go.importObject).then(
@@ -56,59 +90,48 @@ function startGo() {
 	return started;
 }
 
-function internalError(message) {
-	return new Response(message, {
-		status: 500,
-		headers: { "content-type": "text/plain; charset=utf-8" },
-	});
-}
-
 export default {
 	async fetch(request, env, ctx) {
-		let handle;
+		let go;
 		try {
-			handle = await startGo();
+			go = await startGo();
 		} catch (err) {
 			console.error("forge/workers: the Go program did not start:", err);
 			return internalError("internal error: the Go program did not start\n");
 		}
-		const headers = [];
+		let head = request.method + "\0" + request.url;
 		for (const [name, value] of request.headers) {
-			headers.push(name, value);
+			head += "\0" + name + "\0" + value;
 		}
 		const body = request.body === null ? null : new Uint8Array(await request.arrayBuffer());
-		const req = { method: request.method, url: request.url, headers, body, signal: request.signal };
+		const id = nextID++;
+		const signal = request.signal;
+		const onAbort = () => {
+			try {
+				go.abort(id);
+			} catch {
+				// the instance is gone: its requests have failed already
+			}
+		};
 		return new Promise((resolve) => {
-			let done = false;
-			const fail = (err) => {
-				if (done) return;
-				done = true;
-				inflight.delete(fail);
-				console.error("forge/workers:", err);
-				resolve(internalError("internal error\n"));
-			};
-			const respond = (status, hdrs, out) => {
-				if (done) return;
-				let res;
-				try {
-					const h = new Headers();
-					for (let i = 0; i + 1 < hdrs.length; i += 2) {
-						h.append(hdrs[i], hdrs[i + 1]);
-					}
-					res = new Response(out, { status, headers: h });
-				} catch (err) {
-					fail(err);
-					return;
-				}
-				done = true;
-				inflight.delete(fail);
+			const finish = (res) => {
+				pending.delete(id);
+				signal?.removeEventListener?.("abort", onAbort);
 				resolve(res);
 			};
-			inflight.add(fail);
+			pending.set(id, {
+				resolve: finish,
+				fail: (err) => {
+					console.error("forge/workers:", err);
+					finish(internalError("internal error\n"));
+				},
+			});
+			signal?.addEventListener?.("abort", onAbort);
 			try {
-				handle(req, env, ctx, respond);
+				go.handle(id, head, body, env, ctx);
+				if (signal?.aborted) onAbort();
 			} catch (err) {
-				fail(err);
+				pending.get(id)?.fail(err);
 			}
 		});
 	},

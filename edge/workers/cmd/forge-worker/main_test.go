@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		nil,
+		{"deploy"},
+		{"build"},
+		{"build", "-o", "dist"},
+		{"build", "./x"},
+		{"build", "-o", "dist", "a", "b"},
+		{"build", "-o", "dist", "-compatibility-date", "tomorrow", "./x"},
+		{"build", "-o", "dist", "-name", "Bad Name", "./x"},
+		{"build", "-nope", "./x"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(args, &out, &errOut)
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("run(%q) = %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestWorkerName(t *testing.T) {
+	for pkg, want := range map[string]string{
+		"./examples/worker-d1":         "worker-d1",
+		"github.com/acme/My_Worker":    "my-worker",
+		"./cmd/api/":                   "api",
+		"./___":                        "forge-worker",
+		"./" + strings.Repeat("a", 70): strings.Repeat("a", 63),
+	} {
+		if got := workerName(pkg); got != want {
+			t.Errorf("workerName(%q) = %q, want %q", pkg, got, want)
+		}
+	}
+}
+
+func TestWranglerTOML(t *testing.T) {
+	s := wranglerTOML("api", "2026-07-30")
+	for _, want := range []string{`name = "api"`, `main = "worker.mjs"`, `compatibility_date = "2026-07-30"`, "[[rules]]", `type = "CompiledWasm"`, `globs = ["**/*.wasm"]`, "[[d1_databases]]", `binding = "DB"`, `database_name = "api-db"`, "database_id ="} {
+		if !strings.Contains(s, want) {
+			t.Errorf("wrangler.toml lacks %s:\n%s", want, s)
+		}
+	}
+}
+
+// TestBuildFailure reports the go build error and writes no wrangler.toml.
+func TestBuildFailure(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	err := run([]string{"build", "-o", filepath.Join(dir, "out"), "./does-not-exist"}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "go build") {
+		t.Errorf("building a missing package: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "wrangler.toml")); err == nil {
+		t.Error("a failed build wrote wrangler.toml")
+	}
+}
