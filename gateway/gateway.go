@@ -1,19 +1,29 @@
 // Package gateway is forge's HTTP SQL gateway: it serves the HTTP
-// protocols of serverless database clients in front of a PostgreSQL pool,
-// so that those clients (and forge's own HTTP drivers) can reach a database
-// that only speaks the PostgreSQL wire protocol.
+// protocols of serverless database clients in front of a private
+// database, so that those clients (and forge's own HTTP drivers) can reach
+// a database that only speaks its own wire protocol:
 //
-// Each protocol is one http.Handler, bound to one pgxpool.Pool:
+//   - Neon's SQL over HTTP (POST /sql), as the neon() function of
+//     @neondatabase/serverless 1.2 and forge's neon driver speak it, in
+//     front of PostgreSQL;
+//   - Hrana over HTTP (POST /v2/pipeline and /v3/pipeline, JSON), as
+//     @libsql/client 0.18 and forge's libsql driver speak it, in front of
+//     SQLite.
 //
-//	pool, err := pgxpool.New(ctx, "postgres://app@127.0.0.1/app")
-//	http.Handle("/sql", gateway.NewNeonHandler(pool, gateway.NeonOptions{}))
+// Run it as a command with Main (forge gateway, or cmd/forge-gateway), or
+// embed a Server:
 //
-// NewNeonHandler serves Neon's SQL over HTTP, as the neon() function of
-// @neondatabase/serverless 1.2 and forge's neon driver speak it.
+//	srv, err := gateway.NewServer(gateway.Config{
+//		Postgres: pool,
+//		Tokens:   []gateway.Token{{Name: "app", Secret: secret, Role: gateway.RoleWrite}},
+//	})
+//	http.ListenAndServe("127.0.0.1:8080", srv)
 //
-// The handlers do not authenticate: put them behind whatever guards the
-// database (a private network, an authenticating proxy) until the gateway
-// grows its own tokens.
+// The Server authenticates every request but /healthz with a bearer token,
+// runs a read token's statements where the database itself refuses writes,
+// bounds bodies, statements, rows, time and concurrency, and logs and
+// counts every request (see README.md). NewNeonHandler is the bare Neon
+// handler, without authentication.
 package gateway
 
 import (
@@ -24,6 +34,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -55,9 +66,17 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 // writeError writes e's JSON body with its status, logging server faults.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, e *httpError) {
+	if p := policyFrom(r.Context()); p != nil && p.log != nil {
+		log = p.log
+	}
 	if e.status >= 500 && log != nil {
 		log.ErrorContext(r.Context(), "gateway: request failed", "path", r.URL.Path, "status", e.status, "error", e.cause)
 	}
+	code := e.body.Code
+	if code == "" {
+		code = strconv.Itoa(e.status)
+	}
+	noteErrorCode(w, code)
 	b, err := json.Marshal(e.body)
 	if err != nil { // strings only: cannot happen
 		b = []byte(`{"message":"internal error"}`)
@@ -105,12 +124,27 @@ func pgError(ctx context.Context, err error) *httpError {
 		if pe.Line != 0 {
 			e.Line = strconv.Itoa(int(pe.Line))
 		}
+		if unavailableCode(pe.Code) {
+			return &httpError{status: http.StatusServiceUnavailable, body: e, cause: err}
+		}
 		return &httpError{status: http.StatusBadRequest, body: e}
 	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &httpError{status: http.StatusBadRequest, body: &wire.Error{Message: "Query cancelled, connection was terminated", Code: "08P01"}, cause: err}
 	}
-	return &httpError{status: http.StatusInternalServerError, body: &wire.Error{Message: "database error: " + err.Error()}, cause: err}
+	// Not an error of the statement: the connection failed (the server
+	// went away, restarts, refuses connections). The request can be sent
+	// again once the database is back.
+	return &httpError{status: http.StatusServiceUnavailable, body: &wire.Error{Message: "the database is unavailable: " + err.Error(), Code: "08006"}, cause: err}
+}
+
+// unavailableCode reports SQLSTATEs that mean the database, not the
+// statement, failed: connection exceptions (class 08, but for 08P01,
+// protocol_violation, which a statement's bad parameters also give), the
+// server shutting down or starting (57P01-57P03), too many connections
+// (53300).
+func unavailableCode(code string) bool {
+	return strings.HasPrefix(code, "08") && code != "08P01" || code == "57P01" || code == "57P02" || code == "57P03" || code == "53300"
 }
 
 // session is one pooled connection held for one request.
@@ -120,7 +154,7 @@ type session struct {
 	poison bool // a cancel request was sent: the connection must not be reused
 }
 
-func acquire(ctx context.Context, pool *pgxpool.Pool) (*session, *httpError) {
+func acquire(ctx context.Context, pool *pgxpool.Pool) (*session, error) {
 	if pool == nil {
 		return nil, &httpError{status: http.StatusInternalServerError, body: &wire.Error{Message: "the gateway has no database pool"}, cause: errors.New("nil *pgxpool.Pool")}
 	}
@@ -129,7 +163,7 @@ func acquire(ctx context.Context, pool *pgxpool.Pool) (*session, *httpError) {
 		if ctx.Err() != nil {
 			return nil, pgError(ctx, err)
 		}
-		return nil, &httpError{status: http.StatusInternalServerError, body: &wire.Error{Message: "could not connect to the database"}, cause: err}
+		return nil, &httpError{status: http.StatusServiceUnavailable, body: &wire.Error{Message: "could not connect to the database: " + err.Error(), Code: "08006"}, cause: err}
 	}
 	return &session{conn: c, pg: c.Conn().PgConn()}, nil
 }

@@ -31,6 +31,21 @@ type NeonOptions struct {
 	// Logger receives failures that are the server's fault (status 5xx).
 	// nil means slog.Default().
 	Logger *slog.Logger
+	// MaxRows bounds the rows one statement may return; a statement that
+	// returns more fails with 400, code 54000 (and a transaction is rolled
+	// back). 0 means no limit.
+	MaxRows int
+	// MaxStatements bounds the statements of a transaction request (400,
+	// code 54000, beyond). 0 means no limit.
+	MaxStatements int
+	// StatementTimeout bounds each statement: in a transaction request it
+	// is set with SET LOCAL statement_timeout, and a statement still
+	// running a second after it is cancelled from the gateway (the
+	// connection is then closed). A timed-out statement fails with 400,
+	// code 57014. 0 means no limit. (Main also sets statement_timeout on
+	// every pooled connection, which bounds single statements on the
+	// server too.)
+	StatementTimeout time.Duration
 }
 
 const defaultMaxBytes = 10 << 20
@@ -72,7 +87,8 @@ const defaultMaxBytes = 10 << 20
 // statement changes (SET, temporary tables) stays with the connection, as
 // with any pooler; use SET LOCAL inside a transaction request instead.
 func NewNeonHandler(pool *pgxpool.Pool, opts NeonOptions) http.Handler {
-	h := &neonHandler{pool: pool, maxReq: opts.MaxRequestBytes, maxResp: opts.MaxResponseBytes, log: opts.Logger}
+	h := &neonHandler{pool: pool, maxReq: opts.MaxRequestBytes, maxResp: opts.MaxResponseBytes, log: opts.Logger,
+		maxRows: opts.MaxRows, maxStatements: opts.MaxStatements, timeout: opts.StatementTimeout}
 	if h.maxReq <= 0 {
 		h.maxReq = defaultMaxBytes
 	}
@@ -86,10 +102,14 @@ func NewNeonHandler(pool *pgxpool.Pool, opts NeonOptions) http.Handler {
 }
 
 type neonHandler struct {
-	pool    *pgxpool.Pool
-	maxReq  int64
-	maxResp int
-	log     *slog.Logger
+	pool          *pgxpool.Pool
+	maxReq        int64
+	maxResp       int
+	log           *slog.Logger
+	maxRows       int
+	maxStatements int
+	timeout       time.Duration
+	metrics       *metrics // nil when not inside a Server
 }
 
 func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -114,7 +134,26 @@ func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, badRequest(requestMessage(err)))
 		return
 	}
-	out, he := h.run(r.Context(), req, opts)
+	if h.maxStatements > 0 && len(req.Queries) > h.maxStatements {
+		writeError(w, r, h.log, &httpError{status: http.StatusBadRequest, body: &wire.Error{Code: "54000",
+			Message: strconv.Itoa(len(req.Queries)) + " statements in one request; this gateway runs at most " + strconv.Itoa(h.maxStatements)}})
+		return
+	}
+	readOnly := false
+	if pol := policyFrom(r.Context()); pol != nil {
+		readOnly = pol.role == RoleRead
+		if pol.statements != nil {
+			for i := range req.Queries {
+				sql, msg, ok := pol.statements.resolve(req.Queries[i].Query)
+				if !ok {
+					writeError(w, r, h.log, &httpError{status: http.StatusForbidden, body: &wire.Error{Message: msg, Code: "42501"}})
+					return
+				}
+				req.Queries[i].Query = sql
+			}
+		}
+	}
+	out, he := h.run(r.Context(), req, opts, readOnly)
 	if he != nil {
 		writeError(w, r, h.log, he)
 		return
@@ -138,6 +177,7 @@ func requestMessage(err error) string {
 // neonOptions are a request's options, read from its headers.
 type neonOptions struct {
 	raw, arrayMode bool
+	readOnly       bool              // Neon-Batch-Read-Only: true
 	begin          string            // the statement that opens a transaction request
 	echo           map[string]string // the batch headers a transaction response repeats
 }
@@ -166,6 +206,7 @@ func parseNeonHeaders(h http.Header) (*neonOptions, *httpError) {
 		o.echo[wire.HeaderBatchIsolationLevel] = level[0]
 	}
 	if wire.HeaderTrue(h.Get(wire.HeaderBatchReadOnly)) {
+		o.readOnly = true
 		modes = append(modes, "READ ONLY")
 		o.echo[wire.HeaderBatchReadOnly] = "true"
 	}
@@ -183,8 +224,13 @@ func parseNeonHeaders(h http.Header) (*neonOptions, *httpError) {
 }
 
 // run runs a request on one pooled connection and returns the response
-// body.
-func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOptions) ([]byte, *httpError) {
+// body. readOnly (a read token's request) runs even a single statement in
+// a READ ONLY transaction, which is rolled back at the end.
+//
+// A request that failed before PostgreSQL could have run any of it (the
+// pooled connection was found dead when writing, as after a restart) is
+// run once more on another connection: nothing of it was applied.
+func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool) ([]byte, *httpError) {
 	for i, q := range req.Queries {
 		if len(q.Params) > math.MaxUint16 {
 			return nil, badRequest("statement " + strconv.Itoa(i) + " has " + strconv.Itoa(len(q.Params)) + " parameters; PostgreSQL takes at most 65535")
@@ -194,22 +240,55 @@ func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOpti
 			return nil, badRequest("statement " + strconv.Itoa(i) + ": COPY is not supported over HTTP; use INSERT")
 		}
 	}
-	s, he := acquire(ctx, h.pool)
-	if he != nil {
-		return nil, he
+	for attempt := 0; ; attempt++ {
+		out, err := h.runOnce(ctx, req, opts, readOnly)
+		if err == nil {
+			return out, nil
+		}
+		if attempt == 0 && ctx.Err() == nil && pgconn.SafeToRetry(err) {
+			continue
+		}
+		return nil, pgError(ctx, err)
+	}
+}
+
+func (h *neonHandler) runOnce(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool) ([]byte, error) {
+	s, err := acquire(ctx, h.pool)
+	if err != nil {
+		return nil, err
 	}
 	defer s.release()
-	enc := &neonEncoder{raw: opts.raw, max: h.maxResp}
-	if !req.Transaction {
+	enc := &neonEncoder{raw: opts.raw, max: h.maxResp, maxRows: h.maxRows, timeout: h.timeout}
+	if !req.Transaction && !readOnly {
 		if err := enc.query(ctx, s, req.Queries[0], opts.arrayMode); err != nil {
-			return nil, pgError(ctx, err)
+			return nil, err
 		}
 		return enc.b, nil
 	}
-	if _, err := s.exec(ctx, opts.begin); err != nil {
-		return nil, pgError(ctx, err)
+	begin := opts.begin
+	if readOnly && !opts.readOnly {
+		if begin == "START TRANSACTION" {
+			begin += " READ ONLY"
+		} else {
+			begin += ", READ ONLY"
+		}
 	}
-	enc.b = append(enc.b, `{"results":[`...)
+	if h.timeout > 0 {
+		begin += "; SET LOCAL statement_timeout = " + strconv.FormatInt(max(h.timeout.Milliseconds(), 1), 10)
+	}
+	if readOnly {
+		// Take the transaction's snapshot now: from here on PostgreSQL
+		// refuses SET TRANSACTION READ WRITE, which it would otherwise
+		// accept as a transaction's first statement.
+		begin += "; SELECT 1"
+		defer s.endReadOnly(ctx)
+	}
+	if err := s.simple(ctx, begin); err != nil {
+		return nil, err
+	}
+	if req.Transaction {
+		enc.b = append(enc.b, `{"results":[`...)
+	}
 	for i, q := range req.Queries {
 		if i > 0 {
 			enc.b = append(enc.b, ',')
@@ -220,18 +299,48 @@ func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOpti
 		}
 		if err != nil {
 			s.rollback(ctx)
-			return nil, pgError(ctx, err)
+			return nil, err
 		}
 	}
-	tag, err := s.exec(ctx, "COMMIT")
-	if err != nil {
-		s.rollback(ctx)
-		return nil, pgError(ctx, err)
+	if !readOnly {
+		tag, err := s.exec(ctx, "COMMIT")
+		if err != nil {
+			s.rollback(ctx)
+			return nil, err
+		}
+		if tag != "COMMIT" {
+			return nil, badRequest("the transaction was rolled back (" + tag + ")")
+		}
 	}
-	if tag != "COMMIT" {
-		return nil, badRequest("the transaction was rolled back (" + tag + ")")
+	if req.Transaction {
+		enc.b = append(enc.b, "]}"...)
 	}
-	return append(enc.b, "]}"...), nil
+	return enc.b, nil
+}
+
+// simple runs statements without parameters in one round trip (the
+// simple query protocol).
+func (s *session) simple(ctx context.Context, sql string) error {
+	stop := s.watch(ctx)
+	_, err := s.pg.Exec(ctx, sql).ReadAll()
+	stop()
+	return err
+}
+
+// endReadOnly ends a read token's transaction: a read-only transaction has
+// nothing to commit, and rolling it back also undoes what a plain SET did
+// in it; session advisory locks, which a read-only transaction may take,
+// are released, so that nothing a read token did outlives its request on
+// the pooled connection. A connection where this fails is closed.
+func (s *session) endReadOnly(ctx context.Context) {
+	if s.pg.IsClosed() {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := s.pg.Exec(rctx, "ROLLBACK; SELECT pg_advisory_unlock_all()").ReadAll(); err != nil {
+		s.poison = true
+	}
 }
 
 // leadingKeyword returns the first word of sql after white space and
@@ -298,15 +407,17 @@ func (s *session) rollback(ctx context.Context) {
 
 // neonEncoder writes results as JSON, within a size budget.
 type neonEncoder struct {
-	b   []byte
-	raw bool
-	max int
+	b       []byte
+	raw     bool
+	max     int
+	maxRows int           // 0: no limit
+	timeout time.Duration // 0: no limit
 }
 
 var errTooLarge = errors.New("response too large")
 
 // query runs one statement and appends its result.
-func (e *neonEncoder) query(ctx context.Context, s *session, q wire.Query, arrayMode bool) error {
+func (e *neonEncoder) query(ctx context.Context, s *session, q wire.Query, arrayMode bool) (err error) {
 	if q.ArrayMode != nil {
 		arrayMode = *q.ArrayMode
 	}
@@ -315,6 +426,20 @@ func (e *neonEncoder) query(ctx context.Context, s *session, q wire.Query, array
 		if p.Valid {
 			params[i] = append(make([]byte, 0, len(p.Text)), p.Text...) // non-nil even when empty: NULL is nil
 		}
+	}
+	if e.timeout > 0 {
+		// PostgreSQL's statement_timeout ends the statement; this is the
+		// backstop for a connection where it was turned off.
+		parent := ctx
+		qctx, cancel := context.WithTimeout(ctx, e.timeout+time.Second)
+		defer cancel()
+		defer func() {
+			if err != nil && parent.Err() == nil && qctx.Err() != nil {
+				err = &httpError{status: http.StatusBadRequest, body: &wire.Error{Code: "57014",
+					Message: "canceling statement due to statement timeout (the gateway's limit is " + e.timeout.String() + ")"}, cause: err}
+			}
+		}()
+		ctx = qctx
 	}
 	stop := s.watch(ctx)
 	defer stop()
@@ -325,8 +450,9 @@ func (e *neonEncoder) query(ctx context.Context, s *session, q wire.Query, array
 		fields[i] = wire.Field{Name: fd.Name, DataTypeID: fd.DataTypeOID, TableID: fd.TableOID, ColumnID: int(fd.TableAttributeNumber),
 			DataTypeSize: int(fd.DataTypeSize), DataTypeModifier: fd.TypeModifier, Format: "text"}
 	}
-	fj, err := json.Marshal(fields)
-	if err != nil {
+	fj, jerr := json.Marshal(fields)
+	if jerr != nil {
+		err = jerr
 		_, _ = rr.Close()
 		return err
 	}
@@ -336,12 +462,17 @@ func (e *neonEncoder) query(ctx context.Context, s *session, q wire.Query, array
 	e.b = append(e.b, fj...)
 	e.b = append(e.b, `,"rows":[`...)
 	for n := 0; rr.NextRow(); n++ {
+		if e.maxRows > 0 && n >= e.maxRows {
+			_, _ = rr.Close()
+			return &httpError{status: http.StatusBadRequest, body: &wire.Error{Code: "54000",
+				Message: "the statement returned more than " + strconv.Itoa(e.maxRows) + " rows, the gateway's limit: add a LIMIT"}}
+		}
 		if n > 0 {
 			e.b = append(e.b, ',')
 		}
-		if err := e.row(fds, rr.Values(), arrayMode); err != nil {
+		if rerr := e.row(fds, rr.Values(), arrayMode); rerr != nil {
 			_, _ = rr.Close()
-			return err
+			return rerr
 		}
 		if len(e.b) > e.max {
 			_, _ = rr.Close()
@@ -349,9 +480,9 @@ func (e *neonEncoder) query(ctx context.Context, s *session, q wire.Query, array
 				body: &wire.Error{Message: "response is too large (max is " + strconv.Itoa(e.max) + " bytes)"}}
 		}
 	}
-	tag, err := rr.Close()
-	if err != nil {
-		return err
+	tag, cerr := rr.Close()
+	if cerr != nil {
+		return cerr
 	}
 	command, count := wire.ParseCommandTag(tag.String())
 	e.b = append(e.b, `],"command":`...)

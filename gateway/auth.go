@@ -1,0 +1,176 @@
+package gateway
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Role is what a token may do.
+type Role int
+
+// The roles. A read token's statements run where the database itself
+// refuses writes: in a READ ONLY transaction on PostgreSQL, on a
+// connection opened read-only (mode=ro) on SQLite.
+const (
+	RoleRead Role = iota + 1
+	RoleWrite
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleRead:
+		return "read"
+	case RoleWrite:
+		return "write"
+	}
+	return "Role(" + strconv.Itoa(int(r)) + ")"
+}
+
+// ParseRole reads "read" or "write".
+func ParseRole(s string) (Role, error) {
+	switch s {
+	case "read":
+		return RoleRead, nil
+	case "write":
+		return RoleWrite, nil
+	}
+	return 0, fmt.Errorf("unknown role %q (want read or write)", s)
+}
+
+// Token is one bearer token the gateway accepts.
+type Token struct {
+	// Name identifies the token in logs and metrics (never the secret).
+	Name string
+	// Secret is what clients send as "Authorization: Bearer <secret>".
+	// A secret written "sha256:<64 hex digits>" is the SHA-256 of the
+	// secret instead, so that a tokens file need not hold the secret.
+	Secret string
+	Role   Role
+}
+
+// ParseToken reads NAME:SECRET:ROLE (the secret may itself hold colons).
+func ParseToken(s string) (Token, error) {
+	i, j := strings.IndexByte(s, ':'), strings.LastIndexByte(s, ':')
+	if i <= 0 || j <= i {
+		return Token{}, errors.New("want NAME:SECRET:ROLE")
+	}
+	role, err := ParseRole(s[j+1:])
+	if err != nil {
+		return Token{}, err
+	}
+	t := Token{Name: s[:i], Secret: s[i+1 : j], Role: role}
+	if t.Secret == "" {
+		return Token{}, errors.New("empty secret")
+	}
+	for _, c := range t.Name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return Token{}, fmt.Errorf("token name %q: use letters, digits, '_', '-' and '.'", t.Name)
+		}
+	}
+	return t, nil
+}
+
+// ReadTokens reads a tokens file: one NAME:SECRET:ROLE a line; blank lines
+// and lines starting with '#' are skipped.
+func ReadTokens(r io.Reader) ([]Token, error) {
+	var out []Token
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		t, err := ParseToken(line)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		out = append(out, t)
+	}
+	return out, sc.Err()
+}
+
+// ReadTokensFile reads a tokens file (see ReadTokens).
+func ReadTokensFile(path string) ([]Token, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	toks, err := ReadTokens(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return toks, nil
+}
+
+// principal is an accepted token, with its concurrency slots.
+type principal struct {
+	name  string
+	role  Role
+	hash  [sha256.Size]byte
+	slots chan struct{} // one per request in flight
+}
+
+// tokenSet checks bearer tokens in constant time.
+type tokenSet struct {
+	list []*principal
+}
+
+func newTokenSet(toks []Token, maxConcurrent int) (*tokenSet, error) {
+	ts := &tokenSet{}
+	names := map[string]bool{}
+	for _, t := range toks {
+		if t.Role != RoleRead && t.Role != RoleWrite {
+			return nil, fmt.Errorf("token %q: no role", t.Name)
+		}
+		if names[t.Name] {
+			return nil, fmt.Errorf("token %q is defined twice", t.Name)
+		}
+		names[t.Name] = true
+		p := &principal{name: t.Name, role: t.Role, slots: make(chan struct{}, maxConcurrent)}
+		if h, ok := strings.CutPrefix(t.Secret, "sha256:"); ok {
+			b, err := hex.DecodeString(h)
+			if err != nil || len(b) != sha256.Size {
+				return nil, fmt.Errorf("token %q: sha256: wants 64 hex digits", t.Name)
+			}
+			copy(p.hash[:], b)
+		} else {
+			p.hash = sha256.Sum256([]byte(t.Secret))
+		}
+		for _, q := range ts.list {
+			if q.hash == p.hash {
+				return nil, fmt.Errorf("tokens %q and %q have the same secret", q.name, p.name)
+			}
+		}
+		ts.list = append(ts.list, p)
+	}
+	return ts, nil
+}
+
+// check returns the principal whose secret the request's bearer token is.
+// It hashes the presented token and compares the digest with every
+// token's, in constant time and without stopping at a match, so the time
+// taken says nothing about which secret, or how much of one, matched.
+func (ts *tokenSet) check(r *http.Request) *principal {
+	h := r.Header.Get("Authorization")
+	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(h[7:])))
+	var found *principal
+	for _, p := range ts.list {
+		if subtle.ConstantTimeCompare(sum[:], p.hash[:]) == 1 {
+			found = p
+		}
+	}
+	return found
+}

@@ -1,0 +1,407 @@
+package gateway
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/forge-orm/forge/wire/hrana"
+)
+
+// hranaHandler serves Hrana over HTTP (POST /v2/pipeline, /v3/pipeline;
+// v3's JSON is a superset of v2's, and both are served alike) in front of
+// SQLite.
+//
+// A pipeline runs its requests in order on a stream. A stream holds one
+// SQLite connection (database/sql's *sql.Conn) from its first statement to
+// its end, so that an interactive transaction stays on one connection
+// across requests. A stream that is not closed by its pipeline is kept,
+// and the response carries a baton for the next request: 16 random-looking
+// bytes of stream id and sequence number, signed with HMAC-SHA256 under a
+// key made at start, so that a baton cannot be forged, and rotated on every
+// response, so that an old one is refused. A stream idle for longer than
+// Config.StreamIdle is closed, rolling back what it left open.
+type hranaHandler struct {
+	srv  *Server
+	rw   *sql.DB
+	ro   *sql.DB // nil: read tokens are refused
+	key  [32]byte
+	idle time.Duration
+
+	mu      sync.Mutex
+	streams map[uint64]*stream
+	nextID  uint64
+	closed  bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newHranaHandler(s *Server) *hranaHandler {
+	h := &hranaHandler{srv: s, rw: s.cfg.SQLite, ro: s.cfg.SQLiteReadOnly, idle: s.cfg.StreamIdle,
+		streams: map[uint64]*stream{}, stop: make(chan struct{}), done: make(chan struct{})}
+	_, _ = rand.Read(h.key[:])
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	h.nextID = binary.BigEndian.Uint64(b[:]) >> 1
+	go h.janitor()
+	return h
+}
+
+// open returns the number of open streams.
+func (h *hranaHandler) open() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.streams)
+}
+
+// stream is one Hrana stream: its connection and stored SQL.
+type stream struct {
+	id    uint64
+	owner *principal
+	role  Role
+	lock  chan struct{} // held while a pipeline runs on the stream
+
+	// Guarded by lock:
+	seq      uint64 // the sequence number of the baton last issued
+	lastUsed time.Time
+	gone     bool // closed (expired, or the handler closed)
+	closed   bool // a close request ran
+	conn     *sqliteConn
+	sqls     map[int32]string
+}
+
+func (st *stream) tryLock() bool {
+	select {
+	case st.lock <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (st *stream) unlock() { <-st.lock }
+
+// maxStoredSQL bounds the SQL texts one stream stores.
+const maxStoredSQL = 1000
+
+// janitor closes idle streams until the handler closes.
+func (h *hranaHandler) janitor() {
+	defer close(h.done)
+	tick := h.idle / 4
+	tick = max(min(tick, time.Second), 10*time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case now := <-t.C:
+			h.expire(now)
+		}
+	}
+}
+
+// expire closes the streams idle for longer than h.idle (those in use are
+// not idle).
+func (h *hranaHandler) expire(now time.Time) {
+	var old []*stream
+	h.mu.Lock()
+	for id, st := range h.streams {
+		if !st.tryLock() {
+			continue
+		}
+		if now.Sub(st.lastUsed) > h.idle {
+			delete(h.streams, id)
+			st.gone = true
+			old = append(old, st)
+			continue // stays locked: nobody may use it any more
+		}
+		st.unlock()
+	}
+	h.mu.Unlock()
+	for _, st := range old {
+		h.srv.metrics.expired.Add(1)
+		h.release(st)
+		st.unlock()
+	}
+}
+
+// close ends the janitor and closes every stream, waiting for those in use.
+func (h *hranaHandler) close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	all := make([]*stream, 0, len(h.streams))
+	for id, st := range h.streams {
+		all = append(all, st)
+		delete(h.streams, id)
+	}
+	h.mu.Unlock()
+	close(h.stop)
+	<-h.done
+	for _, st := range all {
+		st.lock <- struct{}{}
+		st.gone = true
+		h.release(st)
+		st.unlock()
+	}
+}
+
+// release gives a stream's connection back (see sqliteConn.release).
+func (h *hranaHandler) release(st *stream) {
+	if st.conn != nil {
+		st.conn.release()
+		st.conn = nil
+	}
+}
+
+// baton returns the baton for st's next request.
+func (h *hranaHandler) baton(st *stream) string {
+	var b [32]byte
+	binary.BigEndian.PutUint64(b[0:], st.id)
+	binary.BigEndian.PutUint64(b[8:], st.seq)
+	m := hmac.New(sha256.New, h.key[:])
+	m.Write(b[:16])
+	copy(b[16:], m.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// parseBaton checks a baton's signature and returns its stream id and
+// sequence number.
+func (h *hranaHandler) parseBaton(s string) (id, seq uint64, ok bool) {
+	if len(s) != 43 {
+		return 0, 0, false
+	}
+	var b [33]byte
+	n, err := base64.RawURLEncoding.Decode(b[:], []byte(s))
+	if err != nil || n != 32 {
+		return 0, 0, false
+	}
+	m := hmac.New(sha256.New, h.key[:])
+	m.Write(b[:16])
+	if !hmac.Equal(m.Sum(nil)[:16], b[16:32]) {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint64(b[0:]), binary.BigEndian.Uint64(b[8:]), true
+}
+
+// streamError is an HTTP error of a whole pipeline: its status and the
+// JSON error the libSQL clients read ({"message", "code"}).
+type streamError struct {
+	status int
+	msg    string
+	code   string
+}
+
+func (e *streamError) write(w http.ResponseWriter) {
+	writeProtoError(w, e.status, e.msg, e.code)
+}
+
+// ServeHTTP serves one pipeline request.
+func (h *hranaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeProtoError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed: send the pipeline in a POST", "METHOD_NOT_ALLOWED")
+		return
+	}
+	pol := policyFrom(r.Context())
+	if pol == nil || pol.principal == nil { // cannot happen: the Server authenticates first
+		writeProtoError(w, http.StatusUnauthorized, "no token", "UNAUTHORIZED")
+		return
+	}
+	if pol.role == RoleRead && h.ro == nil {
+		writeProtoError(w, http.StatusForbidden, "read tokens are not served on this database (an in-memory SQLite database has no read-only connection)", "FORBIDDEN")
+		return
+	}
+	body, he := readBody(w, r, h.srv.cfg.MaxBodyBytes)
+	if he != nil {
+		writeProtoError(w, he.status, he.body.Message, "REQUEST_TOO_LARGE")
+		return
+	}
+	req, err := hrana.DecodePipelineRequest(body)
+	if err != nil {
+		writeProtoError(w, http.StatusBadRequest, "invalid pipeline request: "+errors.Unwrap(err).Error(), "PROTOCOL_ERROR")
+		return
+	}
+	if n := countStatements(req); n > h.srv.cfg.MaxStatements {
+		writeProtoError(w, http.StatusBadRequest, strconv.Itoa(n)+" statements in one request; this gateway runs at most "+strconv.Itoa(h.srv.cfg.MaxStatements), "TOO_MANY_STATEMENTS")
+		return
+	}
+	if pol.statements != nil {
+		if se := resolveStatements(req, pol.statements); se != nil {
+			se.write(w)
+			return
+		}
+	}
+	st, se := h.acquire(r.Context(), req, pol)
+	if se != nil {
+		se.write(w)
+		return
+	}
+	ex := &executor{h: h, st: st, role: pol.role, budget: h.srv.cfg.MaxResponseBytes, metrics: h.srv.metrics}
+	resp := hrana.PipelineResponse{Results: make([]hrana.StreamResult, len(req.Requests))}
+	for i := range req.Requests {
+		resp.Results[i] = ex.request(r.Context(), &req.Requests[i])
+		if e := resp.Results[i].Error; e != nil {
+			h.srv.metrics.error("hrana", e.Code)
+		}
+	}
+	// A stream whose client went away, or that a close request ended, is
+	// closed now; any other gets a new baton.
+	keep := !st.closed && r.Context().Err() == nil
+	if keep {
+		st.seq++
+		b := h.baton(st)
+		resp.Baton = &b
+		st.lastUsed = time.Now()
+	} else {
+		h.forget(st)
+	}
+	if h.srv.cfg.BaseURL != "" {
+		u := h.srv.cfg.BaseURL
+		resp.BaseURL = &u
+	}
+	out, err := resp.AppendJSON(make([]byte, 0, 256))
+	st.unlock()
+	if err != nil { // values are checked as they are read: cannot happen
+		pol.log.ErrorContext(r.Context(), "gateway: encoding a Hrana response", "error", err)
+		writeProtoError(w, http.StatusInternalServerError, "internal error: "+err.Error(), "INTERNAL")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// acquire returns the pipeline's stream, locked: a new one for a request
+// without a baton, else the baton's.
+func (h *hranaHandler) acquire(ctx context.Context, req *hrana.PipelineRequest, pol *policy) (*stream, *streamError) {
+	if req.Baton == nil {
+		st := &stream{owner: pol.principal, role: pol.role, lock: make(chan struct{}, 1), sqls: map[int32]string{}}
+		st.lock <- struct{}{}
+		transient := len(req.Requests) > 0 && req.Requests[len(req.Requests)-1].Type == hrana.TypeClose
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.closed {
+			return nil, &streamError{http.StatusServiceUnavailable, "the gateway is shutting down", "SHUTTING_DOWN"}
+		}
+		h.nextID++
+		st.id = h.nextID
+		if !transient {
+			// It will be kept: it needs a place.
+			if len(h.streams) >= h.srv.cfg.MaxStreams {
+				return nil, &streamError{http.StatusServiceUnavailable, "too many open streams (at most " + strconv.Itoa(h.srv.cfg.MaxStreams) + "); close streams you no longer use", "TOO_MANY_STREAMS"}
+			}
+			h.streams[st.id] = st
+		}
+		return st, nil
+	}
+	id, seq, ok := h.parseBaton(*req.Baton)
+	if !ok {
+		return nil, &streamError{http.StatusBadRequest, "invalid baton: it was not issued by this gateway", "BATON_INVALID"}
+	}
+	h.mu.Lock()
+	st := h.streams[id]
+	h.mu.Unlock()
+	if st == nil {
+		return nil, &streamError{http.StatusBadRequest, "the stream expired or was closed (streams idle for " + h.idle.String() + " are closed); start a new one", "STREAM_EXPIRED"}
+	}
+	select {
+	case st.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &streamError{http.StatusServiceUnavailable, "the request ended while waiting for its stream", "STREAM_BUSY"}
+	}
+	switch {
+	case st.gone:
+		st.unlock()
+		return nil, &streamError{http.StatusBadRequest, "the stream expired or was closed (streams idle for " + h.idle.String() + " are closed); start a new one", "STREAM_EXPIRED"}
+	case st.owner != pol.principal:
+		st.unlock()
+		return nil, &streamError{http.StatusBadRequest, "invalid baton: the stream belongs to another token", "BATON_INVALID"}
+	case st.seq != seq:
+		st.unlock()
+		return nil, &streamError{http.StatusBadRequest, "this baton was already used: each response carries the baton for the next request", "BATON_REUSED"}
+	}
+	return st, nil
+}
+
+// forget removes a stream that ends with this request and releases its
+// connection. The caller holds its lock.
+func (h *hranaHandler) forget(st *stream) {
+	h.mu.Lock()
+	if h.streams[st.id] == st {
+		delete(h.streams, st.id)
+	}
+	h.mu.Unlock()
+	st.gone = true
+	h.release(st)
+}
+
+// countStatements counts the statements a pipeline may run.
+func countStatements(req *hrana.PipelineRequest) int {
+	n := 0
+	for i := range req.Requests {
+		q := &req.Requests[i]
+		switch q.Type {
+		case hrana.TypeExecute:
+			n++
+		case hrana.TypeBatch:
+			n += len(q.Batch.Steps)
+		case hrana.TypeSequence:
+			if q.SQL != nil {
+				n += max(len(splitSQLite(*q.SQL)), 1)
+			} else {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// resolveStatements replaces each "@name" of an allow-list by its SQL,
+// and refuses raw SQL other than bare BEGIN, COMMIT and ROLLBACK.
+func resolveStatements(req *hrana.PipelineRequest, list Statements) *streamError {
+	check := func(p *string) *streamError {
+		if p == nil {
+			return nil
+		}
+		if sql, msg, ok := list.resolve(*p); ok {
+			*p = sql
+			return nil
+		} else if parts := splitSQLite(*p); len(parts) == 1 && txControl(parts[0]) != "" {
+			return nil
+		} else {
+			return &streamError{http.StatusForbidden, msg, "STATEMENT_NOT_ALLOWED"}
+		}
+	}
+	for i := range req.Requests {
+		q := &req.Requests[i]
+		if q.Stmt != nil {
+			if se := check(q.Stmt.SQL); se != nil {
+				return se
+			}
+		}
+		if q.Batch != nil {
+			for j := range q.Batch.Steps {
+				if se := check(q.Batch.Steps[j].Stmt.SQL); se != nil {
+					return se
+				}
+			}
+		}
+		if se := check(q.SQL); se != nil {
+			return se
+		}
+	}
+	return nil
+}

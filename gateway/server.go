@@ -1,0 +1,355 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Config configures a Server. Postgres and SQLite name the databases; at
+// least one is needed, and a protocol whose database is not configured
+// answers 501.
+type Config struct {
+	// Postgres serves Neon's SQL over HTTP (POST /sql).
+	Postgres *pgxpool.Pool
+	// SQLite serves Hrana over HTTP (POST /v2/pipeline, /v3/pipeline) to
+	// write tokens; SQLiteReadOnly to read tokens. Open SQLiteReadOnly on
+	// the same file with mode=ro (OpenSQLite does both); without it, read
+	// tokens are refused (403) on Hrana.
+	SQLite         *sql.DB
+	SQLiteReadOnly *sql.DB
+
+	// Tokens are the bearer tokens accepted (at least one).
+	Tokens []Token
+	// Statements, when set, is an allow-list: clients send "@name" and
+	// raw SQL is refused with 403.
+	Statements Statements
+
+	// MaxBodyBytes bounds a request body (413 beyond). 0 means 1 MiB.
+	MaxBodyBytes int64
+	// MaxResponseBytes bounds a response body. 0 means 10 MiB.
+	MaxResponseBytes int
+	// MaxStatements bounds the statements of one request (400 beyond).
+	// 0 means 100.
+	MaxStatements int
+	// StatementTimeout bounds each statement. 0 means 30 s.
+	StatementTimeout time.Duration
+	// MaxRows bounds the rows one statement returns. 0 means 10000.
+	MaxRows int
+	// MaxConcurrent bounds the requests of one token in flight at once
+	// (429 beyond). 0 means 16.
+	MaxConcurrent int
+	// StreamIdle is how long a Hrana stream lives without a request.
+	// 0 means 10 s.
+	StreamIdle time.Duration
+	// MaxStreams bounds the Hrana streams open at once (each holds a
+	// SQLite connection). 0 means 256.
+	MaxStreams int
+	// BaseURL is what Hrana responses carry as base_url ("" sends null).
+	BaseURL string
+	// Logger receives one line per request, and failures. nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the gateway's http.Handler: /healthz, /metrics, Neon's /sql
+// and Hrana's /v2/pipeline and /v3/pipeline, with authentication, roles,
+// limits, request ids, logs and metrics. Close it to end its streams.
+type Server struct {
+	cfg      Config
+	tokens   *tokenSet
+	neon     *neonHandler
+	hrana    *hranaHandler
+	metrics  *metrics
+	log      *slog.Logger
+	draining atomic.Bool
+}
+
+// NewServer checks cfg, fills in its defaults and returns the Server.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Postgres == nil && cfg.SQLite == nil {
+		return nil, errors.New("gateway: no database (want a PostgreSQL pool, a SQLite database, or both)")
+	}
+	if len(cfg.Tokens) == 0 {
+		return nil, errors.New("gateway: no token: every request but /healthz needs one")
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	def(&cfg.MaxResponseBytes, defaultMaxBytes)
+	def(&cfg.MaxStatements, 100)
+	def(&cfg.MaxRows, 10000)
+	def(&cfg.MaxConcurrent, 16)
+	def(&cfg.MaxStreams, 256)
+	if cfg.StatementTimeout <= 0 {
+		cfg.StatementTimeout = 30 * time.Second
+	}
+	if cfg.StreamIdle <= 0 {
+		cfg.StreamIdle = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ts, err := newTokenSet(cfg.Tokens, cfg.MaxConcurrent)
+	if err != nil {
+		return nil, errors.New("gateway: " + err.Error())
+	}
+	s := &Server{cfg: cfg, tokens: ts, metrics: newMetrics(), log: cfg.Logger}
+	if cfg.Postgres != nil {
+		s.neon = NewNeonHandler(cfg.Postgres, NeonOptions{
+			MaxRequestBytes: cfg.MaxBodyBytes, MaxResponseBytes: cfg.MaxResponseBytes, Logger: cfg.Logger,
+			MaxRows: cfg.MaxRows, MaxStatements: cfg.MaxStatements, StatementTimeout: cfg.StatementTimeout,
+		}).(*neonHandler)
+		s.neon.metrics = s.metrics
+	}
+	if cfg.SQLite != nil {
+		s.hrana = newHranaHandler(s)
+		s.metrics.streams = s.hrana.open
+	}
+	return s, nil
+}
+
+// Close closes every Hrana stream (rolling back what they left open). It
+// does not close the databases.
+func (s *Server) Close() error {
+	if s.hrana != nil {
+		s.hrana.close()
+	}
+	return nil
+}
+
+// Drain makes /healthz answer 503, so that a load balancer stops sending
+// requests; Main calls it when shutting down.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// policy is what a request may do, set by the Server for its handlers.
+type policy struct {
+	principal  *principal
+	role       Role
+	statements Statements
+	log        *slog.Logger
+	requestID  string
+}
+
+type policyKey struct{}
+
+func policyFrom(ctx context.Context) *policy {
+	p, _ := ctx.Value(policyKey{}).(*policy)
+	return p
+}
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+	code   string // the error code answered, for the metrics
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// requestID returns the client's X-Request-Id when it is a sane one, or a
+// new random one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 128 {
+		ok := true
+		for i := 0; i < len(id); i++ {
+			if c := id[i]; c < 0x21 || c > 0x7e {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return id
+		}
+	}
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// protocolOf names the protocol a path belongs to.
+func protocolOf(path string) string {
+	switch {
+	case path == "/sql" || strings.HasSuffix(path, "/sql"):
+		return "neon"
+	case strings.HasSuffix(path, "/v2/pipeline") || strings.HasSuffix(path, "/v3/pipeline"):
+		return "hrana"
+	case path == "/v2" || path == "/v3" || strings.HasSuffix(path, "/v2") || strings.HasSuffix(path, "/v3"):
+		return "hrana-version"
+	case path == "/healthz":
+		return "healthz"
+	case path == "/metrics":
+		return "metrics"
+	}
+	return "other"
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestID(r)
+	w.Header().Set("X-Request-Id", id)
+	proto := protocolOf(r.URL.Path)
+	log := s.log.With("request_id", id)
+	pol := &policy{log: log, requestID: id}
+	sw := &statusWriter{ResponseWriter: w}
+	s.metrics.inFlight.Add(1)
+	defer func() {
+		s.metrics.inFlight.Add(-1)
+		if v := recover(); v != nil {
+			// A handler's bug must not take the gateway down.
+			log.ErrorContext(r.Context(), "gateway: panic", "panic", v, "path", r.URL.Path)
+			if sw.status == 0 {
+				writeProtoError(sw, http.StatusInternalServerError, "internal error", "INTERNAL")
+			}
+		}
+		d := time.Since(start)
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.metrics.request(proto, status, d)
+		if status >= 400 {
+			s.metrics.error(proto, errorCode(sw))
+		}
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "protocol", proto, "status", status,
+			"duration_ms", float64(d.Microseconds()) / 1000, "bytes", sw.bytes, "remote", r.RemoteAddr}
+		if pol.principal != nil {
+			attrs = append(attrs, "token", pol.principal.name, "role", pol.principal.role.String())
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelWarn
+		}
+		log.Log(r.Context(), level, "request", attrs...)
+	}()
+	r = r.WithContext(context.WithValue(r.Context(), policyKey{}, pol))
+
+	switch proto {
+	case "healthz":
+		if s.draining.Load() {
+			writeJSON(sw, http.StatusServiceUnavailable, []byte(`{"status":"draining"}`))
+			return
+		}
+		writeJSON(sw, http.StatusOK, []byte(`{"status":"ok"}`))
+		return
+	case "hrana-version":
+		// hrana-client's version probe (GET /v2, /v3): no token is sent.
+		if r.Method != http.MethodGet {
+			writeProtoError(sw, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed", "METHOD_NOT_ALLOWED")
+			return
+		}
+		if s.hrana == nil {
+			writeProtoError(sw, http.StatusNotImplemented, notConfigured("hrana"), "NOT_CONFIGURED")
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		sw.WriteHeader(http.StatusOK)
+		return
+	case "other":
+		writeProtoError(sw, http.StatusNotFound, "not found: this gateway serves POST /sql (Neon), POST /v2/pipeline and /v3/pipeline (Hrana), /healthz and /metrics", "NOT_FOUND")
+		return
+	}
+
+	p := s.tokens.check(r)
+	if p == nil {
+		sw.Header().Set("WWW-Authenticate", `Bearer realm="forge-gateway"`)
+		writeProtoError(sw, http.StatusUnauthorized, "missing or unknown bearer token (send Authorization: Bearer <token>)", "UNAUTHORIZED")
+		return
+	}
+	pol.principal, pol.role, pol.statements = p, p.role, s.cfg.Statements
+
+	if proto == "metrics" {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writeProtoError(sw, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed", "METHOD_NOT_ALLOWED")
+			return
+		}
+		sw.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		sw.WriteHeader(http.StatusOK)
+		_ = s.metrics.write(sw)
+		return
+	}
+
+	if (proto == "neon" && s.neon == nil) || (proto == "hrana" && s.hrana == nil) {
+		writeProtoError(sw, http.StatusNotImplemented, notConfigured(proto), "NOT_CONFIGURED")
+		return
+	}
+	select {
+	case p.slots <- struct{}{}:
+		defer func() { <-p.slots }()
+	default:
+		sw.Header().Set("Retry-After", "1")
+		writeProtoError(sw, http.StatusTooManyRequests, "too many concurrent requests for token \""+p.name+"\" (at most "+strconv.Itoa(cap(p.slots))+")", "TOO_MANY_REQUESTS")
+		return
+	}
+	if proto == "neon" {
+		s.neon.ServeHTTP(sw, r)
+		return
+	}
+	s.hrana.ServeHTTP(sw, r)
+}
+
+func notConfigured(proto string) string {
+	if proto == "neon" {
+		return "this gateway serves no PostgreSQL database: Neon's protocol (/sql) needs --db postgres://..."
+	}
+	return "this gateway serves no SQLite database: Hrana (/v2/pipeline) needs --db sqlite:PATH"
+}
+
+// writeProtoError writes {"message": ..., "code": ...}: the error body of
+// both protocols (Neon's NeonDbError reads message and code; libSQL's
+// clients read message and code of a non-2xx JSON body).
+func writeProtoError(w http.ResponseWriter, status int, msg, code string) {
+	b := append([]byte(`{"message":`), appendString(nil, msg)...)
+	if code != "" {
+		b = append(b, `,"code":`...)
+		b = appendString(b, code)
+	}
+	b = append(b, '}')
+	noteErrorCode(w, code)
+	writeJSON(w, status, b)
+}
+
+// noteErrorCode tells the metrics which error a response carries.
+func noteErrorCode(w http.ResponseWriter, code string) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.code = code
+	}
+}
+
+func errorCode(sw *statusWriter) string {
+	if sw.code != "" {
+		return sw.code
+	}
+	return strconv.Itoa(sw.status)
+}
