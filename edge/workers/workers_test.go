@@ -3,6 +3,7 @@ package workers_test
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,4 +126,39 @@ func TestEntryModule(t *testing.T) {
 			t.Errorf("worker.mjs lacks %s", want)
 		}
 	}
+}
+
+// urlChars are the characters of a URL as the runtime hands it over
+// (absolute, normalised, non-ASCII already %-escaped).
+const urlChars = "abcXYZ019-._~!$&'()*+,;=:@/%?"
+
+// FuzzURLHelpers checks Path and Query against net/url on URLs made of
+// urlChars.
+func FuzzURLHelpers(f *testing.F) {
+	for _, s := range []string{"users", "a%20b/c%2Fd", "x?take=10&q=a+b%26c", "p?a=1;b=2&a=3", "p?a=%zz&a=2", "?=x&&a", "p?a", "%"} {
+		f.Add(s, "a")
+		f.Add(s, "take")
+	}
+	f.Fuzz(func(t *testing.T, tail, name string) {
+		for i := 0; i < len(tail); i++ {
+			if !strings.ContainsRune(urlChars, rune(tail[i])) {
+				return
+			}
+		}
+		raw := "https://h.test/" + tail
+		r := &workers.Request{URL: raw}
+		u, err := url.Parse(raw)
+		if err != nil {
+			if r.Path() != "" && strings.Contains(strings.SplitN(tail, "?", 2)[0], "%") {
+				t.Errorf("%q: net/url fails (%v), Path = %q", raw, err, r.Path())
+			}
+			return
+		}
+		if r.Path() != u.Path {
+			t.Errorf("%q: Path = %q, net/url %q", raw, r.Path(), u.Path)
+		}
+		if got, want := r.Query(name), u.Query().Get(name); got != want {
+			t.Errorf("%q: Query(%q) = %q, net/url %q", raw, name, got, want)
+		}
+	})
 }
