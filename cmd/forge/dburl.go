@@ -103,10 +103,10 @@ func (u *dbURL) open(ctx context.Context, mustExist bool) (driver.Conn, error) {
 // openPostgres connects through pgx's database/sql driver and forge's
 // stdsql adapter (the combination forge's conformance suite also runs).
 //
-// Not through github.com/forge-orm/forge/pgx: requiring that module at
-// v0.0.0 without a replace directive (which go install ...@latest refuses)
-// does not resolve in the repository's go.work, because no module of the
-// workspace replaces it. See README.md, "Building".
+// Not through github.com/forge-orm/forge/pgx: a requirement on that module
+// at v0.0.0, without a replace directive (which go install ...@latest
+// refuses), resolves in the repository's go.work only through a replace in
+// another module of the workspace. See README.md, "Building and testing".
 func openPostgres(dsn string) (*stdsql.Conn, error) {
 	cfg, err := jpgx.ParseConfig(dsn)
 	if err != nil {
