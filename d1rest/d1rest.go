@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync/atomic"
 
@@ -74,13 +73,12 @@ func Open(cfg Config) (*Conn, error) {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, &ConfigError{Field: "BaseURL", Reason: fmt.Sprintf("%q is not an http(s) URL", base)}
+	if !validBase(base) {
+		return nil, &ConfigError{Field: "BaseURL", Reason: fmt.Sprintf("%q is not an http(s) URL with a host", base)}
 	}
 	base = strings.TrimRight(base, "/")
 	return &Conn{
-		url: base + "/accounts/" + url.PathEscape(cfg.AccountID) + "/d1/database/" + url.PathEscape(cfg.DatabaseID) + "/raw",
+		url: base + "/accounts/" + escapeSegment(cfg.AccountID) + "/d1/database/" + escapeSegment(cfg.DatabaseID) + "/raw",
 		header: fetch.Header{
 			{Name: "Authorization", Value: "Bearer " + cfg.APIToken},
 			{Name: "Content-Type", Value: "application/json"},
@@ -171,6 +169,38 @@ func (c *Conn) do(ctx context.Context, query string, args []any) ([]result, erro
 		return nil, &ResponseError{Reason: "the Fetcher returned no response and no error"}
 	}
 	return decodeResponse(res.Status, res.Body)
+}
+
+// validBase reports whether s is an http or https URL with a host and no
+// query, fragment or whitespace. (net/url is not used: it would add to
+// js/wasm builds.)
+func validBase(s string) bool {
+	rest, ok := strings.CutPrefix(s, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
+			return false
+		}
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return host != "" && !strings.ContainsAny(s, "?# \t\r\n\\")
+}
+
+// escapeSegment escapes s for one segment of a URL path: every byte but
+// RFC 3986's unreserved characters is percent-encoded.
+func escapeSegment(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // isInsert reports whether sql starts with INSERT or REPLACE.

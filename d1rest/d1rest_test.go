@@ -63,14 +63,16 @@ func TestOpen(t *testing.T) {
 	f := (&stub{}).fetch
 	good := d1rest.Config{AccountID: "a", DatabaseID: "d", APIToken: "t", Fetch: f}
 	for name, mod := range map[string]func(*d1rest.Config){
-		"no account":     func(c *d1rest.Config) { c.AccountID = "" },
-		"no database":    func(c *d1rest.Config) { c.DatabaseID = " " },
-		"no token":       func(c *d1rest.Config) { c.APIToken = "" },
-		"token with LF":  func(c *d1rest.Config) { c.APIToken = "t\nX-Evil: 1" },
-		"no fetcher":     func(c *d1rest.Config) { c.Fetch = nil },
-		"bad base URL":   func(c *d1rest.Config) { c.BaseURL = "ftp://x" },
-		"relative base":  func(c *d1rest.Config) { c.BaseURL = "/client/v4" },
-		"unparsable URL": func(c *d1rest.Config) { c.BaseURL = "http://[::1" },
+		"no account":    func(c *d1rest.Config) { c.AccountID = "" },
+		"no database":   func(c *d1rest.Config) { c.DatabaseID = " " },
+		"no token":      func(c *d1rest.Config) { c.APIToken = "" },
+		"token with LF": func(c *d1rest.Config) { c.APIToken = "t\nX-Evil: 1" },
+		"no fetcher":    func(c *d1rest.Config) { c.Fetch = nil },
+		"bad base URL":  func(c *d1rest.Config) { c.BaseURL = "ftp://x" },
+		"relative base": func(c *d1rest.Config) { c.BaseURL = "/client/v4" },
+		"no host":       func(c *d1rest.Config) { c.BaseURL = "https:///client/v4" },
+		"query":         func(c *d1rest.Config) { c.BaseURL = "https://x/client/v4?a=1" },
+		"space":         func(c *d1rest.Config) { c.BaseURL = "https://x/client v4" },
 	} {
 		cfg := good
 		mod(&cfg)
@@ -83,6 +85,18 @@ func TestOpen(t *testing.T) {
 	c, err := d1rest.Open(good)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Ids are escaped as path segments.
+	s := &stub{status: 200, body: okBody()}
+	odd, err := d1rest.Open(d1rest.Config{AccountID: "a/b", DatabaseID: "d?x=1 é", APIToken: "t", Fetch: s.fetch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := odd.Exec(context.Background(), "SELECT 1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if u := s.reqs[0].URL; u != "https://api.cloudflare.com/client/v4/accounts/a%2Fb/d1/database/d%3Fx%3D1%20%C3%A9/raw" {
+		t.Errorf("URL %s", u)
 	}
 	if c.DriverName() != "d1rest" || c.Dialect().Name() != "sqlite" || c.Dialect().MaxParams() != 100 {
 		t.Errorf("name %q, dialect %q with %d params", c.DriverName(), c.Dialect().Name(), c.Dialect().MaxParams())
