@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"syscall/js"
 
 	"github.com/forge-orm/forge/dialect"
@@ -31,12 +32,25 @@ func Open(binding js.Value) (*Conn, error) {
 	if binding.Type() != js.TypeObject {
 		return nil, fmt.Errorf("forge/d1: the binding is %s, not a D1 database; declare it under [[d1_databases]] in wrangler.toml", describe(binding))
 	}
-	for _, m := range []string{"prepare", "batch"} {
-		if binding.Get(m).Type() != js.TypeFunction {
-			return nil, fmt.Errorf("forge/d1: the binding has no %s method: it is not a D1 database", m)
+	// The binding is usually the same object on every request: check it
+	// once (each method looked up costs a syscall/js Value).
+	checked.Lock()
+	defer checked.Unlock()
+	if !binding.Equal(checked.v) {
+		for _, m := range []string{"prepare", "batch"} {
+			if binding.Get(m).Type() != js.TypeFunction {
+				return nil, fmt.Errorf("forge/d1: the binding has no %s method: it is not a D1 database", m)
+			}
 		}
+		checked.v = binding
 	}
 	return &Conn{db: binding}, nil
+}
+
+// checked is the last binding Open found to be a D1 database.
+var checked struct {
+	sync.Mutex
+	v js.Value
 }
 
 // Env is what FromEnv needs of a Worker's environment; *workers.Env of

@@ -25,7 +25,24 @@ type Handler func(ctx context.Context, req *Request, env *Env) (*Response, error
 // bindings, and the execution context behind WaitUntil.
 type Env struct {
 	env js.Value
-	ctx js.Value
+	id  int // the request's id with the entry module
+	s   *server
+	ctx struct {
+		sync.Once
+		v js.Value // the ExecutionContext, fetched when WaitUntil needs it
+	}
+}
+
+// execCtx returns the request's ExecutionContext (undefined once the
+// request has been answered).
+func (e *Env) execCtx() js.Value {
+	e.ctx.Do(func() {
+		e.ctx.v = js.Undefined()
+		if e.s != nil {
+			_ = call(func() { e.ctx.v = e.s.hook.Call("ctx", e.id) })
+		}
+	})
+	return e.ctx.v
 }
 
 // Var returns the var or secret name as a string: a string value as is,
@@ -66,7 +83,10 @@ func (e *Env) WaitUntil(f func(ctx context.Context)) {
 	})
 	promise := js.Global().Get("Promise").New(executor)
 	executor.Release()
-	if err := call(func() { e.ctx.Call("waitUntil", promise) }); err != nil {
+	ctx := e.execCtx()
+	if ctx.Type() != js.TypeObject {
+		logError("WaitUntil after the response: f runs without ctx.waitUntil, and may be cut short")
+	} else if err := call(func() { ctx.Call("waitUntil", promise) }); err != nil {
 		logError("WaitUntil: ctx.waitUntil failed; running f without it: " + err.Error())
 	}
 	go func() {
@@ -95,12 +115,12 @@ func Serve(h Handler) {
 		}
 		os.Exit(2)
 	}
-	s := &server{h: h, respond: hook.Get("respond"), cancels: map[int]context.CancelFunc{}}
-	// handle(id, head, body, env, ctx) runs inside the JavaScript call:
+	s := &server{h: h, hook: hook, respond: hook.Get("respond"), cancels: map[int]context.CancelFunc{}}
+	// handle(id, head, body, env) runs inside the JavaScript call:
 	// it decodes, starts a goroutine and returns at once, never waiting on
 	// anything here (that would deadlock the event loop).
 	handle := js.FuncOf(func(this js.Value, args []js.Value) any {
-		if len(args) < 5 {
+		if len(args) < 4 {
 			logError("handle called with too few arguments")
 			return nil
 		}
@@ -115,7 +135,7 @@ func Serve(h Handler) {
 		s.mu.Lock()
 		s.cancels[id] = cancel
 		s.mu.Unlock()
-		go s.serve(ctx, id, req, &Env{env: args[3], ctx: args[4]})
+		go s.serve(ctx, id, req, &Env{env: args[3], id: id, s: s})
 		return nil
 	})
 	abort := js.FuncOf(func(this js.Value, args []js.Value) any {
@@ -131,6 +151,7 @@ func Serve(h Handler) {
 // server is the state of Serve.
 type server struct {
 	h       Handler
+	hook    js.Value // globalThis.__forgeWorkers
 	respond js.Value
 	mu      sync.Mutex
 	cancels map[int]context.CancelFunc // of the requests being served

@@ -12,9 +12,11 @@
 // string or object handed to Go costs it a finalizer, so a request crosses
 // as one string and the body:
 //   - Go's workers.Serve calls globalThis.__forgeWorkers.serve(handle, abort).
-//   - For each request, handle(id, head, body, env, ctx) with head =
+//   - For each request, handle(id, head, body, env) with head =
 //     method "\0" url ("\0" name "\0" value)* and body a Uint8Array or null.
 //     It returns at once; Go runs the handler on a goroutine.
+//   - ctx(id) returns the request's ExecutionContext (for waitUntil), until
+//     the request is answered.
 //   - abort(id) tells Go that the client went away.
 //   - Go answers once with __forgeWorkers.respond(id, head, body), head =
 //     status ("\0" name "\0" value)*, body a Uint8Array or null.
@@ -59,6 +61,7 @@ function startGo() {
 		globalThis.__forgeWorkers = {
 			serve: (handle, abort) => resolve({ handle, abort }),
 			respond,
+			ctx: (id) => pending.get(id)?.ctx,
 		};
 		// Go calls go.exit synchronously when the program ends: when main
 		// returns, on os.Exit, and on a fatal error or an unrecovered panic.
@@ -120,6 +123,7 @@ export default {
 				resolve(res);
 			};
 			pending.set(id, {
+				ctx,
 				resolve: finish,
 				fail: (err) => {
 					console.error("forge/workers:", err);
@@ -128,7 +132,7 @@ export default {
 			});
 			signal?.addEventListener?.("abort", onAbort);
 			try {
-				go.handle(id, head, body, env, ctx);
+				go.handle(id, head, body, env);
 				if (signal?.aborted) onAbort();
 			} catch (err) {
 				pending.get(id)?.fail(err);
