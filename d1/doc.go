@@ -15,7 +15,11 @@
 //		...
 //	})
 //
-// It calls the binding through syscall/js and does not link net/http.
+// It calls the binding through syscall/js and does not link net/http. A
+// statement's arguments cross into JavaScript as one JSON text (blobs as
+// Uint8Arrays) and its rows come back as one (JSON.stringify of D1's
+// result): every JavaScript string or object a Go program holds costs it a
+// finalizer, far more than parsing a few hundred bytes.
 // Outside js/wasm, Open and FromEnv return
 // ErrUnsupported (and take an untyped argument, as there is no
 // syscall/js): from servers, CI and the CLI, reach D1 with the d1rest

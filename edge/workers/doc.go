@@ -27,11 +27,13 @@
 // does at start-up, such as asking for random bytes, at module scope) and
 // keeps it for the isolate's life: one Go instance serves every request of
 // the isolate, concurrently. For each request the entry module calls into Go
-// with the request's method, URL, headers and body and a callback; Go runs
-// the Handler on a new goroutine and returns at once, so the JavaScript event
-// loop never waits inside a Go callback (awaiting a promise there would
-// deadlock). The handler's response, or a 500 when it fails, is handed back
-// through the callback.
+// with the method, URL and headers packed in one string, the body and the
+// env; Go runs the Handler on a new goroutine and returns at once, so the
+// JavaScript event loop never waits inside a Go callback (awaiting a promise
+// there would deadlock). The handler's response, or a 500 when it fails, goes
+// back the same way: status and headers in one string, and the body. (Every
+// JavaScript string or object a Go program holds costs it a finalizer, which
+// measured tens of microseconds each in a Worker, so the glue passes few.)
 //
 //   - A panic in a handler becomes a 500 response (the panic and its stack
 //     go to console.error); the instance keeps serving.
