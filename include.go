@@ -101,7 +101,12 @@ func (s *session) loadRelation(ctx context.Context, m *model, r *relation, data 
 	fields := sq.selected(t)
 	plan := newScanPlan(fields)
 	zero := reflect.Zero(t.typ)
-	chunk := max(s.db.d.MaxParams()-1000, 1)
+	// Each query binds the keys and the include's own filter values.
+	probe := newBuilder(s.db.d, 64)
+	if err := sq.writeWhere(&probe, t); err != nil {
+		return err
+	}
+	chunk := max(s.db.d.MaxParams()-len(probe.args), 1)
 	for start := 0; start < len(keys); start += chunk {
 		part := keys[start:min(start+chunk, len(keys))]
 		in := Cond{op: opIn, col: targetCol.ptr(t.tmpl), typ: targetCol.typ, val: part}

@@ -16,7 +16,7 @@ import (
 // []byte or time.Time. dest is one of the scan destinations of the package
 // doc. A conversion that could lose information is an error, never a
 // silent change: a float64 into an int64 must be integral and within
-// ±2^53 (beyond that, the float may already have lost digits), a value
+// ±(2^53-1) (from 2^53 on, the float may already have lost digits), a value
 // out of an int32's range is an error, and NULL into a non-pointer is an
 // error.
 func Assign(dest, src any) error {
@@ -167,8 +167,8 @@ func toInt64(src any) (int64, error) {
 		if x != math.Trunc(x) || math.IsInf(x, 0) || math.IsNaN(x) {
 			return 0, fmt.Errorf("forge: %v is not an integer", x)
 		}
-		if x > maxExactFloat || x < -maxExactFloat {
-			return 0, fmt.Errorf("forge: %v is beyond ±2^53 and may have lost precision in transit", x)
+		if x >= maxExactFloat || x <= -maxExactFloat {
+			return 0, fmt.Errorf("forge: %v is beyond ±(2^53-1) and may have lost precision in transit", x)
 		}
 		return int64(x), nil
 	case bool:

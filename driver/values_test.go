@@ -28,7 +28,7 @@ func TestAssign(t *testing.T) {
 	}{
 		{&i64, int64(math.MaxInt64), func() bool { return i64 == math.MaxInt64 }},
 		{&i64, "-9223372036854775808", func() bool { return i64 == math.MinInt64 }},
-		{&i64, float64(1 << 53), func() bool { return i64 == 1<<53 }},
+		{&i64, float64(1<<53 - 1), func() bool { return i64 == 1<<53-1 }},
 		{&i32, int64(math.MinInt32), func() bool { return i32 == math.MinInt32 }},
 		{&f, int64(3), func() bool { return f == 3 }},
 		{&f, "0.1", func() bool { return f == 0.1 }},
@@ -54,6 +54,7 @@ func TestAssign(t *testing.T) {
 		want      string
 	}{
 		{&i64, float64(1<<53 + 2), "precision"},
+		{&i64, float64(1 << 53), "precision"},
 		{&i64, 1.5, "not an integer"},
 		{&i32, int64(math.MaxInt32 + 1), "int32"},
 		{&i64, nil, "NULL"},

@@ -28,10 +28,12 @@ func skipTable(name string) bool {
 // database's own type in Column.Type and defaults in Default.Expr), primary
 // keys, indexes (unique or not) and foreign keys. It only reads.
 func Inspect(ctx context.Context, q driver.Querier, d dialect.Dialect) (*schema.Schema, error) {
-	switch d {
-	case dialect.SQLite:
+	// By name: dialects that adjust another (D1 is SQLite with a lower
+	// parameter limit) share its catalog.
+	switch d.Name() {
+	case "sqlite":
 		return inspectSQLite(ctx, q, d)
-	case dialect.Postgres:
+	case "postgres":
 		return inspectPostgres(ctx, q, d)
 	}
 	return nil, fmt.Errorf("forge/migrate: no introspection for the %s dialect", d.Name())
