@@ -90,7 +90,7 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, *httpE
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return nil, &httpError{status: http.StatusRequestEntityTooLarge, body: &wire.Error{
+			return nil, &httpError{status: http.StatusRequestEntityTooLarge, body: &wire.Error{Code: "REQUEST_TOO_LARGE",
 				Message: "request is too large (max is " + strconv.FormatInt(max, 10) + " bytes)"}}
 		}
 		return nil, badRequest("could not read the request body: " + err.Error())

@@ -3,9 +3,11 @@ package gateway_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,14 +22,43 @@ import (
 // written, a read-only one, and a syntax error. testdata/neon-client.mjs
 // prints what the client returned.
 func TestNeonJSClient(t *testing.T) {
+	pool, _ := openPool(t, "")
+	checkNeonJS(t, runNode(t, "neon-client.mjs", "NEON_ENDPOINT="+serve(t, pool, gateway.NeonOptions{})))
+}
+
+// TestNeonJSClientThroughGateway runs the same client through the whole
+// gateway, with a write token (neon()'s authToken), and a read token
+// whose writes PostgreSQL refuses.
+func TestNeonJSClientThroughGateway(t *testing.T) {
+	pool, _ := openPool(t, "")
+	_, url := startServer(t, gateway.Config{Postgres: pool})
+	out := runNode(t, "neon-client.mjs", "NEON_ENDPOINT="+url+"/sql", "NEON_AUTH_TOKEN="+writeSecret, "NEON_READ_TOKEN="+readSecret)
+	checkNeonJS(t, out)
+	if got := out["readSelect"]; jsonOf(got) != `[{"n":3}]` {
+		t.Errorf("read token's SELECT: %s", jsonOf(got))
+	}
+	for _, step := range []string{"readInsert", "readCTE", "readTx"} {
+		if e, _ := out[step].(map[string]any)["error"].(map[string]any); e == nil || e["name"] != "NeonDbError" || e["code"] != "25006" {
+			t.Errorf("%s: %s, want error 25006 (read-only transaction)", step, jsonOf(out[step]))
+		}
+	}
+	if e, _ := out["badToken"].(map[string]any)["error"].(map[string]any); e == nil || !strings.Contains(fmt.Sprint(e["message"]), "401") {
+		t.Errorf("unknown token: %s", jsonOf(out["badToken"]))
+	}
+	if n := count(t, pool, "items"); n != 3 {
+		t.Errorf("%d rows after the read token's writes", n)
+	}
+}
+
+// runNode runs a script of testdata with node and returns the JSON object
+// it prints.
+func runNode(t *testing.T, script string, env ...string) map[string]any {
+	t.Helper()
 	jsDir := testsvc.JSDir(t)
 	node := testsvc.Node(t)
-	pool, _ := openPool(t, "")
-	url := serve(t, pool, gateway.NeonOptions{})
-
-	cmd := exec.Command(node, "neon-client.mjs")
+	cmd := exec.Command(node, script)
 	cmd.Dir = "testdata"
-	cmd.Env = append(os.Environ(), "FORGE_JS_DIR="+jsDir, "NEON_ENDPOINT="+url)
+	cmd.Env = append(append(os.Environ(), "FORGE_JS_DIR="+jsDir), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	done := make(chan error, 1)
@@ -40,14 +71,21 @@ func TestNeonJSClient(t *testing.T) {
 		if err != nil {
 			t.Fatalf("node: %v\n%s%s", err, stdout.String(), stderr.String())
 		}
-	case <-time.After(60 * time.Second):
+	case <-time.After(90 * time.Second):
 		_ = cmd.Process.Kill()
+		<-done
 		t.Fatalf("node did not finish\n%s%s", stdout.String(), stderr.String())
 	}
 	var out map[string]any
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s%s", err, stdout.String(), stderr.String())
 	}
+	return out
+}
+
+// checkNeonJS checks what neon-client.mjs got.
+func checkNeonJS(t *testing.T, out map[string]any) {
+	t.Helper()
 	check := func(step string, want any) {
 		t.Helper()
 		if got := out[step]; !reflect.DeepEqual(got, want) {

@@ -34,13 +34,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&tokenFlags, "token", "a bearer token, NAME:SECRET:ROLE with ROLE read or write (repeatable)")
 	tokensFile := fs.String("tokens", "", "a file of tokens, one NAME:SECRET:ROLE a line (SECRET may be sha256:HEX)")
 	statementsFile := fs.String("statements", "", "an allow-list of named statements (JSON object, or SQL with \"-- name: NAME\" lines); clients send \"@NAME\" and raw SQL is refused")
-	maxBody := sizeFlag(1 << 20)
-	fs.Var(&maxBody, "max-body", "the largest request body (413 beyond), bytes or with a unit: 512KiB, 1MiB")
+	maxBody := sizeFlag(defaultMaxBytes)
+	fs.Var(&maxBody, "max-body", "the largest request body (413 beyond), bytes or with a unit: 512KiB, 10MiB")
 	maxResponse := sizeFlag(10 << 20)
 	fs.Var(&maxResponse, "max-response", "the largest response body")
 	maxStatements := fs.Int("max-statements", 100, "the most statements in one request")
 	stmtTimeout := fs.Duration("statement-timeout", 30*time.Second, "the longest a statement may run")
-	maxRows := fs.Int("max-rows", 10000, "the most rows one statement may return")
+	maxRows := fs.Int("max-rows", 100000, "the most rows one statement may return")
 	maxConcurrent := fs.Int("max-concurrent", 16, "the most requests of one token in flight at once (429 beyond)")
 	streamIdle := fs.Duration("stream-idle", 10*time.Second, "how long an idle Hrana stream lives (its transaction is then rolled back)")
 	maxStreams := fs.Int("max-streams", 256, "the most Hrana streams open at once")
@@ -284,4 +284,3 @@ func parseSize(v string) (int64, error) {
 	}
 	return n * mult, nil
 }
-

@@ -35,7 +35,7 @@ type Config struct {
 	// raw SQL is refused with 403.
 	Statements Statements
 
-	// MaxBodyBytes bounds a request body (413 beyond). 0 means 1 MiB.
+	// MaxBodyBytes bounds a request body (413 beyond). 0 means 10 MiB.
 	MaxBodyBytes int64
 	// MaxResponseBytes bounds a response body. 0 means 10 MiB.
 	MaxResponseBytes int
@@ -44,7 +44,7 @@ type Config struct {
 	MaxStatements int
 	// StatementTimeout bounds each statement. 0 means 30 s.
 	StatementTimeout time.Duration
-	// MaxRows bounds the rows one statement returns. 0 means 10000.
+	// MaxRows bounds the rows one statement returns. 0 means 100000.
 	MaxRows int
 	// MaxConcurrent bounds the requests of one token in flight at once
 	// (429 beyond). 0 means 16.
@@ -89,11 +89,11 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 1 << 20
+		cfg.MaxBodyBytes = defaultMaxBytes
 	}
 	def(&cfg.MaxResponseBytes, defaultMaxBytes)
 	def(&cfg.MaxStatements, 100)
-	def(&cfg.MaxRows, 10000)
+	def(&cfg.MaxRows, 100000)
 	def(&cfg.MaxConcurrent, 16)
 	def(&cfg.MaxStreams, 256)
 	if cfg.StatementTimeout <= 0 {

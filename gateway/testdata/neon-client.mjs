@@ -3,7 +3,9 @@
 // JSON object, which TestNeonJSClient checks.
 //
 // Environment: FORGE_JS_DIR (js/ with node_modules), NEON_ENDPOINT (the
-// gateway's URL).
+// gateway's URL); through the whole gateway, NEON_AUTH_TOKEN (sent as
+// neon()'s authToken) and NEON_READ_TOKEN (a read token, whose writes must
+// fail).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -11,7 +13,9 @@ const pkg = join(process.env.FORGE_JS_DIR, 'node_modules', '@neondatabase', 'ser
 const { neon, neonConfig } = await import(pathToFileURL(pkg).href);
 
 neonConfig.fetchEndpoint = process.env.NEON_ENDPOINT;
-const sql = neon('postgresql://forge:secret@ep-forge-test-123456.us-east-2.aws.neon.tech/forge_test?sslmode=require');
+const connString = 'postgresql://forge:secret@ep-forge-test-123456.us-east-2.aws.neon.tech/forge_test?sslmode=require';
+const auth = process.env.NEON_AUTH_TOKEN ? { authToken: process.env.NEON_AUTH_TOKEN } : {};
+const sql = neon(connString, auth);
 const out = {};
 
 // An error in a step is recorded, not thrown: the Go test reports it.
@@ -59,5 +63,14 @@ await step('txReadOnly', () => sql.transaction((tx) => [
 await step('after', () => sql`SELECT name FROM items ORDER BY id`);
 
 await step('syntax', () => sql`SELEC 1`);
+
+if (process.env.NEON_READ_TOKEN) {
+  const ro = neon(connString, { authToken: process.env.NEON_READ_TOKEN });
+  await step('readSelect', () => ro`SELECT count(*)::int AS n FROM items`);
+  await step('readInsert', () => ro`INSERT INTO items (name) VALUES (${'ro'})`);
+  await step('readCTE', () => ro`WITH gone AS (DELETE FROM items RETURNING id) SELECT count(*) FROM gone`);
+  await step('readTx', () => ro.transaction([ro`SELECT 1`, ro`UPDATE items SET name = name || '?'`]));
+  await step('badToken', () => neon(connString, { authToken: 'not-a-token' })`SELECT 1`);
+}
 
 console.log(JSON.stringify(out));
