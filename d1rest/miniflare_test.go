@@ -123,25 +123,12 @@ func (s *d1Server) open(t testing.TB) driver.Conn {
 
 // expectedFailures are the conformance tests that fail on d1rest, each
 // with the one error it must fail with (and nothing else): TestConformance
-// checks that in a child process. All but Include are things D1's REST API
-// cannot do; Include is forge's (include.go).
+// checks that in a child process: values D1's REST API cannot carry.
 var expectedFailures = map[string]struct{ why, want string }{
 	"Values": {
 		why: "the first row's Create binds I64 = MaxInt64 (argument 2) and Bytes (argument 7): D1 returns integers as JavaScript numbers, so one beyond ±(2^53-1) could never be read back and is refused, and the REST API cannot carry blobs; nothing is sent. " +
 			"The other rows would fail likewise (MinInt64, 2^53+1, a blob in every row), and the second row's F = -1.5e-300 is stored one ulp off (-1.4999999999999998e-300) by SQLite's text-to-REAL conversion",
 		want: "forge/d1rest: argument 2 (int64): 9223372036854775807 is beyond ±(2^53-1)",
-	},
-	"CursorPagination": {
-		why:  "it seeds 23 users with one CreateMany, over D1's 100 parameters, so forge needs two INSERTs, atomic only in a transaction or a batch, which d1rest does not have",
-		want: "does not support interactive transactions",
-	},
-	"Batch": {
-		why:  "db.Batch needs an atomic batch or a transaction; Cloudflare does not document REST batches as atomic, so d1rest offers neither",
-		want: "does not support atomic batches",
-	},
-	"Include": {
-		why:  "forge's include.go loads relations in chunks of MaxParams()-1000 keys (at least 1): under D1's 100 parameters, one query per key. Only the query count differs; every other assertion passes (TestD1/ForgeOverTheLimit checks 240 parents)",
-		want: "Include ran ",
 	},
 }
 
