@@ -63,7 +63,7 @@ const mf = new Miniflare({
 		{ type: "CompiledWasm", path: path.join(dir, "test.wasm") },
 	],
 	modulesRoot: dir,
-	compatibilityDate: "2026-07-30",
+	compatibilityDate: "2025-06-01",
 	d1Databases,
 });
 let code = 1;

@@ -38,7 +38,7 @@ export default {
 `;
 
 function options(kind) {
-	const common = { compatibilityDate: "2026-07-30", d1Databases: { DB: `bench-${kind}` } };
+	const common = { compatibilityDate: "2025-06-01", d1Databases: { DB: `bench-${kind}` } };
 	if (kind === "js") {
 		return { ...common, modules: true, script: jsWorker };
 	}

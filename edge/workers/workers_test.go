@@ -82,7 +82,7 @@ func TestGlueUnderWorkerd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`name = "glue"`, `main = "worker.mjs"`, `compatibility_date = "2026-07-30"`, `type = "CompiledWasm"`, "[[d1_databases]]", `binding = "DB"`} {
+	for _, want := range []string{`name = "glue"`, `main = "worker.mjs"`, `compatibility_date = "2025-06-01"`, `type = "CompiledWasm"`, "[[d1_databases]]", `binding = "DB"`} {
 		if !strings.Contains(string(toml), want) {
 			t.Errorf("wrangler.toml lacks %s:\n%s", want, toml)
 		}

@@ -29,7 +29,7 @@ const mf = new Miniflare({
 		{ type: "CompiledWasm", path: path.join(dir, "app.wasm") },
 	],
 	modulesRoot: dir,
-	compatibilityDate: "2026-07-30",
+	compatibilityDate: "2025-06-01",
 	d1Databases: { DB: "worker-d1-local" },
 	d1Persist: path.join(dir, ".d1"),
 	host: "127.0.0.1",

@@ -21,7 +21,7 @@ before(async () => {
 			{ type: "CompiledWasm", path: path.join(dir, "app.wasm") },
 		],
 		modulesRoot: dir,
-		compatibilityDate: "2026-07-30",
+		compatibilityDate: "2025-06-01",
 		bindings: { GREETING: "hello", CONFIG: { a: 1 } },
 		d1Databases: { DB: "glue-db" },
 	});

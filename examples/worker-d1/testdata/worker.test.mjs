@@ -22,7 +22,7 @@ before(async () => {
 			{ type: "CompiledWasm", path: path.join(dir, "app.wasm") },
 		],
 		modulesRoot: dir,
-		compatibilityDate: "2026-07-30",
+		compatibilityDate: "2025-06-01",
 		d1Databases: { DB: "worker-d1-test" },
 	});
 	await mf.ready;

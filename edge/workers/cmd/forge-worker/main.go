@@ -14,7 +14,7 @@
 //
 //	-o DIR                 the output folder (required; created if needed)
 //	-name NAME             the Worker's name in wrangler.toml (default: the package folder's name)
-//	-compatibility-date D  compatibility_date in wrangler.toml (default 2026-07-30)
+//	-compatibility-date D  compatibility_date in wrangler.toml (default 2025-06-01)
 //	-tags TAGS             extra build tags, as for go build
 //
 // The go command on PATH does the build, from the current directory, so
@@ -37,7 +37,10 @@ import (
 	"github.com/forge-orm/forge/edge/workers"
 )
 
-const defaultCompatibilityDate = "2026-07-30"
+// defaultCompatibilityDate is old enough for any recent wrangler (one
+// refuses a date newer than its runtime: wrangler 4.86 stops at
+// 2026-05-03) and recent enough for the glue, which needs no newer flag.
+const defaultCompatibilityDate = "2025-06-01"
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {

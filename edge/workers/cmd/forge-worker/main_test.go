@@ -45,8 +45,8 @@ func TestWorkerName(t *testing.T) {
 }
 
 func TestWranglerTOML(t *testing.T) {
-	s := wranglerTOML("api", "2026-07-30")
-	for _, want := range []string{`name = "api"`, `main = "worker.mjs"`, `compatibility_date = "2026-07-30"`, "[[rules]]", `type = "CompiledWasm"`, `globs = ["**/*.wasm"]`, "[[d1_databases]]", `binding = "DB"`, `database_name = "api-db"`, "database_id ="} {
+	s := wranglerTOML("api", "2025-06-01")
+	for _, want := range []string{`name = "api"`, `main = "worker.mjs"`, `compatibility_date = "2025-06-01"`, "[[rules]]", `type = "CompiledWasm"`, `globs = ["**/*.wasm"]`, "[[d1_databases]]", `binding = "DB"`, `database_name = "api-db"`, "database_id ="} {
 		if !strings.Contains(s, want) {
 			t.Errorf("wrangler.toml lacks %s:\n%s", want, s)
 		}
