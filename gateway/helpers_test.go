@@ -39,6 +39,12 @@ var schemaSeq atomic.Int64
 // the schema's name.
 func openPool(t testing.TB, tz string) (*pgxpool.Pool, string) {
 	t.Helper()
+	return openPoolWith(t, tz, nil)
+}
+
+// openPoolWith is openPool with a change to the pool's configuration.
+func openPoolWith(t testing.TB, tz string, change func(*pgxpool.Config)) (*pgxpool.Pool, string) {
+	t.Helper()
 	ctx := context.Background()
 	cfg, err := pgxpool.ParseConfig(dsn(t))
 	if err != nil {
@@ -62,6 +68,9 @@ func openPool(t testing.TB, tz string) (*pgxpool.Pool, string) {
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = name
 	cfg.ConnConfig.RuntimeParams["timezone"] = tz
+	if change != nil {
+		change(cfg)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
