@@ -63,7 +63,42 @@ func Apply(ctx context.Context, conn driver.Conn, plan *Plan, opts ApplyOptions)
 	if err != nil {
 		return err
 	}
-	return ApplyStatements(ctx, conn, stmts, needsForeignKeysOff(d, plan))
+	fkOff := needsForeignKeysOff(d, plan)
+	if _, sessions := conn.(driver.Sessioner); fkOff && !sessions {
+		if risks := cascadeRisks(plan); len(risks) > 0 {
+			return fmt.Errorf("forge/migrate: %s cannot turn foreign keys off, and dropping or rebuilding a table fires ON DELETE actions of the tables that reference it (%s): nothing was applied; apply this change with a driver that can (the embedded sqlite driver on a copy, then upload), or drop those foreign keys first",
+				driver.Name(conn), strings.Join(risks, ", "))
+		}
+	}
+	return ApplyStatements(ctx, conn, stmts, fkOff)
+}
+
+// cascadeRisks lists the foreign keys whose ON DELETE action would fire
+// when the plan drops or rebuilds the table they reference.
+func cascadeRisks(plan *Plan) []string {
+	if plan.live == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range plan.Changes {
+		var name string
+		switch x := c.(type) {
+		case *RebuildTable:
+			name = x.Table.Name
+		case *DropTable:
+			name = x.Table.Name
+		default:
+			continue
+		}
+		for _, t := range plan.live.Tables {
+			for _, fk := range t.ForeignKeys {
+				if fk.RefTable == name && t.Name != name && fk.OnDelete != schema.NoAction && fk.OnDelete != schema.Restrict {
+					out = append(out, t.Name+"."+strings.Join(fk.Columns, ",")+" ON DELETE "+string(fk.OnDelete))
+				}
+			}
+		}
+	}
+	return out
 }
 
 // needsForeignKeysOff reports a SQLite plan that drops or rebuilds tables:

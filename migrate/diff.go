@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/schema"
 )
 
@@ -17,7 +20,7 @@ import (
 // cannot make become a RebuildTable (SQLite's documented twelve-step
 // rebuild, data kept). An empty plan means no drift.
 func Diff(d dialect.Dialect, desired, live *schema.Schema) *Plan {
-	p := &Plan{}
+	p := &Plan{live: live}
 	liveByName := map[string]*schema.Table{}
 	for _, t := range live.Tables {
 		liveByName[t.Name] = t
@@ -190,19 +193,41 @@ func storageType(d dialect.Dialect, c *schema.Column) string {
 	return t
 }
 
-// defaultSQL renders c's default as the DDL would.
+// defaultSQL renders c's default as the DDL writes it: the current time,
+// a literal, or (for inspected columns) the expression the database
+// reported, in parentheses as SQLite's grammar wants for expressions.
 func defaultSQL(d dialect.Dialect, c *schema.Column) (string, error) {
-	if c.Default == nil {
+	switch {
+	case c.Default == nil:
 		return "", nil
-	}
-	if c.Default.Expr != "" {
-		return c.Default.Expr, nil
-	}
-	if c.Default.Now {
+	case c.Default.Now:
 		return d.DefaultNow(), nil
+	case c.Default.Value != nil:
+		b, err := d.AppendLiteral(nil, c.Kind, c.Default.Value)
+		return string(b), err
+	case c.Default.Expr != "":
+		e := c.Default.Expr
+		if !d.AddConstraint() && !(len(e) >= 2 && e[0] == '(' && balanced(e[1:len(e)-1])) && !isLiteral(e) {
+			e = "(" + e + ")"
+		}
+		return e, nil
 	}
-	b, err := d.AppendLiteral(nil, c.Kind, c.Default.Value)
-	return string(b), err
+	return "", fmt.Errorf("forge/migrate: column %s has an empty default", c.Name)
+}
+
+// isLiteral reports a default that SQLite accepts without parentheses: a
+// number, a string, a blob, NULL, TRUE/FALSE or CURRENT_*.
+func isLiteral(e string) bool {
+	u := strings.ToUpper(e)
+	switch u {
+	case "NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP":
+		return true
+	}
+	if strings.HasPrefix(e, "'") || strings.HasPrefix(u, "X'") {
+		return true
+	}
+	_, err := strconv.ParseFloat(strings.TrimPrefix(strings.TrimPrefix(e, "-"), "+"), 64)
+	return err == nil
 }
 
 func sameDefault(d dialect.Dialect, want, have *schema.Column) bool {
@@ -223,6 +248,14 @@ func sameDefault(d dialect.Dialect, want, have *schema.Column) bool {
 	w, h = normDefault(w), normDefault(h)
 	if w == h {
 		return true
+	}
+	// Times: PostgreSQL re-writes a timestamp literal in its own format.
+	if want.Kind == schema.Time {
+		if a, err := driver.ParseTime(unquote(w)); err == nil {
+			if b, err := parsePGTime(unquote(h)); err == nil {
+				return a.Equal(b)
+			}
+		}
 	}
 	// JSON defaults: the database may re-space them.
 	var a, b any
@@ -250,6 +283,17 @@ func normDefault(s string) string {
 		s = "now()"
 	}
 	return s
+}
+
+// parsePGTime reads PostgreSQL's text form of a timestamp with time zone,
+// such as 2020-01-02 03:04:05.5+00 or ...+05:30.
+func parsePGTime(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07", "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999-07:00:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return driver.ParseTime(s)
 }
 
 func balanced(s string) bool {

@@ -114,8 +114,10 @@ func inspectSQLite(ctx context.Context, q driver.Querier, d dialect.Dialect) (*s
 		for _, c := range cols {
 			col := &schema.Column{Name: str(c[0]), Type: strings.ToUpper(str(c[1])), Nullable: !truthy(c[2])}
 			if c[3] != nil {
+				// SQLite reports an expression default without the
+				// parentheses it was written in: (strftime(...)) → strftime(...).
 				col.Default = &schema.Default{Expr: str(c[3])}
-				col.Default.Now = col.Default.Expr == d.DefaultNow()
+				col.Default.Now = normDefault(col.Default.Expr) == normDefault(d.DefaultNow())
 			}
 			if pos, _ := c[4].(int64); pos > 0 {
 				col.PrimaryKey = true
@@ -150,7 +152,11 @@ func inspectSQLite(ctx context.Context, q driver.Querier, d dialect.Dialect) (*s
 				return nil, err
 			}
 			for _, ic := range icols {
-				index.Columns = append(index.Columns, str(ic[0]))
+				name := str(ic[0])
+				if ic[0] == nil { // an expression: forge cannot describe it
+					name = "(expression)"
+				}
+				index.Columns = append(index.Columns, name)
 			}
 			t.Indexes = append(t.Indexes, index)
 		}

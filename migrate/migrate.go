@@ -26,6 +26,8 @@ type Change interface {
 // Plan is an ordered list of changes.
 type Plan struct {
 	Changes []Change
+
+	live *schema.Schema // the inspected schema the plan starts from (Diff)
 }
 
 // Statements renders every change, in order.
@@ -145,15 +147,12 @@ func AppendColumn(b []byte, d dialect.Dialect, c *schema.Column, pk bool) ([]byt
 		b = append(b, " NOT NULL"...)
 	}
 	if c.Default != nil {
-		b = append(b, " DEFAULT "...)
-		if c.Default.Now {
-			b = append(b, d.DefaultNow()...)
-		} else {
-			var err error
-			if b, err = d.AppendLiteral(b, c.Kind, c.Default.Value); err != nil {
-				return b, err
-			}
+		def, err := defaultSQL(d, c)
+		if err != nil {
+			return b, err
 		}
+		b = append(b, " DEFAULT "...)
+		b = append(b, def...)
 	}
 	return b, nil
 }
