@@ -65,11 +65,6 @@ var skipped = map[string]string{
 	// The binding cannot cancel a running query: the slow query would keep
 	// the database busy after its context ended.
 	"ContextCancel": "D1 offers no way to cancel a running query",
-	// The suite counts 4 queries; forge's include.go loads relations in
-	// chunks of MaxParams()-1000 keys (at least 1), which under D1's limit
-	// of 100 parameters is one query per key. Correct, but slow: see
-	// TestIncludeOnD1, which checks the results.
-	"Include": "include.go chunks relation loads by MaxParams()-1000, one key per query under D1's 100; see TestIncludeOnD1",
 }
 
 func TestConformance(t *testing.T) {

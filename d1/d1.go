@@ -154,7 +154,7 @@ func (c *Conn) Query(ctx context.Context, sql string, args []any) (driver.Rows, 
 	if err != nil {
 		return nil, err
 	}
-	var out *rows
+	var out *driver.BufferedRows
 	if err := call(func() {
 		out, err = parseRaw(jsJSON.Call("stringify", v).String())
 		if errors.Is(err, errSlowPath) {
@@ -251,7 +251,7 @@ func decodeBatch(v js.Value, stmts []driver.Stmt, out []driver.BatchResult) erro
 		out[i].Result = result(r, s.SQL)
 		if s.Rows {
 			results := r.Get("results")
-			rs, err := &rows{}, error(nil)
+			rs, err := &driver.BufferedRows{}, error(nil)
 			if results.Type() == js.TypeObject {
 				rs, err = parseObjects(jsJSON.Call("stringify", results).String())
 				if errors.Is(err, errSlowPath) {
@@ -285,16 +285,16 @@ func result(v js.Value, sql string) driver.Result {
 
 // decodeRaw reads the result of raw({columnNames: true}): the column
 // names, then one array per row.
-func decodeRaw(v js.Value) (*rows, error) {
+func decodeRaw(v js.Value) (*driver.BufferedRows, error) {
 	n := v.Length()
 	if n == 0 {
-		return &rows{}, nil
+		return &driver.BufferedRows{}, nil
 	}
 	colsV := v.Index(0)
 	nc := colsV.Length()
-	rs := &rows{cols: make([]string, nc), vals: make([][]any, n-1)}
-	for j := range rs.cols {
-		rs.cols[j] = colsV.Index(j).String()
+	rs := &driver.BufferedRows{Cols: make([]string, nc), Values: make([][]any, n-1)}
+	for j := range rs.Cols {
+		rs.Cols[j] = colsV.Index(j).String()
 	}
 	flat := make([]any, (n-1)*nc)
 	for i := 1; i < n; i++ {
@@ -306,47 +306,47 @@ func decodeRaw(v js.Value) (*rows, error) {
 		for j := range vals {
 			x, err := decodeValue(row.Index(j))
 			if err != nil {
-				return nil, fmt.Errorf("column %d (%s): %w", j, rs.cols[j], err)
+				return nil, fmt.Errorf("column %d (%s): %w", j, rs.Cols[j], err)
 			}
 			vals[j] = x
 		}
-		rs.vals[i-1] = vals
+		rs.Values[i-1] = vals
 	}
 	return rs, nil
 }
 
 // decodeObjects reads rows given as objects keyed by column name (what
 // db.batch returns), in the key order of the first row.
-func decodeObjects(v js.Value) (*rows, error) {
+func decodeObjects(v js.Value) (*driver.BufferedRows, error) {
 	if v.Type() != js.TypeObject {
-		return &rows{}, nil
+		return &driver.BufferedRows{}, nil
 	}
 	n := v.Length()
 	if n == 0 {
-		return &rows{}, nil
+		return &driver.BufferedRows{}, nil
 	}
 	keys := jsObject.Call("keys", v.Index(0))
-	rs := &rows{cols: make([]string, keys.Length()), vals: make([][]any, n)}
-	for j := range rs.cols {
+	rs := &driver.BufferedRows{Cols: make([]string, keys.Length()), Values: make([][]any, n)}
+	for j := range rs.Cols {
 		k := keys.Index(j).String()
 		if isArrayIndex(k) {
 			return nil, fmt.Errorf("forge/d1: a batch statement returned a column named %q; D1 returns batch rows as objects, which reorder integer-like keys, so name the column otherwise", k)
 		}
-		rs.cols[j] = k
+		rs.Cols[j] = k
 	}
-	nc := len(rs.cols)
+	nc := len(rs.Cols)
 	flat := make([]any, n*nc)
 	for i := 0; i < n; i++ {
 		row := v.Index(i)
 		vals := flat[i*nc : (i+1)*nc : (i+1)*nc]
-		for j, col := range rs.cols {
+		for j, col := range rs.Cols {
 			x, err := decodeValue(row.Get(col))
 			if err != nil {
 				return nil, fmt.Errorf("column %d (%s): %w", j, col, err)
 			}
 			vals[j] = x
 		}
-		rs.vals[i] = vals
+		rs.Values[i] = vals
 	}
 	return rs, nil
 }

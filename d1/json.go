@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/forge-orm/forge/driver"
 )
 
 // Values cross between Go and JavaScript as JSON text: one string per
@@ -304,29 +306,29 @@ func (p *parser) end() error {
 
 // parseRaw reads JSON.stringify of raw({columnNames: true}): an array of
 // the column names, then one array of values per row.
-func parseRaw(s string) (*rows, error) {
+func parseRaw(s string) (*driver.BufferedRows, error) {
 	p := &parser{s: s}
-	r := &rows{}
+	r := &driver.BufferedRows{}
 	first := true
 	err := p.list('[', ']', func() error {
 		if first {
 			first = false
 			return p.list('[', ']', func() error {
 				name, err := p.str()
-				r.cols = append(r.cols, name)
+				r.Cols = append(r.Cols, name)
 				return err
 			})
 		}
-		row := make([]any, 0, len(r.cols))
+		row := make([]any, 0, len(r.Cols))
 		err := p.list('[', ']', func() error {
 			v, err := p.value()
 			row = append(row, v)
 			return err
 		})
-		if err == nil && len(row) != len(r.cols) {
-			return fmt.Errorf("forge/d1: D1 returned a row of %d values for %d columns", len(row), len(r.cols))
+		if err == nil && len(row) != len(r.Cols) {
+			return fmt.Errorf("forge/d1: D1 returned a row of %d values for %d columns", len(row), len(r.Cols))
 		}
-		r.vals = append(r.vals, row)
+		r.Values = append(r.Values, row)
 		return err
 	})
 	if err != nil {
@@ -338,12 +340,12 @@ func parseRaw(s string) (*rows, error) {
 // parseObjects reads JSON.stringify of rows given as objects keyed by
 // column name (what db.batch returns), in the key order of the first row;
 // every row must have the same keys in the same order.
-func parseObjects(s string) (*rows, error) {
+func parseObjects(s string) (*driver.BufferedRows, error) {
 	p := &parser{s: s}
-	r := &rows{}
+	r := &driver.BufferedRows{}
 	first := true
 	err := p.list('[', ']', func() error {
-		row := make([]any, 0, len(r.cols))
+		row := make([]any, 0, len(r.Cols))
 		j := 0
 		err := p.list('{', '}', func() error {
 			k, err := p.str()
@@ -354,8 +356,8 @@ func parseObjects(s string) (*rows, error) {
 				if isArrayIndex(k) {
 					return fmt.Errorf("forge/d1: a batch statement returned a column named %q; D1 returns batch rows as objects, which reorder integer-like keys, so name the column otherwise", k)
 				}
-				r.cols = append(r.cols, k)
-			} else if j >= len(r.cols) || r.cols[j] != k {
+				r.Cols = append(r.Cols, k)
+			} else if j >= len(r.Cols) || r.Cols[j] != k {
 				return fmt.Errorf("forge/d1: the rows of a batch result have different columns (%q)", k)
 			}
 			j++
@@ -366,11 +368,11 @@ func parseObjects(s string) (*rows, error) {
 			row = append(row, v)
 			return err
 		})
-		if err == nil && len(row) != len(r.cols) {
+		if err == nil && len(row) != len(r.Cols) {
 			err = fmt.Errorf("forge/d1: the rows of a batch result have different columns")
 		}
 		first = false
-		r.vals = append(r.vals, row)
+		r.Values = append(r.Values, row)
 		return err
 	})
 	if err != nil {

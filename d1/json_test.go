@@ -34,29 +34,29 @@ func TestParseRaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(r.cols, []string{"id", "name", "b", "f", "n", "t"}) {
-		t.Errorf("columns %v", r.cols)
+	if !reflect.DeepEqual(r.Cols, []string{"id", "name", "b", "f", "n", "t"}) {
+		t.Errorf("columns %v", r.Cols)
 	}
 	want := [][]any{
 		{int64(1), "a\"b\\c\x00🎉 é", []byte{0, 1, 255}, 1.5, nil, true},
 		{int64(-(1<<53 - 1)), "", []byte{}, 1e300, nil, false},
 	}
-	if !reflect.DeepEqual(r.vals, want) {
-		t.Errorf("rows %#v", r.vals)
+	if !reflect.DeepEqual(r.Values, want) {
+		t.Errorf("rows %#v", r.Values)
 	}
 	for _, s := range []string{`[]`, ` [ ] `} {
 		r, err := parseRaw(s)
-		if err != nil || len(r.cols) != 0 || len(r.vals) != 0 {
+		if err != nil || len(r.Cols) != 0 || len(r.Values) != 0 {
 			t.Errorf("parseRaw(%q) = %+v, %v", s, r, err)
 		}
 	}
 	r, err = parseRaw(`[["a"]]`)
-	if err != nil || len(r.cols) != 1 || len(r.vals) != 0 {
+	if err != nil || len(r.Cols) != 1 || len(r.Values) != 0 {
 		t.Errorf("no rows: %+v, %v", r, err)
 	}
 	// 2^53 arrives as a float, which Scan refuses into an integer.
 	r, err = parseRaw(`[["a"],[9007199254740992]]`)
-	if err != nil || r.vals[0][0] != float64(1<<53) {
+	if err != nil || r.Values[0][0] != float64(1<<53) {
 		t.Errorf("2^53: %#v, %v", r, err)
 	}
 }
@@ -104,7 +104,7 @@ func TestParseObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(r.cols, []string{"id", "v", "b"}) || !reflect.DeepEqual(r.vals, [][]any{{int64(1), "a", []byte{1}}, {int64(2), nil, []byte{}}}) {
+	if !reflect.DeepEqual(r.Cols, []string{"id", "v", "b"}) || !reflect.DeepEqual(r.Values, [][]any{{int64(1), "a", []byte{1}}, {int64(2), nil, []byte{}}}) {
 		t.Errorf("%+v", r)
 	}
 	for _, s := range []string{`[{"id":1},{"x":1}]`, `[{"id":1},{"id":1,"x":2}]`, `[{"id":1,"x":2},{"id":1}]`, `[{"7":1}]`, `[{"id" 1}]`} {
@@ -112,7 +112,7 @@ func TestParseObjects(t *testing.T) {
 			t.Errorf("parseObjects(%q) succeeded", s)
 		}
 	}
-	if r, err := parseObjects(`[]`); err != nil || len(r.vals) != 0 {
+	if r, err := parseObjects(`[]`); err != nil || len(r.Values) != 0 {
 		t.Errorf("no rows: %+v %v", r, err)
 	}
 }

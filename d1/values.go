@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/forge-orm/forge/dialect"
-	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/internal/sqliteerr"
 )
 
@@ -88,64 +87,14 @@ func bindValue(i int, v any) (any, error) {
 
 // readNumber converts a number D1 returned into the value driver.Assign
 // reads: an int64 when it is a safe integer (within ±(2^53-1), and not
-// negative zero), else a float64, which rows.Scan refuses to put into an
-// integer (its digits may have been lost in transit).
+// negative zero), else a float64, which Assign refuses to put into an
+// integer from ±2^53 on (its digits may have been lost in transit).
 func readNumber(x float64) any {
 	if x == math.Trunc(x) && x <= maxSafe && x >= -maxSafe && !(x == 0 && math.Signbit(x)) {
 		return int64(x)
 	}
 	return x
 }
-
-// rows holds a whole result, as driver.BufferedRows does, and converts
-// values with driver.Assign. It differs in one check: an integral float64
-// beyond ±(2^53-1) (a number D1 returned for an INTEGER that a double
-// cannot hold, or a rounded one) is refused for an integer destination,
-// where driver.Assign would accept exactly ±2^53, which 2^53+1 also
-// arrives as.
-type rows struct {
-	cols []string
-	vals [][]any
-	i    int
-}
-
-func (r *rows) Columns() []string { return r.cols }
-
-func (r *rows) Next() bool {
-	if r.i >= len(r.vals) {
-		r.i = len(r.vals) + 1
-		return false
-	}
-	r.i++
-	return true
-}
-
-func (r *rows) Scan(dest ...any) error {
-	if r.i == 0 || r.i > len(r.vals) {
-		return errors.New("forge/d1: Scan called without a row")
-	}
-	row := r.vals[r.i-1]
-	if len(dest) != len(row) {
-		return fmt.Errorf("forge/d1: Scan of %d columns into %d destinations", len(row), len(dest))
-	}
-	for i, d := range dest {
-		src := row[i]
-		if f, ok := src.(float64); ok && f == math.Trunc(f) && math.Abs(f) > maxSafe {
-			switch d.(type) {
-			case *int64, *int32, **int64, **int32:
-				return fmt.Errorf("column %d (%s): forge/d1: %v is beyond ±(2^53-1): D1 returns numbers as JavaScript doubles, so the stored integer may have been rounded", i, r.cols[i], f)
-			}
-		}
-		if err := driver.Assign(d, src); err != nil {
-			return fmt.Errorf("column %d (%s): %w", i, r.cols[i], err)
-		}
-	}
-	return nil
-}
-
-func (r *rows) Err() error { return nil }
-
-func (r *rows) Close() error { r.i = len(r.vals) + 1; return nil }
 
 // Error is an error reported by D1 or its binding that is not a
 // constraint violation (those are *driver.ConstraintError, which wraps an
