@@ -346,3 +346,35 @@ func (p *Plan) Destructive() []Change {
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// StorageType is the type forge declares for c in d, lower-cased and
+// without identity clauses: what introspection reports back.
+func StorageType(d dialect.Dialect, c *schema.Column) string { return storageType(d, c) }
+
+// Applied returns what Inspect would report once s is applied to a
+// database: every column's database type and its default's SQL filled in.
+// It lets a desired schema stand as the live side of a diff, as a down
+// migration needs: Diff(d, inspected, Applied(d, desired)).
+func Applied(d dialect.Dialect, s *schema.Schema) *schema.Schema {
+	out := &schema.Schema{}
+	for _, t := range s.Tables {
+		nt := *t
+		nt.Columns = make([]*schema.Column, len(t.Columns))
+		for i, c := range t.Columns {
+			nc := *c
+			if nc.Type == "" {
+				nc.Type = storageType(d, c)
+			}
+			if c.Default != nil {
+				def := *c.Default
+				if def.Expr == "" {
+					def.Expr, _ = defaultSQL(d, c)
+				}
+				nc.Default = &def
+			}
+			nt.Columns[i] = &nc
+		}
+		out.Tables = append(out.Tables, &nt)
+	}
+	return out
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -12,101 +11,6 @@ import (
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/schema"
 )
-
-// storageType is the type forge declares for a column of c's kind, lower
-// case, without identity clauses: what introspection reports back.
-func storageType(d dialect.Dialect, c *schema.Column) string {
-	t := strings.ToLower(d.ColumnType(c))
-	if i := strings.Index(t, " generated "); i >= 0 {
-		t = t[:i]
-	}
-	return t
-}
-
-// copySchema deep-copies the parts of a schema that get changed here.
-func copySchema(s *schema.Schema) *schema.Schema {
-	out := &schema.Schema{}
-	for _, t := range s.Tables {
-		nt := *t
-		nt.Columns = make([]*schema.Column, len(t.Columns))
-		for i, c := range t.Columns {
-			nc := *c
-			if c.Default != nil {
-				def := *c.Default
-				nc.Default = &def
-			}
-			nt.Columns[i] = &nc
-		}
-		out.Tables = append(out.Tables, &nt)
-	}
-	return out
-}
-
-// desiredAsLive makes a schema built from models look like the database
-// will after it is applied (types and default expressions filled in), so
-// that it can stand as the "live" side of a diff: the down migration is
-// Diff(desired = live database, live = desired schema).
-func desiredAsLive(d dialect.Dialect, s *schema.Schema) *schema.Schema {
-	out := copySchema(s)
-	for _, t := range out.Tables {
-		for _, c := range t.Columns {
-			if c.Type == "" {
-				c.Type = storageType(d, c)
-			}
-			if c.Default != nil && c.Default.Expr == "" {
-				if c.Default.Now {
-					c.Default.Expr = d.DefaultNow()
-				} else if b, err := d.AppendLiteral(nil, c.Kind, c.Default.Value); err == nil {
-					c.Default.Expr = string(b)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// liveAsDesired makes an inspected schema usable as the desired side of a
-// diff: migrate renders a default from its typed value, which
-// introspection does not set, so the value is read back from the default's
-// SQL. A default that is not a literal forge can write is reported.
-func liveAsDesired(d dialect.Dialect, s *schema.Schema) (*schema.Schema, []string) {
-	out := copySchema(s)
-	var problems []string
-	for _, t := range out.Tables {
-		for _, c := range t.Columns {
-			if c.Default == nil || c.Default.Now || c.Default.Value != nil || c.AutoIncrement {
-				continue
-			}
-			v, ok := literalDefault(d, c)
-			if !ok {
-				problems = append(problems, fmt.Sprintf("column %s.%s has the default %s, which forge cannot write back", t.Name, c.Name, c.Default.Expr))
-				continue
-			}
-			c.Default.Value = v
-		}
-	}
-	return out, problems
-}
-
-// fixInspected corrects what migrate.Inspect reports for SQLite columns
-// that default to the current time: SQLite gives the default's text
-// without the outer parentheses forge wrote, (strftime(...)) becoming
-// strftime(...), so Inspect does not recognize it as DefaultNow (and reads
-// the TEXT column as text rather than a time).
-func fixInspected(d dialect.Dialect, s *schema.Schema) {
-	now := stripParens(d.DefaultNow())
-	for _, t := range s.Tables {
-		for _, c := range t.Columns {
-			if c.Default == nil || c.Default.Now || stripParens(strings.TrimSpace(c.Default.Expr)) != now {
-				continue
-			}
-			c.Default.Now = true
-			if d == dialect.SQLite && c.Kind == schema.Text && strings.EqualFold(c.Type, "TEXT") {
-				c.Kind = schema.Time
-			}
-		}
-	}
-}
 
 // literalDefault reads a column's default SQL (as introspection reports it)
 // as a value of the Go type forge uses for the column's kind: string,

@@ -283,20 +283,19 @@ func runMigrateNew(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("inspecting the database: %w", err)
 	}
-	fixInspected(d, live)
 	up := migrate.Diff(d, desired, live)
 	if up.Empty() {
 		e.printf("no changes: %s matches the schema; no migration written\n", u)
 		return nil
 	}
-	downLive, irrev := liveAsDesired(d, live)
-	down := migrate.Diff(d, downLive, desiredAsLive(d, desired))
+	down := migrate.Diff(d, live, migrate.Applied(d, desired))
 	upSQL, err := up.Statements(d)
 	if err != nil {
 		return fmt.Errorf("rendering the migration: %w", err)
 	}
+	var irrev []string
 	downSQL, derr := down.Statements(d)
-	if derr != nil && len(irrev) == 0 {
+	if derr != nil {
 		irrev = append(irrev, derr.Error())
 	}
 
