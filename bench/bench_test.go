@@ -13,6 +13,11 @@ import (
 // library on them, so a benchmark of one library, as ./run does, starts
 // from the same state as any other.
 //
+// Besides time and allocations, each benchmark reports cpu-ns/op: the CPU
+// time the process (the library, its driver, the garbage collector) used
+// per operation, which neither the database server nor the round trip
+// inflate.
+//
 // PostgreSQL: FORGE_BENCH_PG_DSN, else FORGE_TEST_PG_DSN; without either
 // the pg benchmarks are skipped (with CI=true they fail).
 func BenchmarkORM(b *testing.B) {
@@ -62,11 +67,16 @@ func BenchmarkORM(b *testing.B) {
 								b.Fatal(err)
 							}
 							b.ReportAllocs()
+							cpu0 := cpuTime()
 							b.ResetTimer()
 							for i := 1; i <= b.N; i++ {
 								if err := op.Run(l, ctx, i); err != nil {
 									b.Fatal(err)
 								}
+							}
+							b.StopTimer()
+							if cpu1 := cpuTime(); cpu0 >= 0 && cpu1 >= 0 {
+								b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 							}
 						})
 					}

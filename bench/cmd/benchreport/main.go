@@ -77,12 +77,15 @@ type Record struct {
 	Library   string   `json:"library"`
 	NsOp      float64  `json:"ns_op"`             // median
 	NsOpCI    string   `json:"ns_op_ci"`          // benchstat's 95% confidence interval of the median, ±%
+	CPUNsOp   float64  `json:"cpu_ns_op"`         // median CPU time of the benchmark process per operation
+	CPUNsOpCI string   `json:"cpu_ns_op_ci"`      // its confidence interval, ±%
 	BytesOp   float64  `json:"bytes_op"`          // median
 	AllocsOp  float64  `json:"allocs_op"`         // median
 	Rounds    int      `json:"rounds"`            // samples (one per round)
 	Baseline  string   `json:"baseline"`          // the hand-written library of this database
 	Ratio     *float64 `json:"ratio"`             // ns_op / the baseline's ns_op; null without a baseline result
 	AllocsVs  *float64 `json:"allocs_ratio"`      // allocs_op / the baseline's
+	CPURatio  *float64 `json:"cpu_ratio"`         // cpu_ns_op / the baseline's
 	ForgeTime *float64 `json:"ratio_to_forge"`    // ns_op / forge's ns_op
 	Skipped   string   `json:"skipped,omitempty"` // why there is no result
 }
@@ -94,6 +97,7 @@ type Target struct {
 	What     string  `json:"what"`
 	Limit    float64 `json:"limit,omitempty"`
 	Measured string  `json:"measured"`
+	CPU      string  `json:"cpu_ratio,omitempty"` // the same ratio in client CPU time, for context
 	Met      bool    `json:"met"`
 }
 
@@ -209,7 +213,7 @@ func run(o *options) error {
 	if err != nil {
 		return err
 	}
-	times, bytes, allocs := stats["sec/op"], stats["B/op"], stats["allocs/op"]
+	times, bytes, allocs, cpus := stats["sec/op"], stats["B/op"], stats["allocs/op"], stats["cpu-sec/op"]
 	if len(times) == 0 {
 		return errors.New("no sec/op results in benchstat's output")
 	}
@@ -250,6 +254,8 @@ func run(o *options) error {
 				r.NsOp = t.center * 1e9
 				r.NsOpCI = t.ci
 				r.BytesOp = bytes[k].center
+				r.CPUNsOp = cpus[k].center * 1e9
+				r.CPUNsOpCI = cpus[k].ci
 				r.AllocsOp = allocs[k].center
 				r.Rounds = samples[k]
 				if b, ok := times[bk]; ok && b.center > 0 {
@@ -258,6 +264,10 @@ func run(o *options) error {
 					if a := allocs[bk].center; a > 0 {
 						y := r.AllocsOp / a
 						r.AllocsVs = &y
+					}
+					if c := cpus[bk].center; c > 0 && r.CPUNsOp > 0 {
+						z := r.CPUNsOp / (c * 1e9)
+						r.CPURatio = &z
 					}
 				}
 				if f, ok := times[fk]; ok && f.center > 0 {
@@ -318,6 +328,9 @@ func targets(recs []Record) []Target {
 		} else {
 			t.Measured = fmt.Sprintf("%.2fx", *f.Ratio)
 			t.Met = *f.Ratio <= limit
+			if f.CPURatio != nil {
+				t.CPU = fmt.Sprintf("%.2fx", *f.CPURatio)
+			}
 		}
 		out = append(out, t)
 	}
@@ -518,6 +531,32 @@ func markdown(rep *Report) string {
 			}
 			w("\n")
 		}
+		w("\n### %s: median client CPU time per operation (× %s by hand)\n\n", dbTitle[db], base)
+		w("CPU time of the benchmark process (library, driver, garbage collector) per operation: the database server's work and the wait for the network are not in it, and waiting for a core on a busy machine is not either.\n\n")
+		w("| operation |")
+		for _, s := range specs {
+			w(" %s |", s.Name)
+		}
+		w("\n|---|")
+		for range specs {
+			w("---:|")
+		}
+		w("\n")
+		for _, op := range bench.Ops {
+			w("| %s |", op.Name)
+			for _, s := range specs {
+				r := find(rep.Records, db, op.Name, s.Name)
+				switch {
+				case r == nil || r.CPUNsOp == 0:
+					w(" – |")
+				case r.CPURatio != nil:
+					w(" %s (%.2fx) |", dur(r.CPUNsOp), *r.CPURatio)
+				default:
+					w(" %s |", dur(r.CPUNsOp))
+				}
+			}
+			w("\n")
+		}
 		w("\n### %s: allocations per operation (allocs/op, B/op)\n\n", dbTitle[db])
 		w("| operation |")
 		for _, s := range specs {
@@ -542,7 +581,7 @@ func markdown(rep *Report) string {
 		w("\n")
 	}
 	w("### Spread\n\n")
-	w("The 95%% confidence interval of each median, as benchstat gives it (± %% of the median; \"∞\" with fewer than 6 rounds).\n\n")
+	w("The 95%% confidence interval of each median, as benchstat gives it (± %% of the median; \"∞\" with fewer than 6 rounds): wall time, then client CPU time.\n\n")
 	for _, db := range []string{bench.Postgres, bench.SQLite} {
 		specs := bench.SpecsFor(db)
 		w("| %s |", dbTitle[db])
@@ -560,7 +599,7 @@ func markdown(rep *Report) string {
 				if r := find(rep.Records, db, op.Name, s.Name); r == nil {
 					w(" – |")
 				} else {
-					w(" ±%s (n=%d) |", strings.TrimPrefix(r.NsOpCI, "±"), r.Rounds)
+					w(" ±%s / ±%s (n=%d) |", strings.TrimPrefix(r.NsOpCI, "±"), strings.TrimPrefix(r.CPUNsOpCI, "±"), r.Rounds)
 				}
 			}
 			w("\n")
@@ -574,13 +613,18 @@ func markdown(rep *Report) string {
 			met++
 		}
 	}
-	w("%d of %d met.\n\n| database | operation | target | measured | met |\n|---|---|---|---|---|\n", met, len(rep.Targets))
+	w("%d of %d met, judged on the medians of wall time (and allocations where the target says so). The CPU column gives the same ratio in client CPU time, for context.\n\n", met, len(rep.Targets))
+	w("| database | operation | target | measured | CPU | met |\n|---|---|---|---|---|---|\n")
 	for _, t := range rep.Targets {
 		mark := "no"
 		if t.Met {
 			mark = "yes"
 		}
-		w("| %s | %s | %s | %s | %s |\n", dbTitle[t.DB], t.Op, t.What, t.Measured, mark)
+		cpu := t.CPU
+		if cpu == "" {
+			cpu = "–"
+		}
+		w("| %s | %s | %s | %s | %s | %s |\n", dbTitle[t.DB], t.Op, t.What, t.Measured, cpu, mark)
 	}
 	w("\n### Versions\n\n")
 	var names []string
