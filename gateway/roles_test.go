@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/forge-orm/forge/gateway"
-	wire "github.com/forge-orm/forge/wire/neon"
 	"github.com/forge-orm/forge/wire/hrana"
+	wire "github.com/forge-orm/forge/wire/neon"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 

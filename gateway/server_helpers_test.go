@@ -3,7 +3,9 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -214,4 +216,9 @@ func jsonOf(v any) string {
 	e.SetEscapeHTML(false)
 	_ = e.Encode(v)
 	return strings.TrimSpace(b.String())
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }
