@@ -70,6 +70,17 @@ test("a large binary body round-trips", async () => {
 	for (let i = 0; i < b.length; i += 9973) assert.equal(b[i], i & 255);
 });
 
+test("a large request body arrives whole", async () => {
+	const body = new Uint8Array(3_000_000);
+	let sum = 0n;
+	for (let i = 0; i < body.length; i++) {
+		body[i] = (i * 7) & 255;
+		sum = (sum * 31n + BigInt(body[i])) & 0xffffffffffffffffn;
+	}
+	const got = await (await get("/sum", { method: "PUT", body })).json();
+	assert.deepEqual(got, { len: body.length, sum: sum.toString() });
+});
+
 test("a panic is a 500 and the instance keeps serving", async () => {
 	const before = await (await get("/state?id=x")).json();
 	const res = await get("/panic");

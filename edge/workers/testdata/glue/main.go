@@ -108,6 +108,12 @@ func main() {
 				b[i] = byte(i)
 			}
 			return &workers.Response{Body: b}, nil
+		case "/sum":
+			var sum uint64
+			for _, b := range req.Body {
+				sum = sum*31 + uint64(b)
+			}
+			return workers.JSON(200, map[string]any{"len": len(req.Body), "sum": strconv.FormatUint(sum, 10)})
 		case "/json-error":
 			return workers.JSON(200, func() {})
 		}
