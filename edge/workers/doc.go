@@ -39,8 +39,11 @@
 //     go to console.error); the instance keeps serving.
 //   - A handler's error becomes a 500 response with a generic body; the
 //     error goes to console.error. Return a Response to control the status.
-//   - The request's context is cancelled when the handler returns and when
-//     the runtime signals that the client went away (request.signal).
+//   - The request's context is cancelled when the handler returns, and when
+//     the runtime signals that the client went away (request.signal, which
+//     workerd fires only with the compatibility flag enable_request_signal;
+//     Miniflare's dispatchFetch does not pass a client's abort on, so this
+//     path is not covered by the tests here).
 //   - [Env.WaitUntil] runs work after the response, kept alive by the
 //     runtime's ctx.waitUntil.
 //   - If the Go program exits or crashes (a fatal runtime error, a panic on
