@@ -348,7 +348,9 @@ func TestLoadAndOutage(t *testing.T) {
 		slices.Sort(s)
 		return s[min(len(s)-1, int(float64(len(s))*p))]
 	}
-	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64) + " ms" }
+	ms := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64) + " ms"
+	}
 	t.Logf("clients %d, run %v, requests %d (%d ok), throughput %.0f req/s", clients, elapsed.Round(time.Millisecond), total, ok, float64(total)/elapsed.Seconds())
 	t.Logf("latency all: p50 %s, p99 %s; outside the outage: p50 %s, p99 %s", ms(pct(lat, 0.5)), ms(pct(lat, 0.99)), ms(pct(latOutside, 0.5)), ms(pct(latOutside, 0.99)))
 	t.Logf("outage: stop began %v, stopped %v, restarted %v; first success after restart at %v (%v after); clean 503s %d, other failures during it %d, failures outside it %d",
