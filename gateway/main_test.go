@@ -231,7 +231,10 @@ func TestMainFlags(t *testing.T) {
 // TestStandaloneSIGTERM builds cmd/forge-gateway and stops it with
 // SIGTERM, with a tokens file.
 func TestStandaloneSIGTERM(t *testing.T) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "forge-gateway")
 	build := exec.Command(goBin, "build", "-o", bin, "./cmd/forge-gateway")
