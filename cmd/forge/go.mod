@@ -7,6 +7,7 @@ go 1.26.0
 // modules to their directories.
 require (
 	github.com/forge-orm/forge v0.0.0
+	github.com/forge-orm/forge/gateway v0.0.0
 	github.com/forge-orm/forge/sqlite v0.0.0
 	github.com/jackc/pgx/v5 v5.12.0
 )

@@ -59,7 +59,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{pushCmd, diffCmd, migrateCmd, pullCmd, versionCmd}
+	return []*command{pushCmd, diffCmd, migrateCmd, pullCmd, gatewayCmd, versionCmd}
 }
 
 // run runs forge with args and returns the exit code.
@@ -132,7 +132,10 @@ func exitCode(e *env, err error) int {
 	var ue *usageError
 	var le *lockedError
 	var de *destructiveError
+	var xe *commandExit
 	switch {
+	case errors.As(err, &xe):
+		return xe.code
 	case errors.As(err, &helpShown{}):
 		return exitOK
 	case errors.As(err, &driftError{}):
@@ -167,6 +170,7 @@ Commands:
   migrate down     revert the last applied migration
   migrate status   list migration files: applied, pending, modified
   pull             write Go models for an existing database
+  gateway          serve a database over HTTP to edge clients (Neon, libSQL protocols)
   version          print forge's version
   help [command]   show a command's help (also: forge <command> --help)
 
