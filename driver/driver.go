@@ -264,6 +264,9 @@ func (e *ConstraintError) Unwrap() error { return e.Err }
 // text. It accepts dialect.SQLiteTimeLayout, RFC 3339 and SQLite's own
 // "YYYY-MM-DD HH:MM:SS[.fff]" forms.
 func ParseTime(s string) (time.Time, error) {
+	if t, ok := parseFixed(s); ok {
+		return t, nil
+	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
@@ -279,4 +282,40 @@ var timeLayouts = []string{
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02T15:04:05.999999999",
 	"2006-01-02",
+}
+
+// parseFixed reads forge's own layout, 2006-01-02T15:04:05.000000000Z,
+// without time.Parse: it is what SQLite columns hold, read once per time
+// value per row.
+func parseFixed(s string) (time.Time, bool) {
+	if len(s) != len(dialect.SQLiteTimeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+		s[13] != ':' || s[16] != ':' || s[19] != '.' || s[29] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, j int) (int, bool) {
+		n := 0
+		for k := i; k < j; k++ {
+			c := s[k]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 7)
+	d, ok3 := num(8, 10)
+	h, ok4 := num(11, 13)
+	mi, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	ns, ok7 := num(20, 29)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)
+	if t.Day() != d { // February 30th and the like: let time.Parse refuse it
+		return time.Time{}, false
+	}
+	return t, true
 }

@@ -89,3 +89,18 @@ func TestBufferedRows(t *testing.T) {
 		t.Error("Scan after the end succeeded")
 	}
 }
+
+func TestParseTimeFixed(t *testing.T) {
+	for _, s := range []string{"2024-02-29T23:59:59.999999999Z", "0001-01-01T00:00:00.000000000Z", "1970-01-01T00:00:00.000000001Z"} {
+		got, err := driver.ParseTime(s)
+		want, werr := time.Parse("2006-01-02T15:04:05.000000000Z", s)
+		if err != nil || werr != nil || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("%s: %v %v", s, got, err)
+		}
+	}
+	for _, s := range []string{"2023-02-29T00:00:00.000000000Z", "2024-13-01T00:00:00.000000000Z", "2024-01-01T00:00:00.00000000xZ"} {
+		if _, err := driver.ParseTime(s); err == nil {
+			t.Errorf("%s parsed", s)
+		}
+	}
+}
