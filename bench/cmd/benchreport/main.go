@@ -98,6 +98,7 @@ type Target struct {
 	Limit    float64 `json:"limit,omitempty"`
 	Measured string  `json:"measured"`
 	CPU      string  `json:"cpu_ratio,omitempty"` // the same ratio in client CPU time, for context
+	Spread   string  `json:"spread,omitempty"`    // the wall-time confidence intervals of forge and of the other side
 	Met      bool    `json:"met"`
 }
 
@@ -331,6 +332,9 @@ func targets(recs []Record) []Target {
 			if f.CPURatio != nil {
 				t.CPU = fmt.Sprintf("%.2fx", *f.CPURatio)
 			}
+			if b := find(recs, db, op, f.Baseline); b != nil {
+				t.Spread = "±" + strings.TrimPrefix(f.NsOpCI, "±") + " / ±" + strings.TrimPrefix(b.NsOpCI, "±")
+			}
 		}
 		out = append(out, t)
 	}
@@ -350,6 +354,10 @@ func targets(recs []Record) []Target {
 			default:
 				t.Measured = fmt.Sprintf("time %s vs %s, allocs %s vs %s", dur(f.NsOp), dur(o.NsOp), num(f.AllocsOp), num(o.AllocsOp))
 				t.Met = f.NsOp < o.NsOp && f.AllocsOp < o.AllocsOp
+				if f.CPUNsOp > 0 && o.CPUNsOp > 0 {
+					t.CPU = fmt.Sprintf("%s vs %s", dur(f.CPUNsOp), dur(o.CPUNsOp))
+				}
+				t.Spread = "±" + strings.TrimPrefix(f.NsOpCI, "±") + " / ±" + strings.TrimPrefix(o.NsOpCI, "±")
 			}
 			out = append(out, t)
 		}
@@ -613,8 +621,8 @@ func markdown(rep *Report) string {
 			met++
 		}
 	}
-	w("%d of %d met, judged on the medians of wall time (and allocations where the target says so). The CPU column gives the same ratio in client CPU time, for context.\n\n", met, len(rep.Targets))
-	w("| database | operation | target | measured | CPU | met |\n|---|---|---|---|---|---|\n")
+	w("%d of %d met, judged on the medians of wall time (and allocations where the target says so). CPU gives the same comparison in client CPU time, for context; spread is the 95%% confidence interval of the wall-time medians (forge / the other side): where it is wider than the margin to the target, the verdict is within the noise of this run.\n\n", met, len(rep.Targets))
+	w("| database | operation | target | measured | CPU | spread | met |\n|---|---|---|---|---|---|---|\n")
 	for _, t := range rep.Targets {
 		mark := "no"
 		if t.Met {
@@ -624,7 +632,11 @@ func markdown(rep *Report) string {
 		if cpu == "" {
 			cpu = "–"
 		}
-		w("| %s | %s | %s | %s | %s | %s |\n", dbTitle[t.DB], t.Op, t.What, t.Measured, cpu, mark)
+		spread := t.Spread
+		if spread == "" {
+			spread = "–"
+		}
+		w("| %s | %s | %s | %s | %s | %s | %s |\n", dbTitle[t.DB], t.Op, t.What, t.Measured, cpu, spread, mark)
 	}
 	w("\n### Versions\n\n")
 	var names []string
