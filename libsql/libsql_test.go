@@ -52,6 +52,12 @@ func TestConformance(t *testing.T) {
 	forgetest.Run(t, func(t testing.TB) driver.Conn { return open(t) })
 }
 
+// TestMigrate runs the migration suite over HTTP: introspection, plans
+// (table rebuilds go through an atomic batch), the lock and db.Drift.
+func TestMigrate(t *testing.T) {
+	forgetest.RunMigrate(t, func(t testing.TB) driver.Conn { return open(t) })
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {

@@ -74,28 +74,38 @@ func Apply(ctx context.Context, conn driver.Conn, plan *Plan, opts ApplyOptions)
 }
 
 // cascadeRisks lists the foreign keys whose ON DELETE action would fire
-// when the plan drops or rebuilds the table they reference.
+// when the plan drops or rebuilds the table they reference. It follows the
+// plan in order: a referencing table rebuilt earlier has its new foreign
+// keys by then, and one dropped earlier has none.
 func cascadeRisks(plan *Plan) []string {
 	if plan.live == nil {
 		return nil
 	}
+	current := map[string][]*schema.ForeignKey{}
+	for _, t := range plan.live.Tables {
+		current[t.Name] = t.ForeignKeys
+	}
 	var out []string
-	for _, c := range plan.Changes {
-		var name string
-		switch x := c.(type) {
-		case *RebuildTable:
-			name = x.Table.Name
-		case *DropTable:
-			name = x.Table.Name
-		default:
-			continue
-		}
-		for _, t := range plan.live.Tables {
-			for _, fk := range t.ForeignKeys {
-				if fk.RefTable == name && t.Name != name && fk.OnDelete != schema.NoAction && fk.OnDelete != schema.Restrict {
-					out = append(out, t.Name+"."+strings.Join(fk.Columns, ",")+" ON DELETE "+string(fk.OnDelete))
+	check := func(target string) {
+		for name, fks := range current {
+			if name == target {
+				continue
+			}
+			for _, fk := range fks {
+				if fk.RefTable == target && fk.OnDelete != schema.NoAction && fk.OnDelete != schema.Restrict {
+					out = append(out, name+"."+strings.Join(fk.Columns, ",")+" ON DELETE "+string(fk.OnDelete))
 				}
 			}
+		}
+	}
+	for _, c := range plan.Changes {
+		switch x := c.(type) {
+		case *RebuildTable:
+			check(x.Table.Name)
+			current[x.Table.Name] = x.Table.ForeignKeys
+		case *DropTable:
+			check(x.Table.Name)
+			delete(current, x.Table.Name)
 		}
 	}
 	return out

@@ -128,7 +128,10 @@ func canAddColumnSQLite(c *schema.Column) bool {
 	if c.PrimaryKey || c.Unique {
 		return false
 	}
-	if !c.Nullable && c.Default == nil {
+	// NOT NULL columns go through a rebuild: SQLite accepts them with a
+	// default, but libSQL (sqld) refuses ADD COLUMN ... NOT NULL DEFAULT on
+	// a table that has rows.
+	if !c.Nullable {
 		return false
 	}
 	// SQLite refuses a non-constant default (such as DEFAULT now) in ADD COLUMN.
