@@ -1,0 +1,176 @@
+//go:build !(js && wasm)
+
+package libsql_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forge-orm/forge/forgetest"
+	"github.com/forge-orm/forge/internal/testsvc"
+)
+
+// TestConformanceInWorker runs forge's conformance suite inside a Cloudflare
+// Worker against real sqld: it compiles this package's tests for js/wasm
+// (go test -c), starts one fresh sqld per conformance test on 127.0.0.1,
+// and runs the binary's TestConformanceInWorker (worker_js_test.go) inside
+// the real workerd through Miniflare (testdata/worker/gotest.mjs), where
+// the driver reaches sqld through the runtime's fetch (fetch/jsfetch).
+//
+// The binary's TestAbortInWorker runs there too: it checks, through
+// abortWatch in front of one more sqld, that a context ending inside the
+// Worker closes the request's connection (jsfetch's AbortController), which
+// makes sqld interrupt the query.
+func TestConformanceInWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a wasm and starts workerd")
+	}
+	jsDir := testsvc.JSDir(t)
+	node := testsvc.Node(t)
+	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goCmd); err != nil {
+		if goCmd, err = osexec.LookPath("go"); err != nil {
+			t.Fatal("no go command")
+		}
+	}
+
+	// One sqld per test of the suite: each needs a fresh database.
+	start := time.Now()
+	urls := make([]string, len(forgetest.Tests))
+	for i := range urls {
+		urls[i] = testsvc.SQLD(t)
+	}
+	watch := &abortWatch{target: testsvc.SQLD(t), seen: map[string]*abortCount{}}
+	t.Logf("started %d sqld in %v", len(urls)+1, time.Since(start).Round(time.Millisecond))
+	srv := httptest.NewServer(watch)
+	t.Cleanup(srv.Close)
+	goEnv, _ := json.Marshal(map[string]string{
+		"FORGE_LIBSQL_SQLD_URLS": strings.Join(urls, ","),
+		"FORGE_LIBSQL_ABORT_URL": srv.URL,
+	})
+
+	start = time.Now()
+	dir := t.TempDir()
+	out, err := workerCommand(goCmd, ".", []string{"GOOS=js", "GOARCH=wasm"}, "test", "-c", "-o", filepath.Join(dir, "test.wasm"), ".")
+	if err != nil {
+		t.Fatalf("go test -c for js/wasm: %v\n%s", err, out)
+	}
+	goroot, err := workerCommand(goCmd, ".", nil, "env", "GOROOT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	execJS, err := os.ReadFile(filepath.Join(strings.TrimSpace(goroot), "lib", "wasm", "wasm_exec.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), execJS, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built the js/wasm test binary in %v", time.Since(start).Round(time.Millisecond))
+
+	start = time.Now()
+	args, _ := json.Marshal([]string{"-test.v", "-test.count=1", "-test.run=^(TestConformanceInWorker|TestAbortInWorker)$"})
+	out, err = workerCommand(node, filepath.Join("testdata", "worker"), []string{
+		"FORGE_JS_DIR=" + jsDir, "TEST_DIR=" + dir, "TEST_ARGS=" + string(args), "GO_ENV=" + string(goEnv),
+	}, "gotest.mjs")
+	t.Logf("inside workerd (%v):\n%s", time.Since(start).Round(time.Millisecond), out)
+	if err != nil {
+		t.Fatalf("the tests failed inside workerd: %v", err)
+	}
+	// Make sure they ran there, every one, rather than skipped.
+	want := []string{"runtime: Cloudflare-Workers", "--- PASS: TestConformanceInWorker ", "--- PASS: TestAbortInWorker "}
+	for _, tc := range forgetest.Tests {
+		want = append(want, "--- PASS: TestConformanceInWorker/"+tc.Name+" ")
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("the output inside workerd lacks %q", w)
+		}
+	}
+}
+
+func workerCommand(name, dir string, env []string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := osexec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// abortWatch forwards Hrana requests to a sqld (target) and records, per
+// label (the first path segment: /LABEL/v2/pipeline), how many slow
+// requests (a recursive CTE) arrived and how many ended because the client
+// closed the connection before sqld answered. GET /status answers that
+// record as JSON. Forwarding with the incoming request's context carries
+// the client's disconnect on to sqld, which then interrupts the query.
+type abortWatch struct {
+	target string
+	mu     sync.Mutex
+	seen   map[string]*abortCount
+}
+
+type abortCount struct{ Arrived, Gone int }
+
+func (a *abortWatch) note(label string, f func(*abortCount)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen[label] == nil {
+		a.seen[label] = &abortCount{}
+	}
+	f(a.seen[label])
+}
+
+func (a *abortWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/status" {
+		a.mu.Lock()
+		out, _ := json.Marshal(a.seen)
+		a.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(out)
+		return
+	}
+	label, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	slow := bytes.Contains(body, []byte("WITH RECURSIVE"))
+	if slow {
+		a.note(label, func(c *abortCount) { c.Arrived++ })
+	}
+	req, err := http.NewRequestWithContext(r.Context(), "POST", a.target+"/"+rest, bytes.NewReader(body))
+	if err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		if slow && r.Context().Err() != nil {
+			a.note(label, func(c *abortCount) { c.Gone++ })
+		}
+		http.Error(w, err.Error(), 502)
+		return
+	}
+	defer resp.Body.Close()
+	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+}
