@@ -180,7 +180,7 @@ func Where(conds ...Cond) Option {
 	if len(conds) == 1 {
 		return Option{kind: optWhere, cond: conds[0]}
 	}
-	return Option{kind: optWhere, cond: Cond{op: opAnd, kids: conds}}
+	return Option{kind: optWhere, cond: Cond{op: opAnd, kids: append([]Cond(nil), conds...)}}
 }
 
 // OrderBy orders by a column. Several OrderBy options order by several

@@ -267,10 +267,7 @@ func (m *ModelOf[T]) FindUnique(ctx context.Context, q Querier, where Cond, opts
 		var zero T
 		return zero, err
 	}
-	all := make([]Option, 0, len(opts)+1)
-	all = append(all, Where(where))
-	all = append(all, opts...)
-	rows, err := m.find(ctx, q, OpFindUnique, all, 1)
+	rows, err := m.findPinned(ctx, q, OpFindUnique, opts, 1, where)
 	return first(rows, err)
 }
 
@@ -287,12 +284,18 @@ func first[T any](rows []T, err error) (T, error) {
 }
 
 func (m *ModelOf[T]) find(ctx context.Context, q Querier, op Operation, opts []Option, limit int) ([]T, error) {
+	return m.findPinned(ctx, q, op, opts, limit, Cond{})
+}
+
+// findPinned is find with a first condition given apart from opts (FindUnique's).
+func (m *ModelOf[T]) findPinned(ctx context.Context, q Querier, op Operation, opts []Option, limit int, pin Cond) ([]T, error) {
 	mm := m.m
 	s, err := mm.sessionFor(q)
 	if err != nil {
 		return nil, err
 	}
 	var sq selectQuery
+	sq.where = pin
 	if err := parse(mm, &sq, opts, string(op)); err != nil {
 		return nil, err
 	}
@@ -315,7 +318,7 @@ func (m *ModelOf[T]) find(ctx context.Context, q Querier, op Operation, opts []O
 	}
 	err = s.query(ctx, stmt{op: op, m: mm, sql: b.sql(), args: b.args}, func(rows driver.Rows) (int64, error) {
 		var err error
-		out, err = scanAll[T](rows, plan, hint)
+		out, err = scanUpTo[T](rows, plan, hint, limit)
 		return int64(len(out)), err
 	})
 	if err != nil {
@@ -376,37 +379,10 @@ func (m *model) requireUnique(c *Cond, what string) error {
 	if c.op == opErr {
 		return c.val.(error)
 	}
-	var eqs []*field
-	var walk func(c *Cond) error
-	walk = func(c *Cond) error {
-		switch c.op {
-		case opAnd:
-			for i := range c.kids {
-				if err := walk(&c.kids[i]); err != nil {
-					return err
-				}
-			}
-		case opEq:
-			f, err := m.fieldAt(c.col, c.typ)
-			if err != nil {
-				return err
-			}
-			if !isNil(c.val) {
-				eqs = append(eqs, f)
-			}
-		}
-		return nil
-	}
-	if err := walk(c); err != nil {
+	var buf [8]*field
+	eqs, err := m.pinnedEqs(c, buf[:0])
+	if err != nil {
 		return err
-	}
-	has := func(col string) bool {
-		for _, f := range eqs {
-			if f.col == col {
-				return true
-			}
-		}
-		return false
 	}
 	for _, f := range eqs {
 		if f.pk || f.unique {
@@ -418,14 +394,41 @@ func (m *model) requireUnique(c *Cond, what string) error {
 			continue
 		}
 		all := true
-		for _, c := range ix.Columns {
-			all = all && has(c)
+		for _, col := range ix.Columns {
+			found := false
+			for _, f := range eqs {
+				found = found || f.col == col
+			}
+			all = all && found
 		}
 		if all {
 			return nil
 		}
 	}
 	return qerr(m, "%s needs a filter that pins one row: Eq on the primary key or on unique fields (use the Many variant for several rows)", what)
+}
+
+// pinnedEqs appends the fields c compares with Eq to a non-nil value,
+// through ANDs.
+func (m *model) pinnedEqs(c *Cond, eqs []*field) ([]*field, error) {
+	switch c.op {
+	case opAnd:
+		for i := range c.kids {
+			var err error
+			if eqs, err = m.pinnedEqs(&c.kids[i], eqs); err != nil {
+				return nil, err
+			}
+		}
+	case opEq:
+		f, err := m.fieldAt(c.col, c.typ)
+		if err != nil {
+			return nil, err
+		}
+		if !isNil(c.val) {
+			eqs = append(eqs, f)
+		}
+	}
+	return eqs, nil
 }
 
 // Assignment sets a column in Update and UpdateMany.
@@ -443,20 +446,26 @@ func Set[V any](col *V, v V) Assignment {
 // prepareInsert fills generated ids and defaults into the row at base and
 // returns the columns to insert.
 func (m *model) prepareInsert(base unsafe.Pointer, now time.Time, withAutoID bool) []*field {
+	m.fillInsert(base, now)
 	fields := make([]*field, 0, len(m.fields))
 	for _, f := range m.fields {
-		if f.auto && !withAutoID {
-			continue
+		if !f.auto || withAutoID {
+			fields = append(fields, f)
 		}
+	}
+	return fields
+}
+
+// fillInsert fills generated ids and defaults into the row at base.
+func (m *model) fillInsert(base unsafe.Pointer, now time.Time) {
+	for _, f := range m.fields {
 		if f.kind == schema.TextID && f.gen != nil && *(*string)(f.ptr(base)) == "" {
 			*(*string)(f.ptr(base)) = f.gen()
 		}
 		if f.def != nil && f.isZero(base) {
 			f.setDefault(base, now)
 		}
-		fields = append(fields, f)
 	}
-	return fields
 }
 
 // Create inserts v and returns the row as stored (with its generated id and
@@ -502,9 +511,9 @@ func (m *ModelOf[T]) createMany(ctx context.Context, q Querier, op Operation, vs
 		withID = zeros == 0
 	}
 	now := time.Now().UTC()
-	var fields []*field
-	for i := range rows {
-		fields = mm.prepareInsert(unsafe.Pointer(&rows[i]), now, withID)
+	fields := mm.prepareInsert(unsafe.Pointer(&rows[0]), now, withID)
+	for i := 1; i < len(rows); i++ {
+		mm.fillInsert(unsafe.Pointer(&rows[i]), now)
 	}
 	d := s.db.d
 	per := d.MaxParams() / max(len(fields), 1)
@@ -550,7 +559,22 @@ func (m *ModelOf[T]) createMany(ctx context.Context, q Querier, op Operation, vs
 // insertChunk inserts rows (one multi-row INSERT) and reads them back.
 func (m *ModelOf[T]) insertChunk(ctx context.Context, s *session, op Operation, fields []*field, rows []T, args []any) error {
 	b := insertValues(s.db.d, m.m, fields, len(rows), args)
-	return m.writeReturning(ctx, s, op, &b, rows)
+	return m.writeReturningCols(ctx, s, op, &b, rows, m.m.insertReturning(fields))
+}
+
+// insertReturning is what an INSERT must read back: only the generated
+// primary key when every other stored value is the one sent (no time or
+// JSON column, whose stored form may differ), else every column.
+func (m *model) insertReturning(sent []*field) []*field {
+	for _, f := range m.fields {
+		if f.kind == schema.Time || f.kind == schema.JSON {
+			return m.fields
+		}
+	}
+	if m.pk != nil && m.pk.auto && !containsField(sent, m.pk) {
+		return []*field{m.pk}
+	}
+	return m.fields
 }
 
 // insertValues builds INSERT INTO t (fields) VALUES (...), (...) for n rows
@@ -637,12 +661,17 @@ func (m *ModelOf[T]) createBatched(ctx context.Context, s *session, bt driver.Ba
 // stored rows back into rows: with RETURNING where the dialect has it, or
 // from the last insert id.
 func (m *ModelOf[T]) writeReturning(ctx context.Context, s *session, op Operation, b *builder, rows []T) error {
+	return m.writeReturningCols(ctx, s, op, b, rows, m.m.fields)
+}
+
+func (m *ModelOf[T]) writeReturningCols(ctx context.Context, s *session, op Operation, b *builder, rows []T, ret []*field) error {
 	mm := m.m
 	d := s.db.d
-	if d.Returning() {
+	onlyID := len(ret) == 1 && ret[0] == mm.pk && len(rows) == 1 && d.LastInsertID()
+	if d.Returning() && !onlyID {
 		b.str(" RETURNING ")
-		b.columns(mm.fields)
-		plan := newScanPlan(mm.fields)
+		b.columns(ret)
+		plan := newScanPlan(ret)
 		i := 0
 		err := s.query(ctx, stmt{op: op, m: mm, sql: b.sql(), args: b.args}, func(r driver.Rows) (int64, error) {
 			for r.Next() {
@@ -670,7 +699,10 @@ func (m *ModelOf[T]) writeReturning(ctx context.Context, s *session, op Operatio
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		if len(rows) == 1 && mm.pk != nil && mm.pk.auto && res.HasLastInsertID && mm.pk.isZero(unsafe.Pointer(&rows[0])) {
+		if len(rows) == 1 && mm.pk != nil && mm.pk.auto && mm.pk.isZero(unsafe.Pointer(&rows[0])) {
+			if !res.HasLastInsertID {
+				return qerr(mm, "%s did not report the generated id", driver.Name(s.db.conn))
+			}
 			*(*int64)(mm.pk.ptr(unsafe.Pointer(&rows[0]))) = res.LastInsertID
 		}
 	}

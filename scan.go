@@ -104,9 +104,15 @@ func (f *field) dest(base unsafe.Pointer) any {
 
 // scanAll scans every row into a new slice of T.
 func scanAll[T any](rows driver.Rows, plan *scanPlan, sizeHint int) ([]T, error) {
+	return scanUpTo[T](rows, plan, sizeHint, -1)
+}
+
+// scanUpTo scans at most max rows (all when max < 0): a query that wants
+// one row does not step the statement again to find its end.
+func scanUpTo[T any](rows driver.Rows, plan *scanPlan, sizeHint, max int) ([]T, error) {
 	out := make([]T, 0, sizeHint)
 	var zero T
-	for rows.Next() {
+	for len(out) != max && rows.Next() {
 		out = append(out, zero)
 		if err := plan.scan(rows, unsafe.Pointer(&out[len(out)-1])); err != nil {
 			return out, err

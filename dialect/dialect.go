@@ -28,6 +28,10 @@ type Dialect interface {
 	MaxParams() int
 	// Returning reports whether INSERT/UPDATE/DELETE ... RETURNING works.
 	Returning() bool
+	// LastInsertID reports whether a single-row INSERT's generated id comes
+	// back in the statement's result (SQLite's last_insert_rowid), so that
+	// forge can skip RETURNING when the id is all it needs.
+	LastInsertID() bool
 	// EncodeTime converts a time into the value bound for a time column.
 	EncodeTime(t time.Time) any
 	// AppendMatch appends a condition that is true when column (already

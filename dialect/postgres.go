@@ -106,3 +106,5 @@ func (postgres) AppendLimit(b []byte, limit, offset int) []byte {
 }
 
 func (postgres) AddConstraint() bool { return true }
+
+func (postgres) LastInsertID() bool { return false }

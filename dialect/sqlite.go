@@ -105,3 +105,5 @@ func (sqlite) AppendLimit(b []byte, limit, offset int) []byte {
 }
 
 func (sqlite) AddConstraint() bool { return false }
+
+func (sqlite) LastInsertID() bool { return true }

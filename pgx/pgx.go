@@ -277,8 +277,11 @@ func (r *rows) Close() error { r.r.Close(); return MapError(r.r.Err()) }
 // MapError turns PostgreSQL constraint violations (SQLSTATE class 23) into
 // *driver.ConstraintError; other errors pass through.
 func MapError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var pe *pgconn.PgError
-	if err == nil || !errors.As(err, &pe) {
+	if !errors.As(err, &pe) {
 		return err
 	}
 	if ce := pgerr.Constraint(pgerr.Fields{Code: pe.Code, Constraint: pe.ConstraintName, Table: pe.TableName, Column: pe.ColumnName, Detail: pe.Detail}, err); ce != nil {
