@@ -213,9 +213,12 @@ func (b *builder) cond(m *model, c *Cond) error {
 		return nil
 	case opContains, opStartsWith, opEndsWith:
 		s := c.val.(string)
-		if s == "" { // every text contains "", starts and ends with it
+		if s == "" {
+			// Every text contains "", starts and ends with it; NULL stays
+			// unknown, as with any other comparison (NOT must not match it).
 			b.ident(f.col)
-			b.str(" IS NOT NULL")
+			b.str(" = ")
+			b.ident(f.col)
 			return nil
 		}
 		col := b.d.AppendIdent(nil, f.col)
