@@ -149,7 +149,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 		}
 		switch {
 		case it.fn == "":
-			b.ident(it.f.col)
+			b.col(it.f)
 		case it.f == nil:
 			b.str("COUNT(*)")
 		default:
@@ -158,7 +158,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 			}
 			b.str(it.fn)
 			b.str("(")
-			b.ident(it.f.col)
+			b.col(it.f)
 			b.str(")")
 			if it.cast != 0 {
 				b.str(" AS ")
@@ -168,7 +168,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 		}
 	}
 	b.str(" FROM ")
-	b.ident(mm.table)
+	b.table(mm)
 	if err := sq.writeWhere(&b, mm); err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 		} else {
 			b.str(", ")
 		}
-		b.ident(g.col)
+		b.col(g)
 	}
 	b.orderAndLimit(&sq)
 	var out []R

@@ -64,7 +64,7 @@ func (m *ModelOf[T]) UpdateManyOp(where Cond, sets ...Assignment) *Op {
 		}
 		b := newBuilder(d, 128)
 		b.str("UPDATE ")
-		b.ident(mm.table)
+		b.table(mm)
 		if err := writeSets(&b, mm, sets); err != nil {
 			return stmt{}, nil, err
 		}
@@ -87,7 +87,7 @@ func (m *ModelOf[T]) DeleteManyOp(where Cond) *Op {
 		}
 		b := newBuilder(d, 64)
 		b.str("DELETE FROM ")
-		b.ident(mm.table)
+		b.table(mm)
 		if err := b.where(mm, &where); err != nil {
 			return stmt{}, nil, err
 		}

@@ -36,6 +36,15 @@ type builder struct {
 	b        []byte
 	args     []any
 	hasWhere bool
+	n        *quotedNames // the last model's quoted names
+}
+
+// names returns m's quoted names, remembering the last model's.
+func (b *builder) names(m *model) *quotedNames {
+	if b.n == nil || b.n.m != m {
+		b.n = m.names(b.d)
+	}
+	return b.n
 }
 
 // stmtMem is the memory of a typical statement, allocated at once: the
@@ -71,23 +80,67 @@ func (b *builder) sql() string {
 	return unsafe.String(&b.b[0], len(b.b))
 }
 
+// col writes a field's quoted column name.
+func (b *builder) col(f *field) { b.b = append(b.b, b.names(f.m).cols[f.idx]...) }
+
+// table writes a model's quoted table name.
+func (b *builder) table(m *model) { b.b = append(b.b, b.names(m).table...) }
+
 // columns writes the quoted column names of fields, comma separated.
 func (b *builder) columns(fields []*field) {
+	if len(fields) == 0 {
+		return
+	}
+	n := b.names(fields[0].m)
+	if len(fields) == len(n.m.fields) && &fields[0] == &n.m.fields[0] {
+		b.b = append(b.b, n.all...)
+		return
+	}
 	buf := b.b // one store into the builder, not one per column
 	for i, f := range fields {
 		if i > 0 {
 			buf = append(buf, ", "...)
 		}
-		buf = b.d.AppendIdent(buf, f.col)
+		buf = append(buf, n.cols[f.idx]...)
 	}
 	b.b = buf
+}
+
+// quotedNames holds a model's identifiers quoted for one dialect, so that
+// building a statement copies them instead of quoting them again.
+type quotedNames struct {
+	d     dialect.Dialect
+	m     *model
+	table string
+	cols  []string // by field index
+	all   string   // every column, comma separated
+}
+
+// names returns m's identifiers quoted for d. It keeps the last dialect
+// used (a program rarely uses one model with several).
+func (m *model) names(d dialect.Dialect) *quotedNames {
+	if n := m.quoted.Load(); n != nil && n.d == d {
+		return n
+	}
+	n := &quotedNames{d: d, m: m, table: string(d.AppendIdent(nil, m.table)), cols: make([]string, len(m.fields))}
+	var all []byte
+	for i, f := range m.fields {
+		n.cols[i] = string(d.AppendIdent(nil, f.col))
+		if i > 0 {
+			all = append(all, ", "...)
+		}
+		all = append(all, n.cols[i]...)
+	}
+	n.all = string(all)
+	m.quoted.Store(n)
+	return n
 }
 
 // insertRow writes INSERT INTO table (fields) VALUES (...) for the row at
 // base.
 func (b *builder) insertRow(m *model, fields []*field, base unsafe.Pointer) error {
 	b.str("INSERT INTO ")
-	b.ident(m.table)
+	b.table(m)
 	b.str(" (")
 	b.columns(fields)
 	b.str(") VALUES (")
@@ -113,7 +166,7 @@ func (b *builder) orderAndLimit(sq *selectQuery) {
 		} else {
 			b.str(", ")
 		}
-		b.ident(o.f.col)
+		b.col(o.f)
 		if o.desc {
 			b.str(" DESC")
 		}
@@ -182,7 +235,7 @@ func (b *builder) cond(m *model, c *Cond) error {
 		if !f.nullable {
 			return qerr(m, "IsNull/IsNotNull on %s, which is not nullable", f.name)
 		}
-		b.ident(f.col)
+		b.col(f)
 		if c.op == opIsNull {
 			b.str(" IS NULL")
 		} else {
@@ -190,7 +243,7 @@ func (b *builder) cond(m *model, c *Cond) error {
 		}
 		return nil
 	case opIn, opNotIn:
-		b.ident(f.col)
+		b.col(f)
 		if c.op == opIn {
 			b.str(" IN (")
 		} else {
@@ -216,9 +269,9 @@ func (b *builder) cond(m *model, c *Cond) error {
 		if s == "" {
 			// Every text contains "", starts and ends with it; NULL stays
 			// unknown, as with any other comparison (NOT must not match it).
-			b.ident(f.col)
+			b.col(f)
 			b.str(" = ")
-			b.ident(f.col)
+			b.col(f)
 			return nil
 		}
 		col := b.d.AppendIdent(nil, f.col)
@@ -234,17 +287,17 @@ func (b *builder) cond(m *model, c *Cond) error {
 	if ev == nil {
 		switch c.op {
 		case opEq:
-			b.ident(f.col)
+			b.col(f)
 			b.str(" IS NULL")
 			return nil
 		case opNe:
-			b.ident(f.col)
+			b.col(f)
 			b.str(" IS NOT NULL")
 			return nil
 		}
 		return qerr(m, "comparing %s with nil; use IsNull or IsNotNull", f.name)
 	}
-	b.ident(f.col)
+	b.col(f)
 	b.str(opText[c.op])
 	b.arg(ev)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -99,6 +100,7 @@ type model struct {
 	schema *Schema
 
 	pendingIdx []*IndexBuilder
+	quoted     atomic.Pointer[quotedNames]
 }
 
 func (m *model) errorf(field, format string, args ...any) {
@@ -128,6 +130,7 @@ func (e *SchemaError) Error() string {
 // field is one mapped struct field.
 type field struct {
 	m        *model
+	idx      int    // position in m.fields
 	name     string // Go field name (dotted for nested fields)
 	col      string
 	kind     schema.Kind
@@ -215,7 +218,7 @@ func (f *Fields) add(p unsafe.Pointer, t reflect.Type, kind schema.Kind, nullabl
 			return &FieldBuilder{f: other, bad: true}
 		}
 	}
-	fl := &field{m: m, name: name, col: snakeCase(name), kind: kind, nullable: nullable, offset: off, typ: t}
+	fl := &field{m: m, idx: len(m.fields), name: name, col: snakeCase(name), kind: kind, nullable: nullable, offset: off, typ: t}
 	m.fields = append(m.fields, fl)
 	return &FieldBuilder{f: fl}
 }

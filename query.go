@@ -153,7 +153,7 @@ func buildSelect(d dialect.Dialect, m *model, sq *selectQuery, fields []*field) 
 	b.str("SELECT ")
 	b.columns(fields)
 	b.str(" FROM ")
-	b.ident(m.table)
+	b.table(m)
 	if err := sq.writeWhere(&b, m); err != nil {
 		return b, err
 	}
@@ -192,7 +192,7 @@ func writeAfter(b *builder, m *model, sq *selectQuery) error {
 			if j > 0 {
 				b.str(" AND ")
 			}
-			b.ident(o.f.col)
+			b.col(o.f)
 			switch {
 			case j < i:
 				b.str(" = ")
@@ -351,7 +351,7 @@ func (m *ModelOf[T]) count(ctx context.Context, q Querier, op Operation, conds [
 	}
 	b := newBuilder(s.db.d, 64)
 	b.str(head)
-	b.ident(mm.table)
+	b.table(mm)
 	where := Cond{op: opAnd, kids: conds}
 	if err := b.where(mm, &where); err != nil {
 		return 0, err
@@ -582,7 +582,7 @@ func (m *model) insertReturning(sent []*field) []*field {
 func insertValues(d dialect.Dialect, m *model, fields []*field, n int, args []any) builder {
 	b := newBuilder(d, 32+n*len(fields)*4+len(fields)*12)
 	b.str("INSERT INTO ")
-	b.ident(m.table)
+	b.table(m)
 	b.str(" (")
 	b.columns(fields)
 	b.str(") VALUES ")
@@ -740,7 +740,7 @@ func writeSets(b *builder, m *model, sets []Assignment) error {
 		if i > 0 {
 			b.str(", ")
 		}
-		b.ident(f.col)
+		b.col(f)
 		b.str(" = ")
 		b.arg(v)
 	}
@@ -761,7 +761,7 @@ func (m *ModelOf[T]) Update(ctx context.Context, q Querier, where Cond, sets ...
 	}
 	b := newBuilder(s.db.d, 128)
 	b.str("UPDATE ")
-	b.ident(mm.table)
+	b.table(mm)
 	if err := writeSets(&b, mm, sets); err != nil {
 		return zero, err
 	}
@@ -791,7 +791,7 @@ func (m *ModelOf[T]) UpdateMany(ctx context.Context, q Querier, where Cond, sets
 	}
 	b := newBuilder(s.db.d, 128)
 	b.str("UPDATE ")
-	b.ident(mm.table)
+	b.table(mm)
 	if err := writeSets(&b, mm, sets); err != nil {
 		return 0, err
 	}
@@ -806,7 +806,7 @@ func (m *ModelOf[T]) UpdateMany(ctx context.Context, q Querier, where Cond, sets
 func (s *session) writeMany(ctx context.Context, op Operation, m *model, b *builder) (int64, error) {
 	if s.wantKeys() && s.db.d.Returning() && m.pk != nil {
 		b.str(" RETURNING ")
-		b.ident(m.pk.col)
+		b.col(m.pk)
 		var keys []any
 		err := s.query(ctx, stmt{op: op, m: m, sql: b.sql(), args: b.args}, func(r driver.Rows) (int64, error) {
 			for r.Next() {
@@ -876,7 +876,7 @@ func (m *ModelOf[T]) deleteMany(ctx context.Context, q Querier, op Operation, wh
 	}
 	b := newBuilder(s.db.d, 64)
 	b.str("DELETE FROM ")
-	b.ident(mm.table)
+	b.table(mm)
 	if err := b.where(mm, &where); err != nil {
 		return 0, err
 	}
