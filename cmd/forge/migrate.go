@@ -494,11 +494,10 @@ func checkNothingPending(ctx context.Context, conn driver.Conn, md *migDir, d1 b
 	return nil
 }
 
-// ---------------------------------------------------------------------------
-// migrate apply
-
-func runMigrateApply(e *env, args []string) error {
-	c := migrateApplyCmd
+// runOnMigrations parses the flags migrate apply and migrate down share,
+// opens the database and the migration folder, and runs fn under the
+// migration lock.
+func runOnMigrations(e *env, c *command, args []string, create bool, fn func(*env, driver.Conn, *migDir) error) error {
 	fs := newFlags(c)
 	dbArg := dbFlag(fs)
 	dir := fs.String("dir", "migrations", "")
@@ -528,14 +527,21 @@ func runMigrateApply(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := u.open(e.ctx, false)
+	conn, err := u.open(e.ctx, create)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	return withLock(e.ctx, conn, lockOpts, func() error {
-		return applyPending(e, conn, md)
+		return fn(e, conn, md)
 	})
+}
+
+// ---------------------------------------------------------------------------
+// migrate apply
+
+func runMigrateApply(e *env, args []string) error {
+	return runOnMigrations(e, migrateApplyCmd, args, false, applyPending)
 }
 
 // readStandard reads a directory of standard-layout migrations.
@@ -634,44 +640,7 @@ func applyPending(e *env, conn driver.Conn, md *migDir) error {
 // migrate down
 
 func runMigrateDown(e *env, args []string) error {
-	c := migrateDownCmd
-	fs := newFlags(c)
-	dbArg := dbFlag(fs)
-	dir := fs.String("dir", "migrations", "")
-	lf := addLockFlags(fs)
-	pos, err := parseArgs(e, c, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(c, pos); err != nil {
-		return err
-	}
-	if err := required(c, "db", *dbArg); err != nil {
-		return err
-	}
-	if err := dirFlag(c, dir); err != nil {
-		return err
-	}
-	lockOpts, err := lf.options(c)
-	if err != nil {
-		return err
-	}
-	u, err := parseDB(*dbArg)
-	if err != nil {
-		return err
-	}
-	md, err := readStandard(*dir)
-	if err != nil {
-		return err
-	}
-	conn, err := u.open(e.ctx, true)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return withLock(e.ctx, conn, lockOpts, func() error {
-		return revertLast(e, conn, md)
-	})
+	return runOnMigrations(e, migrateDownCmd, args, true, revertLast)
 }
 
 func recordVersion(name string) int {
