@@ -3,6 +3,7 @@ package d1
 import (
 	"errors"
 	"fmt"
+	"github.com/forge-orm/forge/internal/jsonx"
 	"math"
 	"strconv"
 	"unicode/utf16"
@@ -49,7 +50,7 @@ func appendArgs(b []byte, vals []any) ([]byte, []int) {
 				b = strconv.AppendFloat(b, x, 'g', -1, 64)
 			}
 		case string:
-			b = appendString(b, x)
+			b = jsonx.AppendString(b, x)
 		case []byte:
 			b = append(b, "null"...)
 			blobs = append(blobs, i)
@@ -58,35 +59,6 @@ func appendArgs(b []byte, vals []any) ([]byte, []int) {
 		}
 	}
 	return append(b, ']'), blobs
-}
-
-// appendString appends s (valid UTF-8) as a JSON string.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // parser reads the JSON that JSON.stringify writes for D1 results.

@@ -3,6 +3,7 @@ package d1
 import (
 	"encoding/json"
 	"errors"
+	"github.com/forge-orm/forge/internal/jsonx"
 	"math"
 	"reflect"
 	"strings"
@@ -128,11 +129,11 @@ func FuzzJSONString(f *testing.F) {
 		if !utf8.ValidString(s) {
 			return
 		}
-		b := appendString(nil, s)
+		b := jsonx.AppendString(nil, s)
 		p := &parser{s: string(b)}
 		got, err := p.str()
 		if err != nil || got != s || p.i != len(b) {
-			t.Fatalf("appendString(%q) = %s read back as %q, %v", s, b, got, err)
+			t.Fatalf("jsonx.AppendString(%q) = %s read back as %q, %v", s, b, got, err)
 		}
 		var std string
 		if err := json.Unmarshal(b, &std); err != nil || std != s {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/forge-orm/forge/internal/jsonx"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -121,7 +122,7 @@ func TestParseNeonHeaders(t *testing.T) {
 func TestAppendString(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"b\s`, "\x00\x01\x1f\n\r\t\x7f", "ünï 🎉 \u2028", "bad \xff\xfe utf8 \xc3", "<&>"} {
 		var back string
-		b := appendString(nil, s)
+		b := jsonx.AppendString(nil, s)
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Errorf("%q: %s is not JSON: %v", s, b, err)
 			continue
@@ -129,7 +130,7 @@ func TestAppendString(t *testing.T) {
 		if want := string([]rune(s)); back != want { // each invalid byte becomes U+FFFD
 			t.Errorf("%q: read back %q", s, back)
 		}
-		if fromBytes := appendString(nil, []byte(s)); !bytes.Equal(fromBytes, b) {
+		if fromBytes := jsonx.AppendString(nil, []byte(s)); !bytes.Equal(fromBytes, b) {
 			t.Errorf("%q: bytes give %s, text %s", s, fromBytes, b)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/forge-orm/forge/internal/jsonx"
 	"log/slog"
 	"math"
 	"net/http"
@@ -486,7 +487,7 @@ func (e *neonEncoder) query(ctx context.Context, s *session, q wire.Query, array
 	}
 	command, count := wire.ParseCommandTag(tag.String())
 	e.b = append(e.b, `],"command":`...)
-	e.b = appendString(e.b, command)
+	e.b = jsonx.AppendString(e.b, command)
 	e.b = append(e.b, `,"rowCount":`...)
 	if count == nil {
 		e.b = append(e.b, "null"...)
@@ -509,14 +510,14 @@ func (e *neonEncoder) row(fds []pgconn.FieldDescription, vals [][]byte, arrayMod
 			e.b = append(e.b, ',')
 		}
 		if !arrayMode {
-			e.b = appendString(e.b, fds[i].Name)
+			e.b = jsonx.AppendString(e.b, fds[i].Name)
 			e.b = append(e.b, ':')
 		}
 		switch {
 		case v == nil:
 			e.b = append(e.b, "null"...)
 		case e.raw:
-			e.b = appendString(e.b, v)
+			e.b = jsonx.AppendString(e.b, v)
 		default:
 			var err error
 			if e.b, err = appendTyped(e.b, fds[i].DataTypeOID, v, 0); err != nil {
@@ -573,7 +574,7 @@ func appendTyped(b []byte, oid uint32, v []byte, depth int) ([]byte, error) {
 			return nil, err
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return appendString(b, v), nil
+			return jsonx.AppendString(b, v), nil
 		}
 		return strconv.AppendFloat(b, f, 'g', -1, 64), nil
 	case pgtype.JSONOID, pgtype.JSONBOID:
@@ -582,7 +583,7 @@ func appendTyped(b []byte, oid uint32, v []byte, depth int) ([]byte, error) {
 		}
 		return append(b, v...), nil
 	}
-	return appendString(b, v), nil
+	return jsonx.AppendString(b, v), nil
 }
 
 // appendArray appends PostgreSQL's text output of an array as a JSON

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"github.com/forge-orm/forge/internal/jsonx"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -330,10 +331,10 @@ func notConfigured(proto string) string {
 // both protocols (Neon's NeonDbError reads message and code; libSQL's
 // clients read message and code of a non-2xx JSON body).
 func writeProtoError(w http.ResponseWriter, status int, msg, code string) {
-	b := append([]byte(`{"message":`), appendString(nil, msg)...)
+	b := append([]byte(`{"message":`), jsonx.AppendString(nil, msg)...)
 	if code != "" {
 		b = append(b, `,"code":`...)
-		b = appendString(b, code)
+		b = jsonx.AppendString(b, code)
 	}
 	b = append(b, '}')
 	noteErrorCode(w, code)

@@ -1,6 +1,7 @@
 package hrana
 
 import (
+	"github.com/forge-orm/forge/internal/jsonx"
 	"math"
 	"strconv"
 )
@@ -307,7 +308,7 @@ func (r *PipelineRequest) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, '{')
 	if r.Baton != nil {
 		dst = append(dst, `"baton":`...)
-		dst = appendString(dst, *r.Baton)
+		dst = jsonx.AppendString(dst, *r.Baton)
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"requests":[`...)
@@ -336,7 +337,7 @@ func (q StreamRequest) MarshalJSON() ([]byte, error) { return q.AppendJSON(nil) 
 // AppendJSON appends q's JSON form to dst.
 func (q *StreamRequest) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"type":`...)
-	dst = appendString(dst, q.Type)
+	dst = jsonx.AppendString(dst, q.Type)
 	var err error
 	switch q.Type {
 	case TypeExecute:
@@ -367,7 +368,7 @@ func (q *StreamRequest) AppendJSON(dst []byte) ([]byte, error) {
 		dst = append(dst, `,"sql_id":`...)
 		dst = strconv.AppendInt(dst, int64(*q.SQLID), 10)
 		dst = append(dst, `,"sql":`...)
-		dst = appendString(dst, *q.SQL)
+		dst = jsonx.AppendString(dst, *q.SQL)
 	case TypeCloseSQL:
 		if q.SQLID == nil {
 			return dst, encErr("close_sql request without a sql_id")
@@ -384,7 +385,7 @@ func (q *StreamRequest) AppendJSON(dst []byte) ([]byte, error) {
 func appendSQL(dst []byte, sql *string, id *int32) []byte {
 	if sql != nil {
 		dst = append(dst, `,"sql":`...)
-		return appendString(dst, *sql)
+		return jsonx.AppendString(dst, *sql)
 	}
 	dst = append(dst, `,"sql_id":`...)
 	return strconv.AppendInt(dst, int64(*id), 10)
@@ -402,7 +403,7 @@ func (s *Stmt) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, '{')
 	if s.SQL != nil {
 		dst = append(dst, `"sql":`...)
-		dst = appendString(dst, *s.SQL)
+		dst = jsonx.AppendString(dst, *s.SQL)
 	} else {
 		dst = append(dst, `"sql_id":`...)
 		dst = strconv.AppendInt(dst, int64(*s.SQLID), 10)
@@ -423,7 +424,7 @@ func (s *Stmt) AppendJSON(dst []byte) ([]byte, error) {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"name":`...)
-		dst = appendString(dst, a.Name)
+		dst = jsonx.AppendString(dst, a.Name)
 		dst = append(dst, `,"value":`...)
 		if dst, err = a.Value.AppendJSON(dst); err != nil {
 			return dst, wrapEnc("argument "+strconv.Quote(a.Name), err)
@@ -472,7 +473,7 @@ func (c *BatchCond) appendJSON(dst []byte, depth int) ([]byte, error) {
 		return dst, encErr("batch condition nested deeper than " + strconv.Itoa(maxCondDepth))
 	}
 	dst = append(dst, `{"type":`...)
-	dst = appendString(dst, c.Type)
+	dst = jsonx.AppendString(dst, c.Type)
 	var err error
 	switch c.Type {
 	case CondTypeOK, CondTypeError:
@@ -552,7 +553,7 @@ func appendOptString(dst []byte, s *string) []byte {
 	if s == nil {
 		return append(dst, "null"...)
 	}
-	return appendString(dst, *s)
+	return jsonx.AppendString(dst, *s)
 }
 
 // AppendJSON appends r's JSON form to dst.
@@ -576,10 +577,10 @@ func (r *StreamResult) AppendJSON(dst []byte) ([]byte, error) {
 // AppendJSON appends e's JSON form to dst.
 func (e *Error) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"message":`...)
-	dst = appendString(dst, e.Message)
+	dst = jsonx.AppendString(dst, e.Message)
 	if e.Code != "" {
 		dst = append(dst, `,"code":`...)
-		dst = appendString(dst, e.Code)
+		dst = jsonx.AppendString(dst, e.Code)
 	}
 	return append(dst, '}')
 }
@@ -587,7 +588,7 @@ func (e *Error) AppendJSON(dst []byte) []byte {
 // AppendJSON appends r's JSON form to dst.
 func (r *StreamResponse) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"type":`...)
-	dst = appendString(dst, r.Type)
+	dst = jsonx.AppendString(dst, r.Type)
 	var err error
 	switch r.Type {
 	case TypeExecute:
@@ -734,7 +735,7 @@ func (r *DescribeResult) AppendJSON(dst []byte) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"name":`...)
-		dst = appendString(dst, c.Name)
+		dst = jsonx.AppendString(dst, c.Name)
 		dst = append(dst, `,"decltype":`...)
 		dst = appendOptString(dst, c.Decltype)
 		dst = append(dst, '}')
