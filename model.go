@@ -613,6 +613,11 @@ func (m *model) fieldAt(p unsafe.Pointer, t reflect.Type) (*field, error) {
 	return nil, &QueryError{Model: m.name, Msg: "the pointer is not a field of " + m.name + "'s Cols() (a field of another model, or of a copy?)"}
 }
 
+// ColumnName is the column name forge gives a Go field name by default
+// (Column overrides it): snake_case, so CreatedAt → created_at, UserID →
+// user_id, HTTPServer → http_server, and a nested A.B → a_b.
+func ColumnName(field string) string { return snakeCase(field) }
+
 // snakeCase turns a Go field name into a column name: CreatedAt →
 // created_at, UserID → user_id, HTTPServer → http_server, A.B → a_b.
 func snakeCase(s string) string {

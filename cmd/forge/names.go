@@ -45,35 +45,6 @@ func goName(s string) string {
 	return name
 }
 
-// snakeCase is forge's default column name for a Go field name (a copy of
-// the unexported function in forge's model.go; a test keeps them equal on
-// the names this package writes).
-func snakeCase(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 4)
-	rs := []rune(s)
-	for i, r := range rs {
-		if r == '.' {
-			b.WriteByte('_')
-			continue
-		}
-		upper := r >= 'A' && r <= 'Z'
-		if upper && i > 0 && rs[i-1] != '.' {
-			prevLower := rs[i-1] >= 'a' && rs[i-1] <= 'z' || rs[i-1] >= '0' && rs[i-1] <= '9'
-			nextLower := i+1 < len(rs) && rs[i+1] >= 'a' && rs[i+1] <= 'z'
-			prevUpper := rs[i-1] >= 'A' && rs[i-1] <= 'Z'
-			if prevLower || (prevUpper && nextLower) {
-				b.WriteByte('_')
-			}
-		}
-		if upper {
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // singular makes a plural table name's Go type name singular: Users →
 // User, Categories → Category, Addresses → Address, Status → Status.
 func singular(s string) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/forge-orm/forge"
 	"go/format"
 	"go/token"
 	"os"
@@ -328,7 +329,7 @@ func (p *puller) fields(m *pullModel) {
 			p.imports["encoding/json"] = true
 		}
 		f.desc = &schema.Column{Name: c.Name, Field: f.name, Kind: kind, Nullable: nullable, PrimaryKey: pk, AutoIncrement: kind == schema.ID}
-		if snakeCase(f.name) != c.Name {
+		if forge.ColumnName(f.name) != c.Name {
 			f.mods = append(f.mods, ".Column("+strconv.Quote(c.Name)+")")
 		}
 		if want := migrate.StorageType(p.d, f.desc); !strings.EqualFold(c.Type, want) {

@@ -130,8 +130,8 @@ func TestNames(t *testing.T) {
 	}
 }
 
-// TestSnakeCaseMatchesForge keeps the copy of forge's snakeCase equal to
-// forge's own (read through a model's column names).
+// TestSnakeCaseMatchesForge checks that forge.ColumnName, which pull uses to
+// decide on .Column, agrees with the names models get.
 func TestSnakeCaseMatchesForge(t *testing.T) {
 	type row struct {
 		ID             int64
@@ -159,7 +159,7 @@ func TestSnakeCaseMatchesForge(t *testing.T) {
 		t.Fatal(m.Err())
 	}
 	for _, c := range m.Table().Columns {
-		if got := snakeCase(c.Field); got != c.Name {
+		if got := forge.ColumnName(c.Field); got != c.Name {
 			t.Errorf("snakeCase(%q) = %q, forge says %q", c.Field, got, c.Name)
 		}
 	}
