@@ -109,7 +109,7 @@ func Max[V any](a *Agg, dst *V, col *V) {
 // opts may hold Where, OrderBy (on group columns), Take and Skip.
 func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], describe func(r *R, a *Agg), opts ...Option) ([]R, error) {
 	mm := m.m
-	s, err := mm.sessionFor(q)
+	r, err := mm.runnerFor(q)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 			return nil, qerr(mm, "Aggregate: OrderBy(%s) needs Group on that column", o.f.name)
 		}
 	}
-	d := s.db.d
+	d := r.db.d
 	b := newBuilder(d, 128)
 	b.str("SELECT ")
 	for i, it := range a.items {
@@ -169,7 +169,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 	}
 	b.str(" FROM ")
 	b.table(mm)
-	if err := sq.writeWhere(&b, mm); err != nil {
+	if err := b.where(&sq.where); err != nil {
 		return nil, err
 	}
 	for i, g := range groups {
@@ -182,7 +182,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 	}
 	b.orderAndLimit(&sq)
 	var out []R
-	err = s.query(ctx, stmt{op: OpAggregate, m: mm, sql: b.sql(), args: b.args}, func(rows driver.Rows) (int64, error) {
+	err = r.query(ctx, b.stmt(OpAggregate, mm), func(rows driver.Rows) (int64, error) {
 		dests := make([]any, len(a.items))
 		tmps := make([]reflect.Value, len(a.items))
 		for i, it := range a.items {

@@ -1,34 +1,10 @@
 package forge
 
 import (
-	"encoding/json"
-	"fmt"
-	"reflect"
-	"time"
 	"unsafe"
 
 	"github.com/forge-orm/forge/dialect"
-	"github.com/forge-orm/forge/schema"
 )
-
-// QueryError is a mistake in how a query was built: a pointer that is not
-// a field of the model, an unknown relation, a missing filter. It is
-// returned before anything reaches the database.
-type QueryError struct {
-	Model string
-	Msg   string
-}
-
-func (e *QueryError) Error() string {
-	if e.Model == "" {
-		return "forge: " + e.Msg
-	}
-	return "forge: " + e.Model + ": " + e.Msg
-}
-
-func qerr(m *model, format string, args ...any) error {
-	return &QueryError{Model: m.name, Msg: fmt.Sprintf(format, args...)}
-}
 
 // builder writes one statement.
 type builder struct {
@@ -36,6 +12,7 @@ type builder struct {
 	b        []byte
 	args     []any
 	hasWhere bool
+	rows     bool         // RETURNING was written
 	n        *quotedNames // the last model's quoted names
 }
 
@@ -62,8 +39,7 @@ func newBuilder(d dialect.Dialect, size int) builder {
 	return builder{d: d, b: make([]byte, 0, size), args: make([]any, 0, 6)}
 }
 
-func (b *builder) str(s string)      { b.b = append(b.b, s...) }
-func (b *builder) ident(name string) { b.b = b.d.AppendIdent(b.b, name) }
+func (b *builder) str(s string) { b.b = append(b.b, s...) }
 
 // arg binds v and writes its placeholder.
 func (b *builder) arg(v any) {
@@ -136,23 +112,212 @@ func (m *model) names(d dialect.Dialect) *quotedNames {
 	return n
 }
 
-// insertRow writes INSERT INTO table (fields) VALUES (...) for the row at
-// base.
-func (b *builder) insertRow(m *model, fields []*field, base unsafe.Pointer) error {
+// stmt returns the statement built, for op on model m.
+func (b *builder) stmt(op Operation, m *model) stmt {
+	return stmt{op: op, m: m, sql: b.sql(), args: b.args, rows: b.rows}
+}
+
+// returning writes " RETURNING fields" when there are fields to read back.
+func (b *builder) returning(fields []*field) {
+	if len(fields) > 0 {
+		b.str(" RETURNING ")
+		b.columns(fields)
+		b.rows = true
+	}
+}
+
+// The statement builders: one per statement kind, used by the model
+// methods and by batch ops alike.
+
+// buildSelect writes SELECT fields FROM table WHERE ... ORDER BY ... LIMIT.
+func buildSelect(d dialect.Dialect, m *model, sq *selectQuery, fields []*field) (builder, error) {
+	b := newBuilder(d, 64+16*len(fields))
+	b.str("SELECT ")
+	b.columns(fields)
+	b.str(" FROM ")
+	b.table(m)
+	if err := b.where(&sq.where); err != nil {
+		return b, err
+	}
+	if sq.after != nil {
+		if err := writeAfter(&b, m, sq); err != nil {
+			return b, err
+		}
+	}
+	b.orderAndLimit(sq)
+	return b, nil
+}
+
+// buildInsert writes INSERT INTO table (fields) VALUES (...), (...) for n
+// rows whose encoded values are args (len(fields) per row), then RETURNING
+// ret.
+func buildInsert(d dialect.Dialect, op Operation, m *model, fields []*field, n int, args []any, ret []*field) stmt {
+	b := newBuilder(d, 32+n*len(fields)*4+len(fields)*12+len(ret)*12)
+	b.str("INSERT INTO ")
+	b.table(m)
+	b.str(" (")
+	b.columns(fields)
+	b.str(") VALUES ")
+	p := 0
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.str(", ")
+		}
+		b.str("(")
+		for j := range fields {
+			if j > 0 {
+				b.str(", ")
+			}
+			p++
+			b.b = d.AppendPlaceholder(b.b, p)
+		}
+		b.str(")")
+	}
+	b.args = args
+	b.returning(ret)
+	return b.stmt(op, m)
+}
+
+// buildUpsert writes the INSERT of one row (its encoded values are args)
+// that updates the columns update when it conflicts on the columns
+// conflict, then RETURNING ret.
+func buildUpsert(d dialect.Dialect, m *model, fields []*field, args []any, conflict []*field, update []string, ret []*field) stmt {
+	b := newBuilder(d, 256)
 	b.str("INSERT INTO ")
 	b.table(m)
 	b.str(" (")
 	b.columns(fields)
 	b.str(") VALUES (")
-	for i, f := range fields {
+	for i := range args {
 		if i > 0 {
 			b.str(", ")
 		}
-		v, err := f.load(b.d, base)
+		b.arg(args[i])
+	}
+	b.str(")")
+	cols := make([]string, len(conflict))
+	for i, f := range conflict {
+		cols[i] = f.col
+	}
+	b.b = d.AppendUpsert(b.b, cols, update)
+	b.returning(ret)
+	return b.stmt(OpUpsert, m)
+}
+
+// buildUpdate writes UPDATE table SET ... WHERE ..., then RETURNING ret.
+func buildUpdate(d dialect.Dialect, op Operation, m *model, where *filter, sets []Assignment, ret []*field) (stmt, error) {
+	b := newBuilder(d, 128)
+	b.str("UPDATE ")
+	b.table(m)
+	if err := writeSets(&b, m, sets); err != nil {
+		return stmt{}, err
+	}
+	if err := b.where(where); err != nil {
+		return stmt{}, err
+	}
+	b.returning(ret)
+	return b.stmt(op, m), nil
+}
+
+// buildDelete writes DELETE FROM table WHERE ..., then RETURNING ret.
+func buildDelete(d dialect.Dialect, op Operation, m *model, where *filter, ret []*field) (stmt, error) {
+	b := newBuilder(d, 64)
+	b.str("DELETE FROM ")
+	b.table(m)
+	if err := b.where(where); err != nil {
+		return stmt{}, err
+	}
+	b.returning(ret)
+	return b.stmt(op, m), nil
+}
+
+// buildCount writes SELECT COUNT(*) (or, for Exists, SELECT 1 ... LIMIT 1).
+func buildCount(d dialect.Dialect, op Operation, m *model, where *filter) (stmt, error) {
+	b := newBuilder(d, 64)
+	if op == OpExists {
+		b.str("SELECT 1 FROM ")
+	} else {
+		b.str("SELECT COUNT(*) FROM ")
+	}
+	b.table(m)
+	if err := b.where(where); err != nil {
+		return stmt{}, err
+	}
+	if op == OpExists {
+		b.b = d.AppendLimit(b.b, 1, 0)
+	}
+	return b.stmt(op, m), nil
+}
+
+// writeSets writes "SET a = ?, b = ?".
+func writeSets(b *builder, m *model, sets []Assignment) error {
+	if len(sets) == 0 {
+		return qerr(m, "no Set assignments")
+	}
+	b.str(" SET ")
+	for i, a := range sets {
+		f, err := m.fieldAt(a.col, a.typ)
 		if err != nil {
 			return err
 		}
+		if f.pk && f.auto {
+			return qerr(m, "Set on the generated id %s", f.name)
+		}
+		v, err := encode(b.d, f, a.val)
+		if err != nil {
+			return err
+		}
+		if v == nil && !f.nullable {
+			return qerr(m, "Set %s to nil, but it is not nullable", f.name)
+		}
+		if i > 0 {
+			b.str(", ")
+		}
+		b.col(f)
+		b.str(" = ")
 		b.arg(v)
+	}
+	return nil
+}
+
+// writeAfter adds the keyset condition for After: rows that sort after the
+// cursor row under the query's ordering.
+func writeAfter(b *builder, m *model, sq *selectQuery) error {
+	if !b.hasWhere {
+		b.str(" WHERE (")
+	} else {
+		b.str(" AND (")
+	}
+	order := sq.order()
+	for i := range order {
+		if i > 0 {
+			b.str(" OR ")
+		}
+		b.str("(")
+		for j := 0; j <= i; j++ {
+			o := order[j]
+			v, err := o.f.load(b.d, sq.after)
+			if err != nil {
+				return err
+			}
+			if v == nil {
+				return qerr(m, "After: the cursor row's %s is NULL; order by non-null columns", o.f.name)
+			}
+			if j > 0 {
+				b.str(" AND ")
+			}
+			b.col(o.f)
+			switch {
+			case j < i:
+				b.str(" = ")
+			case o.desc:
+				b.str(" < ")
+			default:
+				b.str(" > ")
+			}
+			b.arg(v)
+		}
+		b.str(")")
 	}
 	b.str(")")
 	return nil
@@ -176,27 +341,25 @@ func (b *builder) orderAndLimit(sq *selectQuery) {
 	}
 }
 
-// where writes " WHERE cond" unless c is empty.
-func (b *builder) where(m *model, c *Cond) error {
-	if c.op == opNone || c.op == opAll || (c.op == opAnd && len(c.kids) == 0) {
+// where writes " WHERE w" unless w is empty.
+func (b *builder) where(w *filter) error {
+	if w.empty() {
 		return nil
 	}
 	b.str(" WHERE ")
 	b.hasWhere = true
-	return b.cond(m, c)
+	return b.cond(w)
 }
 
 // cond writes one condition.
-func (b *builder) cond(m *model, c *Cond) error {
-	switch c.op {
-	case opErr:
-		return c.val.(error)
+func (b *builder) cond(w *filter) error {
+	switch w.op {
 	case opNone, opAll:
 		b.str("1 = 1")
 		return nil
 	case opAnd, opOr:
-		if len(c.kids) == 0 {
-			if c.op == opAnd {
+		if len(w.kids) == 0 {
+			if w.op == opAnd {
 				b.str("1 = 1")
 			} else {
 				b.str("1 = 0")
@@ -204,15 +367,15 @@ func (b *builder) cond(m *model, c *Cond) error {
 			return nil
 		}
 		sep := " AND "
-		if c.op == opOr {
+		if w.op == opOr {
 			sep = " OR "
 		}
 		b.str("(")
-		for i := range c.kids {
+		for i := range w.kids {
 			if i > 0 {
 				b.str(sep)
 			}
-			if err := b.cond(m, &c.kids[i]); err != nil {
+			if err := b.cond(&w.kids[i]); err != nil {
 				return err
 			}
 		}
@@ -220,36 +383,30 @@ func (b *builder) cond(m *model, c *Cond) error {
 		return nil
 	case opNot:
 		b.str("NOT (")
-		if err := b.cond(m, &c.kids[0]); err != nil {
+		if err := b.cond(&w.kids[0]); err != nil {
 			return err
 		}
 		b.str(")")
 		return nil
 	}
-	f, err := m.fieldAt(c.col, c.typ)
-	if err != nil {
-		return err
-	}
-	switch c.op {
-	case opIsNull, opNotNull:
-		if !f.nullable {
-			return qerr(m, "IsNull/IsNotNull on %s, which is not nullable", f.name)
-		}
+	f := w.f
+	switch w.op {
+	case opIsNull:
 		b.col(f)
-		if c.op == opIsNull {
-			b.str(" IS NULL")
-		} else {
-			b.str(" IS NOT NULL")
-		}
+		b.str(" IS NULL")
+		return nil
+	case opNotNull:
+		b.col(f)
+		b.str(" IS NOT NULL")
 		return nil
 	case opIn, opNotIn:
 		b.col(f)
-		if c.op == opIn {
+		if w.op == opIn {
 			b.str(" IN (")
 		} else {
 			b.str(" NOT IN (")
 		}
-		for i, v := range c.val.([]any) {
+		for i, v := range w.val.([]any) {
 			if i > 0 {
 				b.str(", ")
 			}
@@ -258,14 +415,14 @@ func (b *builder) cond(m *model, c *Cond) error {
 				return err
 			}
 			if ev == nil {
-				return qerr(m, "In/NotIn on %s with a nil value; use IsNull", f.name)
+				return qerr(f.m, "In/NotIn on %s with a nil value; use IsNull", f.name)
 			}
 			b.arg(ev)
 		}
 		b.str(")")
 		return nil
 	case opContains, opStartsWith, opEndsWith:
-		s := c.val.(string)
+		s := w.val.(string)
 		if s == "" {
 			// Every text contains "", starts and ends with it; NULL stays
 			// unknown, as with any other comparison (NOT must not match it).
@@ -276,16 +433,16 @@ func (b *builder) cond(m *model, c *Cond) error {
 		}
 		col := b.d.AppendIdent(nil, f.col)
 		var v any
-		b.b, v = b.d.AppendMatch(b.b, dialect.MatchKind(c.op-opContains+1), col, len(b.args)+1, s)
+		b.b, v = b.d.AppendMatch(b.b, dialect.MatchKind(w.op-opContains+1), col, len(b.args)+1, s)
 		b.args = append(b.args, v)
 		return nil
 	}
-	ev, err := encode(b.d, f, c.val)
+	ev, err := encode(b.d, f, w.val)
 	if err != nil {
 		return err
 	}
 	if ev == nil {
-		switch c.op {
+		switch w.op {
 		case opEq:
 			b.col(f)
 			b.str(" IS NULL")
@@ -295,193 +452,10 @@ func (b *builder) cond(m *model, c *Cond) error {
 			b.str(" IS NOT NULL")
 			return nil
 		}
-		return qerr(m, "comparing %s with nil; use IsNull or IsNotNull", f.name)
+		return qerr(f.m, "comparing %s with nil; use IsNull or IsNotNull", f.name)
 	}
 	b.col(f)
-	b.str(opText[c.op])
+	b.str(opText[w.op])
 	b.arg(ev)
 	return nil
-}
-
-// encode converts a field value (of the field's Go type) into the value
-// bound for the driver; nil means NULL.
-func encode(d dialect.Dialect, f *field, v any) (any, error) {
-	switch f.kind {
-	case schema.JSON:
-		if f.nullable && isNil(v) {
-			return nil, nil
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
-		}
-		return string(b), nil
-	case schema.Bytes:
-		if bs := v.([]byte); f.nullable && bs == nil {
-			return nil, nil
-		} else if bs == nil {
-			return []byte{}, nil
-		}
-		return v, nil
-	}
-	if f.nullable {
-		switch x := v.(type) {
-		case *string:
-			if x == nil {
-				return nil, nil
-			}
-			return *x, nil
-		case *int64:
-			if x == nil {
-				return nil, nil
-			}
-			return *x, nil
-		case *int32:
-			if x == nil {
-				return nil, nil
-			}
-			return *x, nil
-		case *float64:
-			if x == nil {
-				return nil, nil
-			}
-			return *x, nil
-		case *bool:
-			if x == nil {
-				return nil, nil
-			}
-			return *x, nil
-		case *time.Time:
-			if x == nil {
-				return nil, nil
-			}
-			return d.EncodeTime(*x), nil
-		}
-	}
-	if t, ok := v.(time.Time); ok {
-		return d.EncodeTime(t), nil
-	}
-	return v, nil
-}
-
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
-		return rv.IsNil()
-	}
-	return false
-}
-
-// load reads field f of the struct at base as a driver value (encoded).
-func (f *field) load(d dialect.Dialect, base unsafe.Pointer) (any, error) {
-	p := f.ptr(base)
-	var v any
-	switch f.kind {
-	case schema.JSON:
-		v = reflect.NewAt(f.typ, p).Elem().Interface()
-	case schema.Bytes:
-		v = *(*[]byte)(p)
-	default:
-		if f.nullable {
-			switch f.kind {
-			case schema.Text:
-				v = *(**string)(p)
-			case schema.Int64:
-				v = *(**int64)(p)
-			case schema.Int32:
-				v = *(**int32)(p)
-			case schema.Float:
-				v = *(**float64)(p)
-			case schema.Bool:
-				v = *(**bool)(p)
-			case schema.Time:
-				v = *(**time.Time)(p)
-			}
-		} else {
-			switch f.kind {
-			case schema.Text, schema.TextID:
-				v = *(*string)(p)
-			case schema.Int64, schema.ID:
-				v = *(*int64)(p)
-			case schema.Int32:
-				v = *(*int32)(p)
-			case schema.Float:
-				v = *(*float64)(p)
-			case schema.Bool:
-				v = *(*bool)(p)
-			case schema.Time:
-				v = *(*time.Time)(p)
-			}
-		}
-	}
-	return encode(d, f, v)
-}
-
-// key returns the field's value as a relation key (int64 or string), or
-// nil when it is NULL.
-func (f *field) key(base unsafe.Pointer) any {
-	p := f.ptr(base)
-	switch f.kind {
-	case schema.ID, schema.Int64:
-		if f.nullable {
-			if x := *(**int64)(p); x != nil {
-				return *x
-			}
-			return nil
-		}
-		return *(*int64)(p)
-	case schema.Int32:
-		if f.nullable {
-			if x := *(**int32)(p); x != nil {
-				return int64(*x)
-			}
-			return nil
-		}
-		return int64(*(*int32)(p))
-	case schema.Text, schema.TextID:
-		if f.nullable {
-			if x := *(**string)(p); x != nil {
-				return *x
-			}
-			return nil
-		}
-		return *(*string)(p)
-	}
-	return nil
-}
-
-// isZero reports whether the field holds its Go zero value.
-func (f *field) isZero(base unsafe.Pointer) bool {
-	return reflect.NewAt(f.typ, f.ptr(base)).Elem().IsZero()
-}
-
-// setDefault stores the field's default into the struct at base.
-func (f *field) setDefault(base unsafe.Pointer, now time.Time) {
-	p := f.ptr(base)
-	if f.def.Now {
-		if f.nullable {
-			t := now
-			*(**time.Time)(p) = &t
-		} else {
-			*(*time.Time)(p) = now
-		}
-		return
-	}
-	v := reflect.ValueOf(f.def.Value)
-	dst := reflect.NewAt(f.typ, p).Elem()
-	if f.kind == schema.JSON {
-		_ = json.Unmarshal([]byte(f.def.Value.(string)), dst.Addr().Interface())
-		return
-	}
-	if f.nullable && f.kind != schema.Bytes {
-		nv := reflect.New(f.typ.Elem())
-		nv.Elem().Set(v)
-		dst.Set(nv)
-		return
-	}
-	dst.Set(v)
 }

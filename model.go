@@ -31,6 +31,7 @@ func Model[T any](table string, declare func(t *T, f *Fields)) *ModelOf[T] {
 		table: table,
 		typ:   reflect.TypeFor[T](),
 		tmpl:  unsafe.Pointer(tmpl),
+		grow:  growRows[T],
 	}
 	m.name = m.typ.Name()
 	if m.name == "" {
@@ -91,6 +92,7 @@ type model struct {
 	size   uintptr
 	fields []*field
 	pk     *field
+	pkOnly []*field // just pk, for RETURNING lists
 	rels   []*relation
 	idx    []*schema.Index
 	fks    []*fkDecl
@@ -99,32 +101,27 @@ type model struct {
 	desc   *schema.Table
 	schema *Schema
 
+	// grow is the one piece of typed code the untyped core needs: it
+	// allocates room for c rows of the model's type and copies the first n
+	// rows at data there (see rowBuf).
+	grow func(data unsafe.Pointer, n, c int) unsafe.Pointer
+
 	pendingIdx []*IndexBuilder
 	quoted     atomic.Pointer[quotedNames]
+}
+
+// growRows is model.grow for rows of type T.
+func growRows[T any](data unsafe.Pointer, n, c int) unsafe.Pointer {
+	s := make([]T, c)
+	if n > 0 {
+		copy(s, unsafe.Slice((*T)(data), n))
+	}
+	return unsafe.Pointer(unsafe.SliceData(s))
 }
 
 func (m *model) errorf(field, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	m.errs = append(m.errs, &SchemaError{Model: m.name, Table: m.table, Field: field, Msg: msg})
-}
-
-// SchemaError is one problem found in a model declaration.
-type SchemaError struct {
-	Model string
-	Table string
-	Field string
-	Msg   string
-}
-
-func (e *SchemaError) Error() string {
-	s := "forge: model " + e.Model
-	if e.Table != "" && e.Table != e.Model {
-		s += " (table " + e.Table + ")"
-	}
-	if e.Field != "" {
-		s += ": field " + e.Field
-	}
-	return s + ": " + e.Msg
 }
 
 // field is one mapped struct field.
@@ -144,6 +141,7 @@ type field struct {
 	def      *schema.Default
 	gen      func() string // TextID generator
 	ref      *fkDecl
+	codec    *codec // what forge does with the field's values (see codecs)
 }
 
 func (f *field) ptr(base unsafe.Pointer) unsafe.Pointer { return unsafe.Add(base, f.offset) }
@@ -218,7 +216,8 @@ func (f *Fields) add(p unsafe.Pointer, t reflect.Type, kind schema.Kind, nullabl
 			return &FieldBuilder{f: other, bad: true}
 		}
 	}
-	fl := &field{m: m, idx: len(m.fields), name: name, col: snakeCase(name), kind: kind, nullable: nullable, offset: off, typ: t}
+	fl := &field{m: m, idx: len(m.fields), name: name, col: snakeCase(name), kind: kind, nullable: nullable, offset: off, typ: t,
+		codec: codecs[codecKey{kind, nullable}]}
 	m.fields = append(m.fields, fl)
 	return &FieldBuilder{f: fl}
 }
@@ -527,6 +526,9 @@ func (m *model) finish() {
 			m.pk = f
 		}
 	}
+	if m.pk != nil {
+		m.pkOnly = []*field{m.pk}
+	}
 	if m.pk == nil && m.typ.Kind() == reflect.Struct {
 		m.errorf("", "no primary key: declare one field with f.ID or f.TextID")
 	}
@@ -644,4 +646,30 @@ func snakeCase(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// runnerFor returns q's runner after checking q and the model.
+func (m *model) runnerFor(q Querier) (*runner, error) {
+	r, err := runnerOf(q)
+	if err != nil {
+		return nil, err
+	}
+	return r, m.check(r)
+}
+
+// check returns the model's declaration error, or an error if the model is
+// not part of the runner's schema.
+func (m *model) check(r *runner) error {
+	if m.err != nil {
+		return m.err
+	}
+	if m.schema != r.db.schema {
+		for _, x := range r.db.schema.models {
+			if x == m {
+				return nil
+			}
+		}
+		return qerr(m, "the model is not part of this DB's schema")
+	}
+	return nil
 }

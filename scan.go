@@ -3,7 +3,6 @@ package forge
 import (
 	"encoding/json"
 	"reflect"
-	"time"
 	"unsafe"
 
 	"github.com/forge-orm/forge/driver"
@@ -11,16 +10,23 @@ import (
 )
 
 // scanPlan scans rows of a fixed column list into structs, through typed
-// pointers computed from field offsets: no reflection per row.
+// pointers computed from field offsets (each field's codec.dest): no
+// reflection per row.
 type scanPlan struct {
 	fields  []*field
 	dests   []any
 	raw     [][]byte // JSON columns are read raw, then decoded
 	hasJSON bool
+	inline  [12]any // dests for up to 12 columns, in the plan's allocation
 }
 
 func newScanPlan(fields []*field) *scanPlan {
-	p := &scanPlan{fields: fields, dests: make([]any, len(fields))}
+	p := &scanPlan{fields: fields}
+	if len(fields) <= len(p.inline) {
+		p.dests = p.inline[:len(fields)]
+	} else {
+		p.dests = make([]any, len(fields))
+	}
 	for _, f := range fields {
 		if f.kind == schema.JSON {
 			p.hasJSON = true
@@ -62,61 +68,54 @@ func (p *scanPlan) scan(rows driver.Rows, base unsafe.Pointer) error {
 	return nil
 }
 
-// dest returns the typed scan destination for the field of the struct at base.
-func (f *field) dest(base unsafe.Pointer) any {
-	p := f.ptr(base)
-	if f.nullable {
-		switch f.kind {
-		case schema.Text:
-			return (**string)(p)
-		case schema.Int64:
-			return (**int64)(p)
-		case schema.Int32:
-			return (**int32)(p)
-		case schema.Float:
-			return (**float64)(p)
-		case schema.Bool:
-			return (**bool)(p)
-		case schema.Time:
-			return (**time.Time)(p)
-		case schema.Bytes:
-			return (*[]byte)(p)
-		}
-	}
-	switch f.kind {
-	case schema.Text, schema.TextID:
-		return (*string)(p)
-	case schema.ID, schema.Int64:
-		return (*int64)(p)
-	case schema.Int32:
-		return (*int32)(p)
-	case schema.Float:
-		return (*float64)(p)
-	case schema.Bool:
-		return (*bool)(p)
-	case schema.Time:
-		return (*time.Time)(p)
-	case schema.Bytes:
-		return (*[]byte)(p)
-	}
-	return nil
+// rowBuf holds the rows of one model read so far, in memory the model's
+// grow allocated: the untyped core fills it, and the generic shell hands
+// it back as a []T (see rowsOf) without a copy.
+type rowBuf struct {
+	data unsafe.Pointer
+	n, c int
+	hint int // the capacity of the first allocation; 8 when zero
 }
 
-// scanAll scans every row into a new slice of T.
-func scanAll[T any](rows driver.Rows, plan *scanPlan, sizeHint int) ([]T, error) {
-	return scanUpTo[T](rows, plan, sizeHint, -1)
+// add returns the address of a new zero row at the end of buf.
+func (buf *rowBuf) add(m *model) unsafe.Pointer {
+	if buf.n == buf.c {
+		c := 2 * buf.c
+		if c == 0 {
+			c = buf.hint
+			if c <= 0 {
+				c = 8
+			}
+		}
+		buf.data = m.grow(buf.data, buf.n, c)
+		buf.c = c
+	}
+	buf.n++
+	return unsafe.Add(buf.data, uintptr(buf.n-1)*m.size)
 }
 
-// scanUpTo scans at most max rows (all when max < 0): a query that wants
-// one row does not step the statement again to find its end.
-func scanUpTo[T any](rows driver.Rows, plan *scanPlan, sizeHint, max int) ([]T, error) {
-	out := make([]T, 0, sizeHint)
-	var zero T
-	for len(out) != max && rows.Next() {
-		out = append(out, zero)
-		if err := plan.scan(rows, unsafe.Pointer(&out[len(out)-1])); err != nil {
-			return out, err
+// at returns the address of row i.
+func (buf *rowBuf) at(m *model, i int) unsafe.Pointer {
+	return unsafe.Add(buf.data, uintptr(i)*m.size)
+}
+
+// scanRows reads at most limit rows (all when limit < 0) into buf: a query
+// that wants one row does not step the statement again to find its end.
+func (buf *rowBuf) scanRows(m *model, rows driver.Rows, plan *scanPlan, limit int) (int64, error) {
+	read := 0
+	for read != limit && rows.Next() {
+		if err := plan.scan(rows, buf.add(m)); err != nil {
+			return int64(read), err
 		}
+		read++
 	}
-	return out, rows.Err()
+	return int64(read), rows.Err()
+}
+
+// rowsOf returns the rows in buf as a []T, sharing its memory.
+func rowsOf[T any](buf *rowBuf) []T {
+	if buf.data == nil {
+		return []T{}
+	}
+	return unsafe.Slice((*T)(buf.data), buf.c)[:buf.n]
 }

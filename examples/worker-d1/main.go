@@ -141,7 +141,7 @@ func createBatch(ctx context.Context, db *forge.DB, req *workers.Request) (*work
 	if err := json.Unmarshal(req.Body, &in); err != nil || len(in.Users) == 0 {
 		return problem(400, "the body must be a JSON object {\"users\": [{\"email\", \"name\"}, ...]}")
 	}
-	ops := make([]*forge.Op, len(in.Users))
+	ops := make([]*forge.BatchOp, len(in.Users))
 	for i, u := range in.Users {
 		ops[i] = Users.CreateOp(User{Email: u.Email, Name: u.Name})
 	}
