@@ -193,11 +193,15 @@ func (r *Rule) Affected(n int64) *Rule {
 	return r
 }
 
-// LastInsertID sets the last insert id an Exec reports.
+// LastInsertID sets the last insert id an Exec reports, and 1 row
+// affected unless Affected says otherwise.
 func (r *Rule) LastInsertID(id int64) *Rule {
 	r.f.mu.Lock()
 	defer r.f.mu.Unlock()
 	r.a.Result.LastInsertID, r.a.Result.HasLastInsertID = id, true
+	if r.a.Result.RowsAffected == 0 {
+		r.a.Result.RowsAffected = 1
+	}
 	return r
 }
 
