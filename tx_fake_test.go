@@ -376,3 +376,84 @@ func (shortBatcher) Batch(ctx context.Context, stmts []driver.Stmt) ([]driver.Ba
 	}
 	return make([]driver.BatchResult, 1), nil
 }
+
+// A context cancelled inside the transaction still rolls it back: the
+// rollback does not inherit the cancellation.
+func TestFakeRollbackAfterCancel(t *testing.T) {
+	f, db := open(t, dialect.Postgres, fakedriver.All)
+	cctx, cancel := context.WithCancel(ctx)
+	err := db.Transaction(cctx, func(tx *forge.Tx) error {
+		cancel()
+		_, err := forge.Exec(cctx, tx, "UPDATE a SET b = 1")
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Transaction: %v", err)
+	}
+	log := f.Statements()
+	if last := log[len(log)-1]; last.Kind != fakedriver.Rollback || last.Err != nil {
+		t.Errorf("last statement %+v, want a successful rollback", last)
+	}
+}
+
+// Mutation events carry the keys written, read with RETURNING when someone
+// listens: text keys come back as strings whatever the driver's type.
+func TestFakeMutationKeys(t *testing.T) {
+	rec := &recorder{}
+	f, db := open(t, dialect.Postgres, fakedriver.All, forge.WithObserver(rec))
+	f.On(fakedriver.Prefix("DELETE")).Rows([]string{"id"}, []any{[]byte("g1")}, []any{"g2"})
+	g := Gadgets.Cols()
+	n, err := Gadgets.DeleteMany(ctx, db, forge.In(&g.Name, "a", "b"))
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteMany: %d %v", n, err)
+	}
+	if len(rec.muts) != 1 || !reflect.DeepEqual(rec.muts[0].Keys, []any{"g1", "g2"}) || rec.muts[0].Operation != forge.OpDeleteMany {
+		t.Errorf("mutations %+v", rec.muts)
+	}
+	if s := f.Statements()[0]; s.Kind != fakedriver.Query || !strings.HasSuffix(s.SQL, `RETURNING "id"`) {
+		t.Errorf("sent %+v", s)
+	}
+	// Without RETURNING in the dialect: the count, no keys.
+	rec2 := &recorder{}
+	f2, db2 := open(t, noReturning{dialect.SQLite}, fakedriver.All, forge.WithObserver(rec2))
+	f2.On(nil).Affected(3)
+	if n, err := Gadgets.DeleteMany(ctx, db2, forge.All()); err != nil || n != 3 {
+		t.Errorf("DeleteMany without RETURNING: %d %v", n, err)
+	}
+	if len(rec2.muts) != 1 || rec2.muts[0].Keys != nil || rec2.muts[0].Rows != 3 {
+		t.Errorf("mutations %+v", rec2.muts)
+	}
+	// A statement that fails reports no mutation; its event has the error.
+	f.On(fakedriver.Prefix("UPDATE")).Err(errors.New("boom"))
+	rec.muts = nil
+	if _, err := Gadgets.UpdateMany(ctx, db, forge.All(), forge.Set(&g.Count, 1)); err == nil {
+		t.Error("UpdateMany succeeded")
+	}
+	if len(rec.muts) != 0 || !strings.HasSuffix(rec.ops(), "updateMany err") {
+		t.Errorf("failed write: mutations %v, events %s", rec.muts, rec.ops())
+	}
+
+	// A batched CreateMany reports every key it read back.
+	rec3 := &recorder{}
+	f3, db3 := open(t, smallParams{dialect.Postgres, 3}, fakedriver.Batches, forge.WithObserver(rec3))
+	f3.On(nil).Func(func(s fakedriver.Stmt) fakedriver.Answer {
+		a := fakedriver.Answer{Columns: []string{"id", "name"}}
+		for i, name := range s.Args {
+			a.Rows = append(a.Rows, []any{int64(10*s.Index + i), name})
+		}
+		return a
+	})
+	got, err := Authors.CreateMany(ctx, db3, []Author{{Name: "a"}, {Name: "b"}, {Name: "c"}, {Name: "d"}})
+	if err != nil || len(got) != 4 || got[2].ID != 2 || got[3].ID != 10 || got[3].Name != "d" {
+		t.Fatalf("batched CreateMany: %+v %v", got, err)
+	}
+	if len(rec3.muts) != 1 || len(rec3.muts[0].Keys) != 4 || rec3.ops() != "createMany" {
+		t.Errorf("batched CreateMany: mutations %+v, events %s", rec3.muts, rec3.ops())
+	}
+	// Without RETURNING, a batched CreateMany cannot read the rows back.
+	_, db4 := open(t, smallParams{noReturning{dialect.SQLite}, 3}, fakedriver.Batches)
+	var ce *forge.CapabilityError
+	if _, err := Authors.CreateMany(ctx, db4, []Author{{Name: "a"}, {Name: "b"}, {Name: "c"}, {Name: "d"}}); !errors.As(err, &ce) {
+		t.Errorf("batched CreateMany without RETURNING: %v", err)
+	}
+}
