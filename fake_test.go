@@ -96,8 +96,8 @@ type smallParams struct {
 
 func (d smallParams) MaxParams() int { return d.max }
 
-// open returns a fake with caps and a DB on it over all the test models.
-func open(t *testing.T, d dialect.Dialect, caps fakedriver.Caps, opts ...forge.OpenOption) (*fakedriver.Fake, *forge.DB) {
+// openFake returns a fake with caps and a DB on it over all the test models.
+func openFake(t *testing.T, d dialect.Dialect, caps fakedriver.Caps, opts ...forge.OpenOption) (*fakedriver.Fake, *forge.DB) {
 	t.Helper()
 	f := fakedriver.New(d, caps)
 	db, err := forge.Open(fakeSchema, f.Conn(), opts...)
@@ -107,25 +107,25 @@ func open(t *testing.T, d dialect.Dialect, caps fakedriver.Caps, opts ...forge.O
 	return f, db
 }
 
-// recorder records events as text, and checks that the context returned
+// fakeRecorder records events as text, and checks that the context returned
 // by QueryStart reaches QueryEnd.
-type recorder struct {
+type fakeRecorder struct {
 	mu     sync.Mutex
 	events []string
 	muts   []*forge.MutationEvent
 	bad    int
 }
 
-type ctxKey struct{}
+type fakeCtxKey struct{}
 
-func (r *recorder) QueryStart(ctx context.Context, e *forge.QueryEvent) context.Context {
-	return context.WithValue(ctx, ctxKey{}, e)
+func (r *fakeRecorder) QueryStart(ctx context.Context, e *forge.QueryEvent) context.Context {
+	return context.WithValue(ctx, fakeCtxKey{}, e)
 }
 
-func (r *recorder) QueryEnd(ctx context.Context, e *forge.QueryEvent) {
+func (r *fakeRecorder) QueryEnd(ctx context.Context, e *forge.QueryEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ctx.Value(ctxKey{}) != e {
+	if ctx.Value(fakeCtxKey{}) != e {
 		r.bad++
 	}
 	s := string(e.Operation)
@@ -138,22 +138,22 @@ func (r *recorder) QueryEnd(ctx context.Context, e *forge.QueryEvent) {
 	r.events = append(r.events, s)
 }
 
-func (r *recorder) Mutation(ctx context.Context, e *forge.MutationEvent) {
+func (r *fakeRecorder) Mutation(ctx context.Context, e *forge.MutationEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.muts = append(r.muts, e)
 }
 
 // ops returns the recorded operations, space separated.
-func (r *recorder) ops() string {
+func (r *fakeRecorder) ops() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return strings.Join(r.events, ", ")
 }
 
-// kinds returns the kinds and SQL verbs of the recorded statements:
+// fakeKinds returns the kinds and SQL verbs of the recorded statements:
 // "begin", "query SELECT", "exec INSERT"...
-func kinds(f *fakedriver.Fake) string {
+func fakeKinds(f *fakedriver.Fake) string {
 	var out []string
 	for _, s := range f.Statements() {
 		k := s.Kind.String()

@@ -15,7 +15,7 @@ import (
 func TestFakeIncludeChunks(t *testing.T) {
 	// A limit of 3 parameters; the include's filter binds one, so each
 	// chunk holds 2 keys.
-	f, db := open(t, smallParams{dialect.Postgres, 3}, fakedriver.All)
+	f, db := openFake(t, smallParams{dialect.Postgres, 3}, fakedriver.All)
 	var authors [][]any
 	for i := 1; i <= 5; i++ {
 		authors = append(authors, []any{int64(i), "a"})
@@ -31,7 +31,7 @@ func TestFakeIncludeChunks(t *testing.T) {
 		return a
 	})
 	bc := Books.Cols()
-	got, err := Authors.FindMany(ctx, db, forge.Include(&Authors.Cols().Books, forge.Where(forge.Gt(&bc.Pages, 100))))
+	got, err := Authors.FindMany(tctx, db, forge.Include(&Authors.Cols().Books, forge.Where(forge.Gt(&bc.Pages, 100))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestFakeIncludeChunks(t *testing.T) {
 // BelongsTo, a nullable key (NULL parents get nil, the keys bind as
 // values) and a nested include.
 func TestFakeIncludeBelongsToNullableNested(t *testing.T) {
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	f.On(fakedriver.Contains(`FROM "parts"`)).Rows([]string{"id", "gadget_id", "label"},
 		[]any{int64(1), "g1", "a"}, []any{int64(2), nil, "b"}, []any{int64(3), "g1", "c"}, []any{int64(4), "g9", "d"})
 	f.On(fakedriver.Contains(`FROM "gadgets"`)).Once().Rows(gadgetCols, gadgetRow("g1", "one"))
@@ -66,7 +66,7 @@ func TestFakeIncludeBelongsToNullableNested(t *testing.T) {
 	f.On(fakedriver.Contains(`FROM "parts"`)).Rows([]string{"id", "gadget_id", "label"},
 		[]any{int64(1), "g1", "a"}, []any{int64(3), "g1", "c"})
 	pc, gc := Parts.Cols(), Gadgets.Cols()
-	parts, err := Parts.FindMany(ctx, db, forge.Include(&pc.Gadget, forge.Include(&gc.Parts)))
+	parts, err := Parts.FindMany(tctx, db, forge.Include(&pc.Gadget, forge.Include(&gc.Parts)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,30 +92,30 @@ func TestFakeIncludeBelongsToNullableNested(t *testing.T) {
 // Select with Include reads the keys the relation needs; FindMany of no
 // rows sends no include query.
 func TestFakeIncludeSelect(t *testing.T) {
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	ac, bc := Authors.Cols(), Books.Cols()
 	f.On(fakedriver.Contains(`FROM "authors"`)).Once().Rows([]string{"name", "id"}, []any{"n", int64(1)})
 	f.On(fakedriver.Contains(`FROM "books"`)).Rows([]string{"title", "id", "author_id"}, []any{"t", int64(3), int64(1)})
-	got, err := Authors.FindMany(ctx, db, forge.Select(&ac.Name), forge.Include(&ac.Books, forge.Select(&bc.Title)))
+	got, err := Authors.FindMany(tctx, db, forge.Select(&ac.Name), forge.Include(&ac.Books, forge.Select(&bc.Title)))
 	if err != nil || len(got) != 1 || len(got[0].Books) != 1 || got[0].Books[0].Title != "t" {
 		t.Fatalf("%+v %v", got, err)
 	}
 	f.On(fakedriver.Contains(`FROM "books"`)).Once().Rows([]string{"title", "author_id", "id"}, []any{"t", int64(1), int64(3)})
 	f.On(fakedriver.Contains(`FROM "authors"`)).Once().Rows([]string{"id", "name"}, []any{int64(1), "n"})
-	books, err := Books.FindMany(ctx, db, forge.Select(&bc.Title), forge.Include(&bc.ID))
+	books, err := Books.FindMany(tctx, db, forge.Select(&bc.Title), forge.Include(&bc.ID))
 	var qe *forge.QueryError
 	if !errors.As(err, &qe) {
 		t.Errorf("Include of a non-relation: %v %v", books, err)
 	}
 	f.Reset()
 	f.On(nil).Rows([]string{"id", "name"})
-	if _, err := Authors.FindMany(ctx, db, forge.Include(&ac.Books)); err != nil || len(f.Statements()) != 1 {
+	if _, err := Authors.FindMany(tctx, db, forge.Include(&ac.Books)); err != nil || len(f.Statements()) != 1 {
 		t.Errorf("no parents: %v, %d statements", err, len(f.Statements()))
 	}
 }
 
 func TestFakeIncludeErrors(t *testing.T) {
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	f.On(fakedriver.Contains(`FROM "authors"`)).Rows([]string{"id", "name"}, []any{int64(1), "n"})
 	ac, bc := Authors.Cols(), Books.Cols()
 	var qe *forge.QueryError
@@ -129,23 +129,23 @@ func TestFakeIncludeErrors(t *testing.T) {
 		"bad include select":   forge.Include(&ac.Books, forge.Select(&ac.Name)),
 		"bad include ordering": forge.Include(&ac.Books, forge.OrderBy(&ac.Name, forge.Asc)),
 	} {
-		if _, err := Authors.FindMany(ctx, db, inc); !errors.As(err, &qe) {
+		if _, err := Authors.FindMany(tctx, db, inc); !errors.As(err, &qe) {
 			t.Errorf("%s: want a *QueryError, got %v", name, err)
 		}
 	}
 	// The related query failing fails the FindMany.
 	boom := errors.New("boom")
 	f.On(fakedriver.Contains(`FROM "books"`)).Once().Err(boom)
-	if _, err := Authors.FindMany(ctx, db, forge.Include(&ac.Books)); !errors.Is(err, boom) {
+	if _, err := Authors.FindMany(tctx, db, forge.Include(&ac.Books)); !errors.Is(err, boom) {
 		t.Errorf("include query error: %v", err)
 	}
 	f.On(fakedriver.Contains(`FROM "books"`)).Once().Rows([]string{"id", "author_id", "title", "pages"}, []any{"x", int64(1), "t", int64(1)})
-	if _, err := Authors.FindMany(ctx, db, forge.Include(&ac.Books)); err == nil {
+	if _, err := Authors.FindMany(tctx, db, forge.Include(&ac.Books)); err == nil {
 		t.Error("an unreadable related row was accepted")
 	}
 	f.On(fakedriver.Contains(`FROM "books"`)).Rows([]string{"id", "author_id", "title", "pages"}, []any{int64(2), int64(1), "t", int64(1)})
 	f.On(fakedriver.Contains(`FROM "authors"`)).Rows([]string{"id", "name"}, []any{int64(1), "n"})
-	_, err := Authors.FindMany(ctx, db, forge.Include(&ac.Books, forge.Include(&bc.ID)))
+	_, err := Authors.FindMany(tctx, db, forge.Include(&ac.Books, forge.Include(&bc.ID)))
 	if !errors.As(err, &qe) || !strings.Contains(err.Error(), "not a relation") {
 		t.Errorf("nested include of a non-relation: %v", err)
 	}
@@ -158,7 +158,7 @@ func TestFakeIncludeErrors(t *testing.T) {
 		f.ID(&s.ID)
 		f.HasMany(&s.Books, func(b *Book) *int64 { return &b.AuthorID })
 	})
-	if _, err := shelves.FindMany(ctx, db, forge.Include(&shelves.Cols().Books)); !errors.As(err, &qe) {
+	if _, err := shelves.FindMany(tctx, db, forge.Include(&shelves.Cols().Books)); !errors.As(err, &qe) {
 		t.Errorf("model outside the schema: %v", err)
 	}
 }

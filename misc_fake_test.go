@@ -33,12 +33,12 @@ func TestFakeAggregate(t *testing.T) {
 		forge.Max(a, &r.Most, &g.Name)
 		forge.Sum(a, &r.Biggest, &g.Small)
 	}
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	f.On(fakedriver.Prefix("SELECT")).Rows(nil,
 		[]any{int64(1), int64(4), int64(2), 9.5, 2.25, int64(1), "z", int64(4)},
 		// An empty group: aggregates are NULL and read as zero.
 		[]any{int64(2), int64(0), int64(0), nil, nil, nil, nil, nil})
-	rows, err := forge.Aggregate(ctx, db, Gadgets, describe, forge.Where(forge.Ne(&g.Name, "")),
+	rows, err := forge.Aggregate(tctx, db, Gadgets, describe, forge.Where(forge.Ne(&g.Name, "")),
 		forge.OrderBy(&g.Small, forge.Desc))
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestFakeAggregate(t *testing.T) {
 	if s := f.Statements()[0]; len(s.Args) != 1 || !strings.Contains(s.SQL, "GROUP BY") {
 		t.Errorf("sent %s %v", s.SQL, s.Args)
 	}
-	if _, err := forge.Aggregate(ctx, db, Gadgets, describe, forge.Take(10), forge.Skip(1)); err != nil {
+	if _, err := forge.Aggregate(tctx, db, Gadgets, describe, forge.Take(10), forge.Skip(1)); err != nil {
 		t.Errorf("a page of groups: %v", err)
 	}
 
@@ -71,23 +71,23 @@ func TestFakeAggregate(t *testing.T) {
 		"bad option":          {describe, []forge.Option{forge.Take(-2)}},
 		"bad where":           {describe, []forge.Option{forge.Where(forge.IsNull(&g.Name))}},
 	} {
-		if _, err := forge.Aggregate(ctx, db, Gadgets, tc.describe, tc.opts...); !errors.As(err, &qe) {
+		if _, err := forge.Aggregate(tctx, db, Gadgets, tc.describe, tc.opts...); !errors.As(err, &qe) {
 			t.Errorf("%s: want a *QueryError, got %v", name, err)
 		}
 	}
-	if _, err := forge.Aggregate(ctx, nil, Gadgets, describe); !errors.As(err, &qe) {
+	if _, err := forge.Aggregate(tctx, nil, Gadgets, describe); !errors.As(err, &qe) {
 		t.Errorf("nil querier: %v", err)
 	}
 	f.Reset()
 	f.On(nil).Rows(nil, []any{"x", int64(1), int64(1), 1.0, 1.0, int64(1), "a", int64(1)})
-	if _, err := forge.Aggregate(ctx, db, Gadgets, describe); err == nil {
+	if _, err := forge.Aggregate(tctx, db, Gadgets, describe); err == nil {
 		t.Error("an unreadable group value was accepted")
 	}
 }
 
 // Constraint errors from the driver get the model and Go field names.
 func TestFakeConstraintErrors(t *testing.T) {
-	f, db := open(t, dialect.Postgres, fakedriver.All)
+	f, db := openFake(t, dialect.Postgres, fakedriver.All)
 	cases := []struct {
 		name       string
 		in         *driver.ConstraintError
@@ -121,7 +121,7 @@ func TestFakeConstraintErrors(t *testing.T) {
 		f.On(nil).Err(tc.in)
 		// Raw SQL: forge knows no model and finds it from what the
 		// driver reports.
-		_, err := forge.Exec(ctx, db, "INSERT INTO somewhere")
+		_, err := forge.Exec(tctx, db, "INSERT INTO somewhere")
 		var ce *forge.ConstraintError
 		if !errors.As(err, &ce) {
 			t.Errorf("%s: %v", tc.name, err)
@@ -137,7 +137,7 @@ func TestFakeConstraintErrors(t *testing.T) {
 	// A model's statement: the model, unless the driver names a table.
 	f.Reset()
 	f.On(nil).Err(&driver.ConstraintError{Kind: driver.Unique, Columns: []string{"name"}})
-	_, err := Authors.Create(ctx, db, Author{Name: "x"})
+	_, err := Authors.Create(tctx, db, Author{Name: "x"})
 	var ce *forge.ConstraintError
 	if !errors.As(err, &ce) || ce.Model != "Author" || ce.Constraint != "authors_name_key" || strings.Join(ce.Fields, " ") != "Name" {
 		t.Errorf("a model's statement: %v", err)
@@ -145,7 +145,7 @@ func TestFakeConstraintErrors(t *testing.T) {
 	// Through a batch too.
 	f.Reset()
 	f.On(nil).Err(&driver.ConstraintError{Kind: driver.Unique, Columns: []string{"title"}, Table: "books"})
-	_, err = db.Batch(ctx, Books.CreateOp(Book{Title: "x"}))
+	_, err = db.Batch(tctx, Books.CreateOp(Book{Title: "x"}))
 	if !errors.As(err, &ce) || ce.Model != "Book" || strings.Join(ce.Fields, " ") != "Title" {
 		t.Errorf("batch: %v", err)
 	}
@@ -166,10 +166,10 @@ func TestFakeCreateSchema(t *testing.T) {
 		{fakedriver.Batches, func(s fakedriver.Stmt) bool { return s.Batch == 1 }},
 		{fakedriver.None, func(s fakedriver.Stmt) bool { return s.Tx == 0 && s.Batch == 0 }},
 	} {
-		rec := &recorder{}
-		f, db := open(t, dialect.SQLite, tc.caps, forge.WithObserver(rec))
+		rec := &fakeRecorder{}
+		f, db := openFake(t, dialect.SQLite, tc.caps, forge.WithObserver(rec))
 		f.On(fakedriver.Prefix("CREATE")).Affected(0)
-		if err := db.CreateSchema(ctx); err != nil {
+		if err := db.CreateSchema(tctx); err != nil {
 			t.Fatalf("caps %b: %v", tc.caps, err)
 		}
 		tables := 0
@@ -193,7 +193,7 @@ func TestFakeCreateSchema(t *testing.T) {
 		f.Reset()
 		boom := errors.New("disk full")
 		f.On(fakedriver.Prefix("CREATE")).Err(boom)
-		err := db.CreateSchema(ctx)
+		err := db.CreateSchema(tctx)
 		var be *forge.BatchError
 		if errors.As(err, &be) {
 			err = errors.Join(errors.New(be.SQL), err)
@@ -207,9 +207,9 @@ func TestFakeCreateSchema(t *testing.T) {
 // Drift reads the catalog and diffs it with the schema: an empty SQLite
 // database lacks every table.
 func TestFakeDrift(t *testing.T) {
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	f.On(fakedriver.Contains(`"sqlite_master"`)).Rows([]string{"name", "sql"})
-	plan, err := db.Drift(ctx)
+	plan, err := db.Drift(tctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestFakeDrift(t *testing.T) {
 	f.Reset()
 	boom := errors.New("no catalog")
 	f.On(nil).Err(boom)
-	if _, err := db.Drift(ctx); !errors.Is(err, boom) {
+	if _, err := db.Drift(tctx); !errors.Is(err, boom) {
 		t.Errorf("failing Drift: %v", err)
 	}
 }
@@ -273,7 +273,7 @@ func TestFakeDeclarations(t *testing.T) {
 	f := fakedriver.New(dialect.SQLite, fakedriver.All)
 	db, _ := forge.Open(s, f.Conn())
 	f.On(nil).Rows([]string{"key", "heading", "parent", "n"}, []any{"doc-1", "t", nil, int64(0)})
-	d, err := docs.Create(ctx, db, Doc{Title: "t"})
+	d, err := docs.Create(tctx, db, Doc{Title: "t"})
 	if err != nil || d.Key != "doc-1" {
 		t.Errorf("Create with a custom generator: %+v %v", d, err)
 	}

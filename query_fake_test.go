@@ -15,17 +15,17 @@ import (
 	"github.com/forge-orm/forge/driver/fakedriver"
 )
 
-var ctx = context.Background()
+var tctx = context.Background()
 
 // Every kind of value comes back into its Go field: NULLs into nil
 // pointers, text times parsed in UTC, JSON decoded.
 func TestFakeScanEveryKind(t *testing.T) {
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	full := []any{"g2", "full", "n", int64(3), int64(4), int64(5), int64(6), 2.5, 3.5,
 		int64(0), int64(1), "2024-01-02T03:04:05.000000000Z", "2024-02-03T00:00:00.000000000Z",
 		[]byte("ab"), []byte{}, `{"a":1}`, `["x","y"]`}
 	f.On(fakedriver.Contains(`FROM "gadgets"`)).Rows(gadgetCols, gadgetRow("g1", "bare"), full)
-	gs, err := Gadgets.FindMany(ctx, db)
+	gs, err := Gadgets.FindMany(tctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,33 +49,33 @@ func TestFakeScanEveryKind(t *testing.T) {
 // A value the driver cannot convert is an error, not a silent zero; so is
 // JSON that does not decode.
 func TestFakeScanErrors(t *testing.T) {
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	bad := gadgetRow("g1", "x")
 	bad[3] = "three"
 	f.On(fakedriver.Contains(`FROM "gadgets"`)).Once().Rows(gadgetCols, bad)
-	if _, err := Gadgets.FindMany(ctx, db); err == nil || !strings.Contains(err.Error(), "three") {
+	if _, err := Gadgets.FindMany(tctx, db); err == nil || !strings.Contains(err.Error(), "three") {
 		t.Errorf("text into an int: %v", err)
 	}
 	badJSON := gadgetRow("g1", "x")
 	badJSON[15] = `{"a":`
 	f.On(fakedriver.Contains(`FROM "gadgets"`)).Once().Rows(gadgetCols, badJSON)
 	var qe *forge.QueryError
-	if _, err := Gadgets.FindMany(ctx, db); !errors.As(err, &qe) || !strings.Contains(err.Error(), "Meta") {
+	if _, err := Gadgets.FindMany(tctx, db); !errors.As(err, &qe) || !strings.Contains(err.Error(), "Meta") {
 		t.Errorf("bad JSON: %v", err)
 	}
 	cut := errors.New("connection reset")
 	f.On(fakedriver.Contains(`FROM "gadgets"`)).Once().Rows(gadgetCols, gadgetRow("g1", "x")).RowsErr(cut)
-	if _, err := Gadgets.FindMany(ctx, db); !errors.Is(err, cut) {
+	if _, err := Gadgets.FindMany(tctx, db); !errors.Is(err, cut) {
 		t.Errorf("cursor error: %v", err)
 	}
 	f.On(fakedriver.Contains(`FROM "gadgets"`)).Once().Err(cut)
-	if _, err := Gadgets.FindMany(ctx, db); !errors.Is(err, cut) {
+	if _, err := Gadgets.FindMany(tctx, db); !errors.Is(err, cut) {
 		t.Errorf("query error: %v", err)
 	}
 }
 
 func TestFakeFindFirstUniqueCountExists(t *testing.T) {
-	f, db := open(t, dialect.Postgres, fakedriver.All)
+	f, db := openFake(t, dialect.Postgres, fakedriver.All)
 	c := Authors.Cols()
 	f.On(fakedriver.Contains(`"name" = $1`)).Rows([]string{"id", "name"}, []any{int64(1), "Le Guin"})
 	f.On(fakedriver.Prefix(`SELECT COUNT(*)`)).Rows([]string{"count"}, []any{int64(42)})
@@ -83,14 +83,14 @@ func TestFakeFindFirstUniqueCountExists(t *testing.T) {
 	f.On(fakedriver.Prefix(`SELECT 1`)).Rows([]string{"one"})
 	f.On(fakedriver.Prefix(`SELECT`)).Rows([]string{"id", "name"})
 
-	a, err := Authors.FindUnique(ctx, db, forge.Eq(&c.Name, "Le Guin"))
+	a, err := Authors.FindUnique(tctx, db, forge.Eq(&c.Name, "Le Guin"))
 	if err != nil || a.ID != 1 {
 		t.Fatalf("FindUnique: %+v %v", a, err)
 	}
-	if _, err := Authors.FindUnique(ctx, db, forge.Eq(&c.ID, 9)); !errors.Is(err, forge.ErrNotFound) || !errors.Is(err, sql.ErrNoRows) {
+	if _, err := Authors.FindUnique(tctx, db, forge.Eq(&c.ID, 9)); !errors.Is(err, forge.ErrNotFound) || !errors.Is(err, sql.ErrNoRows) {
 		t.Errorf("FindUnique of nothing: %v", err)
 	}
-	a, err = Authors.FindFirst(ctx, db, forge.Where(forge.Eq(&c.Name, "Le Guin")), forge.Take(5))
+	a, err = Authors.FindFirst(tctx, db, forge.Where(forge.Eq(&c.Name, "Le Guin")), forge.Take(5))
 	if err != nil || a.Name != "Le Guin" {
 		t.Errorf("FindFirst: %+v %v", a, err)
 	}
@@ -98,23 +98,23 @@ func TestFakeFindFirstUniqueCountExists(t *testing.T) {
 	if last := f.Statements()[len(f.Statements())-1]; !strings.Contains(last.SQL, "LIMIT 1") {
 		t.Errorf("FindFirst limit: %s", last.SQL)
 	}
-	if _, err := Authors.FindFirst(ctx, db, forge.Where(forge.Eq(&c.ID, 9))); !errors.Is(err, forge.ErrNotFound) {
+	if _, err := Authors.FindFirst(tctx, db, forge.Where(forge.Eq(&c.ID, 9))); !errors.Is(err, forge.ErrNotFound) {
 		t.Errorf("FindFirst of nothing: %v", err)
 	}
-	if n, err := Authors.Count(ctx, db, forge.Gt(&c.ID, 0)); err != nil || n != 42 {
+	if n, err := Authors.Count(tctx, db, forge.Gt(&c.ID, 0)); err != nil || n != 42 {
 		t.Errorf("Count: %d %v", n, err)
 	}
-	if ok, err := Authors.Exists(ctx, db, forge.Gt(&c.ID, 0)); err != nil || !ok {
+	if ok, err := Authors.Exists(tctx, db, forge.Gt(&c.ID, 0)); err != nil || !ok {
 		t.Errorf("Exists: %v %v", ok, err)
 	}
-	if ok, err := Authors.Exists(ctx, db); err != nil || ok {
+	if ok, err := Authors.Exists(tctx, db); err != nil || ok {
 		t.Errorf("Exists of nothing: %v %v", ok, err)
 	}
 	// Pinning one row: the primary key, a unique field, every column of a
 	// unique index; anything else is refused before any I/O.
 	n := len(f.Statements())
 	g := Gadgets.Cols()
-	if _, err := Gadgets.FindUnique(ctx, db, forge.And(forge.Eq(&g.Small, 1), forge.Eq(&g.Count, 2))); !errors.Is(err, forge.ErrNotFound) {
+	if _, err := Gadgets.FindUnique(tctx, db, forge.And(forge.Eq(&g.Small, 1), forge.Eq(&g.Count, 2))); !errors.Is(err, forge.ErrNotFound) {
 		t.Errorf("FindUnique on a unique index: %v", err)
 	}
 	var qe *forge.QueryError
@@ -124,11 +124,11 @@ func TestFakeFindFirstUniqueCountExists(t *testing.T) {
 		forge.Eq(&g.Note, nil),
 		forge.In(&g.ID, "a", "b"),
 	} {
-		if _, err := Gadgets.FindUnique(ctx, db, where); !errors.As(err, &qe) {
+		if _, err := Gadgets.FindUnique(tctx, db, where); !errors.As(err, &qe) {
 			t.Errorf("FindUnique(%v) not pinned: %v", where, err)
 		}
 	}
-	if _, err := Gadgets.FindUnique(ctx, db, forge.In(&g.ID)); !errors.Is(err, forge.ErrEmptyList) {
+	if _, err := Gadgets.FindUnique(tctx, db, forge.In(&g.ID)); !errors.Is(err, forge.ErrEmptyList) {
 		t.Errorf("FindUnique(In()) : %v", err)
 	}
 	if got := len(f.Statements()) - n; got != 1 {
@@ -249,9 +249,9 @@ func TestFakeOptions(t *testing.T) {
 	}
 
 	// Select reads only the selected columns, and the key.
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	f.On(nil).Rows([]string{"name", "id"}, []any{"n", "k"})
-	gs, err := Gadgets.FindMany(ctx, db, forge.Select(&g.Name), forge.Take(2000))
+	gs, err := Gadgets.FindMany(tctx, db, forge.Select(&g.Name), forge.Take(2000))
 	if err != nil || len(gs) != 1 || gs[0].Name != "n" || gs[0].ID != "k" {
 		t.Errorf("Select: %+v %v", gs, err)
 	}
@@ -263,28 +263,28 @@ func TestFakeOptions(t *testing.T) {
 // A Querier that is nil, a model outside the DB's schema and a model
 // declared wrong all fail before any I/O.
 func TestFakeBadQueriers(t *testing.T) {
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	var qe *forge.QueryError
-	if _, err := Authors.FindMany(ctx, nil); !errors.As(err, &qe) {
+	if _, err := Authors.FindMany(tctx, nil); !errors.As(err, &qe) {
 		t.Errorf("nil querier: %v", err)
 	}
-	if _, err := Authors.FindMany(ctx, (*forge.DB)(nil)); !errors.As(err, &qe) {
+	if _, err := Authors.FindMany(tctx, (*forge.DB)(nil)); !errors.As(err, &qe) {
 		t.Errorf("nil *DB: %v", err)
 	}
-	if _, err := Authors.FindMany(ctx, (*forge.Tx)(nil)); !errors.As(err, &qe) {
+	if _, err := Authors.FindMany(tctx, (*forge.Tx)(nil)); !errors.As(err, &qe) {
 		t.Errorf("nil *Tx: %v", err)
 	}
-	if _, err := forge.Exec(ctx, nil, "DELETE FROM x"); !errors.As(err, &qe) {
+	if _, err := forge.Exec(tctx, nil, "DELETE FROM x"); !errors.As(err, &qe) {
 		t.Errorf("Exec on nil: %v", err)
 	}
 	type Stray struct{ ID int64 }
 	stray := forge.Model("strays", func(s *Stray, f *forge.Fields) { f.ID(&s.ID) })
-	if _, err := stray.FindMany(ctx, db); !errors.As(err, &qe) || !strings.Contains(err.Error(), "not part of this DB's schema") {
+	if _, err := stray.FindMany(tctx, db); !errors.As(err, &qe) || !strings.Contains(err.Error(), "not part of this DB's schema") {
 		t.Errorf("model outside the schema: %v", err)
 	}
 	type Broken struct{ ID int64 }
 	broken := forge.Model("broken", func(b *Broken, f *forge.Fields) {})
-	if _, err := broken.Count(ctx, db); err == nil || err != broken.Err() {
+	if _, err := broken.Count(tctx, db); err == nil || err != broken.Err() {
 		t.Errorf("broken model: %v", err)
 	}
 	if n := len(f.Statements()); n != 0 {
@@ -297,19 +297,19 @@ func TestFakeBadQueriers(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.On(nil).Rows([]string{"id", "name"})
-	if _, err := Books.FindMany(ctx, db); err != nil {
+	if _, err := Books.FindMany(tctx, db); err != nil {
 		t.Errorf("model of the first schema: %v", err)
 	}
-	if _, err := Authors.FindMany(ctx, db2); err != nil {
+	if _, err := Authors.FindMany(tctx, db2); err != nil {
 		t.Errorf("model shared with a second schema: %v", err)
 	}
 }
 
 func TestFakeCreate(t *testing.T) {
 	// SQLite: the id comes back as the last insert id, without RETURNING.
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	f.On(fakedriver.Prefix(`INSERT INTO "authors"`)).Once().LastInsertID(3)
-	a, err := Authors.Create(ctx, db, Author{Name: "x"})
+	a, err := Authors.Create(tctx, db, Author{Name: "x"})
 	if err != nil || a.ID != 3 {
 		t.Fatalf("Create: %+v %v", a, err)
 	}
@@ -319,27 +319,27 @@ func TestFakeCreate(t *testing.T) {
 	// A driver that reports no id is an error, not an id of 0.
 	f.On(fakedriver.Prefix(`INSERT INTO "authors"`)).Once().Affected(1)
 	var qe *forge.QueryError
-	if _, err := Authors.Create(ctx, db, Author{Name: "y"}); !errors.As(err, &qe) {
+	if _, err := Authors.Create(tctx, db, Author{Name: "y"}); !errors.As(err, &qe) {
 		t.Errorf("no last insert id: %v", err)
 	}
 	// An explicit id is sent and kept.
 	f.On(fakedriver.Prefix(`INSERT INTO "authors"`)).Once().Rows([]string{"id", "name"}, []any{int64(9), "z"})
-	if a, err := Authors.Create(ctx, db, Author{ID: 9, Name: "z"}); err != nil || a.ID != 9 {
+	if a, err := Authors.Create(tctx, db, Author{ID: 9, Name: "z"}); err != nil || a.ID != 9 {
 		t.Errorf("explicit id: %+v %v", a, err)
 	}
 
 	// PostgreSQL: RETURNING "id".
-	pf, pdb := open(t, dialect.Postgres, fakedriver.All)
+	pf, pdb := openFake(t, dialect.Postgres, fakedriver.All)
 	pf.On(fakedriver.Prefix(`INSERT INTO "authors"`)).Once().Rows([]string{"id"}, []any{int64(11)})
-	if a, err := Authors.Create(ctx, pdb, Author{Name: "p"}); err != nil || a.ID != 11 {
+	if a, err := Authors.Create(tctx, pdb, Author{Name: "p"}); err != nil || a.ID != 11 {
 		t.Errorf("postgres Create: %+v %v", a, err)
 	}
 	pf.On(fakedriver.Prefix(`INSERT INTO "authors"`)).Once().Rows([]string{"id"})
-	if _, err := Authors.Create(ctx, pdb, Author{Name: "q"}); !errors.Is(err, forge.ErrNotFound) {
+	if _, err := Authors.Create(tctx, pdb, Author{Name: "q"}); !errors.Is(err, forge.ErrNotFound) {
 		t.Errorf("Create with no row returned: %v", err)
 	}
 	pf.On(fakedriver.Prefix(`INSERT INTO "authors"`)).Once().Rows([]string{"id"}, []any{int64(1)}, []any{int64(2)})
-	if _, err := Authors.Create(ctx, pdb, Author{Name: "q"}); !errors.As(err, &qe) {
+	if _, err := Authors.Create(tctx, pdb, Author{Name: "q"}); !errors.As(err, &qe) {
 		t.Errorf("Create with two rows returned: %v", err)
 	}
 
@@ -348,7 +348,7 @@ func TestFakeCreate(t *testing.T) {
 	f.On(fakedriver.Prefix(`INSERT INTO "gadgets"`)).Func(func(s fakedriver.Stmt) fakedriver.Answer {
 		return fakedriver.Answer{Columns: gadgetCols, Rows: [][]any{gadgetRow(s.Args[0].(string), s.Args[1].(string))}}
 	})
-	g, err := Gadgets.Create(ctx, db, Gadget{Name: "new"})
+	g, err := Gadgets.Create(tctx, db, Gadget{Name: "new"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +372,7 @@ func TestFakeCreate(t *testing.T) {
 	}
 	// A value JSON cannot encode fails before anything is sent.
 	n := len(f.Statements())
-	if _, err := Gadgets.Create(ctx, db, Gadget{Name: "bad", Meta: map[string]any{"f": func() {}}}); !errors.As(err, &qe) {
+	if _, err := Gadgets.Create(tctx, db, Gadget{Name: "bad", Meta: map[string]any{"f": func() {}}}); !errors.As(err, &qe) {
 		t.Errorf("unencodable JSON: %v", err)
 	}
 	if len(f.Statements()) != n {
@@ -394,13 +394,13 @@ func TestFakeCreateMany(t *testing.T) {
 	}
 
 	// With transactions: one transaction of three INSERTs.
-	f, db := open(t, d, fakedriver.All)
+	f, db := openFake(t, d, fakedriver.All)
 	f.On(fakedriver.Prefix("INSERT")).Func(ids)
-	got, err := Books.CreateMany(ctx, db, books)
+	got, err := Books.CreateMany(tctx, db, books)
 	if err != nil || len(got) != 5 || got[0].ID != 100 || got[3].ID != 101 || got[4].ID != 999 {
 		t.Fatalf("CreateMany in a transaction: %+v %v", got, err)
 	}
-	if k := kinds(f); k != "begin, query INSERT, query INSERT, exec INSERT, commit" {
+	if k := fakeKinds(f); k != "begin, query INSERT, query INSERT, exec INSERT, commit" {
 		t.Errorf("statements: %s", k)
 	}
 
@@ -414,7 +414,7 @@ func TestFakeCreateMany(t *testing.T) {
 		}
 		return a
 	})
-	got, err = Books.CreateMany(ctx, db, books)
+	got, err = Books.CreateMany(tctx, db, books)
 	if err != nil || len(got) != 5 || got[2].ID != 10 || got[4].Title != "e" {
 		t.Fatalf("CreateMany in a batch: %+v %v", got, err)
 	}
@@ -427,13 +427,13 @@ func TestFakeCreateMany(t *testing.T) {
 	f.Reset()
 	f.On(fakedriver.Prefix("INSERT")).Rows([]string{"id", "author_id", "title", "pages"}, []any{int64(1), int64(0), "a", int64(0)})
 	var qe *forge.QueryError
-	if _, err := Books.CreateMany(ctx, db, books); !errors.As(err, &qe) {
+	if _, err := Books.CreateMany(tctx, db, books); !errors.As(err, &qe) {
 		t.Errorf("short batch: %v", err)
 	}
 	f.Reset()
 	f.On(fakedriver.Prefix("INSERT")).Rows([]string{"id", "author_id", "title", "pages"},
 		[]any{int64(1), int64(0), "a", int64(0)}, []any{int64(2), int64(0), "a", int64(0)}, []any{int64(3), int64(0), "a", int64(0)})
-	if _, err := Books.CreateMany(ctx, db, books); !errors.As(err, &qe) {
+	if _, err := Books.CreateMany(tctx, db, books); !errors.As(err, &qe) {
 		t.Errorf("long batch: %v", err)
 	}
 
@@ -441,7 +441,7 @@ func TestFakeCreateMany(t *testing.T) {
 	f = fakedriver.New(d, fakedriver.Named)
 	db, _ = forge.Open(fakeSchema, f.Conn())
 	var ce *forge.CapabilityError
-	if _, err := Books.CreateMany(ctx, db, books); !errors.As(err, &ce) || ce.Driver != "fake" {
+	if _, err := Books.CreateMany(tctx, db, books); !errors.As(err, &ce) || ce.Driver != "fake" {
 		t.Errorf("CreateMany without atomicity: %v", err)
 	}
 	if len(f.Statements()) != 0 {
@@ -449,95 +449,95 @@ func TestFakeCreateMany(t *testing.T) {
 	}
 	// One statement needs no atomicity.
 	f.On(nil).Func(ids)
-	if got, err := Books.CreateMany(ctx, db, books[:2]); err != nil || len(got) != 2 {
+	if got, err := Books.CreateMany(tctx, db, books[:2]); err != nil || len(got) != 2 {
 		t.Errorf("one-statement CreateMany: %v", err)
 	}
-	if got, err := Books.CreateMany(ctx, db, nil); err != nil || got == nil || len(got) != 0 {
+	if got, err := Books.CreateMany(tctx, db, nil); err != nil || got == nil || len(got) != 0 {
 		t.Errorf("empty CreateMany: %v %v", got, err)
 	}
-	if _, err := Books.CreateMany(ctx, db, []Book{{ID: 1}, {}}); !errors.As(err, &qe) {
+	if _, err := Books.CreateMany(tctx, db, []Book{{ID: 1}, {}}); !errors.As(err, &qe) {
 		t.Errorf("mixed ids: %v", err)
 	}
 	// With explicit ids a row has 4 columns: 2 rows need 2 statements.
-	if _, err := Books.CreateMany(ctx, db, []Book{{ID: 1}, {ID: 2}}); !errors.As(err, &ce) {
+	if _, err := Books.CreateMany(tctx, db, []Book{{ID: 1}, {ID: 2}}); !errors.As(err, &ce) {
 		t.Errorf("explicit ids in two statements without atomicity: %v", err)
 	}
 	// A row wider than the parameter limit.
-	_, wdb := open(t, smallParams{dialect.SQLite, 2}, fakedriver.All)
-	if _, err := Books.CreateMany(ctx, wdb, books); !errors.As(err, &qe) {
+	_, wdb := openFake(t, smallParams{dialect.SQLite, 2}, fakedriver.All)
+	if _, err := Books.CreateMany(tctx, wdb, books); !errors.As(err, &qe) {
 		t.Errorf("row wider than the limit: %v", err)
 	}
 }
 
 func TestFakeUpdateDelete(t *testing.T) {
-	f, db := open(t, dialect.Postgres, fakedriver.All)
+	f, db := openFake(t, dialect.Postgres, fakedriver.All)
 	c := Authors.Cols()
 	f.On(fakedriver.Contains(`WHERE "id" = $2`)).Once().Rows([]string{"id", "name"}, []any{int64(1), "new"})
-	a, err := Authors.Update(ctx, db, forge.Eq(&c.ID, 1), forge.Set(&c.Name, "new"))
+	a, err := Authors.Update(tctx, db, forge.Eq(&c.ID, 1), forge.Set(&c.Name, "new"))
 	if err != nil || a.Name != "new" {
 		t.Fatalf("Update: %+v %v", a, err)
 	}
 	f.On(fakedriver.Prefix("UPDATE")).Once().Rows([]string{"id", "name"})
-	if _, err := Authors.Update(ctx, db, forge.Eq(&c.ID, 2), forge.Set(&c.Name, "x")); !errors.Is(err, forge.ErrNotFound) {
+	if _, err := Authors.Update(tctx, db, forge.Eq(&c.ID, 2), forge.Set(&c.Name, "x")); !errors.Is(err, forge.ErrNotFound) {
 		t.Errorf("Update of nothing: %v", err)
 	}
 	var qe *forge.QueryError
 	g := Gadgets.Cols()
 	for name, run := range map[string]func() error{
 		"not pinned": func() error {
-			_, err := Authors.Update(ctx, db, forge.Gt(&c.ID, 1), forge.Set(&c.Name, "x"))
+			_, err := Authors.Update(tctx, db, forge.Gt(&c.ID, 1), forge.Set(&c.Name, "x"))
 			return err
 		},
-		"no sets": func() error { _, err := Authors.Update(ctx, db, forge.Eq(&c.ID, 1)); return err },
+		"no sets": func() error { _, err := Authors.Update(tctx, db, forge.Eq(&c.ID, 1)); return err },
 		"set id": func() error {
-			_, err := Authors.Update(ctx, db, forge.Eq(&c.ID, 1), forge.Set(&c.ID, 2))
+			_, err := Authors.Update(tctx, db, forge.Eq(&c.ID, 1), forge.Set(&c.ID, 2))
 			return err
 		},
 		"set foreign": func() error {
-			_, err := Authors.UpdateMany(ctx, db, forge.All(), forge.Set(&Accounts.Cols().Name, "x"))
+			_, err := Authors.UpdateMany(tctx, db, forge.All(), forge.Set(&Accounts.Cols().Name, "x"))
 			return err
 		},
 		"bad where": func() error {
-			_, err := Authors.UpdateMany(ctx, db, forge.Eq(&Accounts.Cols().Name, "x"), forge.Set(&c.Name, "x"))
+			_, err := Authors.UpdateMany(tctx, db, forge.Eq(&Accounts.Cols().Name, "x"), forge.Set(&c.Name, "x"))
 			return err
 		},
-		"update many no where": func() error { _, err := Authors.UpdateMany(ctx, db, forge.Cond{}, forge.Set(&c.Name, "x")); return err },
-		"delete not pinned":    func() error { return Authors.Delete(ctx, db, forge.Ne(&c.ID, 1)) },
-		"delete many no where": func() error { _, err := Authors.DeleteMany(ctx, db, forge.Cond{}); return err },
-		"delete bad where":     func() error { _, err := Authors.DeleteMany(ctx, db, forge.Lt(&g.Note, nil)); return err },
+		"update many no where": func() error { _, err := Authors.UpdateMany(tctx, db, forge.Cond{}, forge.Set(&c.Name, "x")); return err },
+		"delete not pinned":    func() error { return Authors.Delete(tctx, db, forge.Ne(&c.ID, 1)) },
+		"delete many no where": func() error { _, err := Authors.DeleteMany(tctx, db, forge.Cond{}); return err },
+		"delete bad where":     func() error { _, err := Authors.DeleteMany(tctx, db, forge.Lt(&g.Note, nil)); return err },
 	} {
 		if err := run(); !errors.As(err, &qe) {
 			t.Errorf("%s: want a *QueryError, got %v", name, err)
 		}
 	}
-	if err := Authors.Delete(ctx, db, forge.Eq(&c.ID, 1)); !errors.As(err, &qe) && err == nil {
+	if err := Authors.Delete(tctx, db, forge.Eq(&c.ID, 1)); !errors.As(err, &qe) && err == nil {
 		t.Errorf("delete: %v", err)
 	}
 	n := len(f.Statements())
 	f.On(fakedriver.Prefix("UPDATE")).Affected(4)
 	f.On(fakedriver.Prefix("DELETE")).Once().Affected(1)
 	f.On(fakedriver.Prefix("DELETE")).Affected(0)
-	if n, err := Gadgets.UpdateMany(ctx, db, forge.All(), forge.Set(&g.Note, nil), forge.Set(&g.Seen, forge.Ptr(time.Now()))); err != nil || n != 4 {
+	if n, err := Gadgets.UpdateMany(tctx, db, forge.All(), forge.Set(&g.Note, nil), forge.Set(&g.Seen, forge.Ptr(time.Now()))); err != nil || n != 4 {
 		t.Errorf("UpdateMany: %d %v", n, err)
 	}
-	if err := Authors.Delete(ctx, db, forge.Eq(&c.Name, "x")); err != nil {
+	if err := Authors.Delete(tctx, db, forge.Eq(&c.Name, "x")); err != nil {
 		t.Errorf("Delete: %v", err)
 	}
-	if err := Authors.Delete(ctx, db, forge.Eq(&c.Name, "x")); !errors.Is(err, forge.ErrNotFound) {
+	if err := Authors.Delete(tctx, db, forge.Eq(&c.Name, "x")); !errors.Is(err, forge.ErrNotFound) {
 		t.Errorf("Delete of nothing: %v", err)
 	}
-	if n, err := Authors.DeleteMany(ctx, db, forge.All()); err != nil || n != 0 {
+	if n, err := Authors.DeleteMany(tctx, db, forge.All()); err != nil || n != 0 {
 		t.Errorf("DeleteMany: %d %v", n, err)
 	}
-	if got := kinds(f)[len(kinds(f))-len("exec UPDATE, exec DELETE, exec DELETE, exec DELETE"):]; got != "exec UPDATE, exec DELETE, exec DELETE, exec DELETE" {
-		t.Errorf("statements after %d: %s", n, kinds(f))
+	if got := fakeKinds(f)[len(fakeKinds(f))-len("exec UPDATE, exec DELETE, exec DELETE, exec DELETE"):]; got != "exec UPDATE, exec DELETE, exec DELETE, exec DELETE" {
+		t.Errorf("statements after %d: %s", n, fakeKinds(f))
 	}
 
 	// SQLite's dialect has RETURNING too; a dialect without it refuses
 	// Update (which must return the row).
-	_, ndb := open(t, noReturning{dialect.SQLite}, fakedriver.All)
+	_, ndb := openFake(t, noReturning{dialect.SQLite}, fakedriver.All)
 	var ce *forge.CapabilityError
-	if _, err := Authors.Update(ctx, ndb, forge.Eq(&c.ID, 1), forge.Set(&c.Name, "x")); !errors.As(err, &ce) {
+	if _, err := Authors.Update(tctx, ndb, forge.Eq(&c.ID, 1), forge.Set(&c.Name, "x")); !errors.As(err, &ce) {
 		t.Errorf("Update without RETURNING: %v", err)
 	}
 }
@@ -548,36 +548,36 @@ type noReturning struct{ dialect.Dialect }
 func (noReturning) Returning() bool { return false }
 
 func TestFakeUpsert(t *testing.T) {
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	c, bc := Authors.Cols(), Books.Cols()
 	f.On(fakedriver.Prefix(`INSERT INTO "books"`)).Func(func(s fakedriver.Stmt) fakedriver.Answer {
 		return fakedriver.Answer{Columns: []string{"id", "author_id", "title", "pages"},
 			Rows: [][]any{{int64(4), int64(1), s.Args[len(s.Args)-2], int64(9)}}}
 	})
-	b, err := Books.Upsert(ctx, db, Book{ID: 4, AuthorID: 1, Title: "u"}, forge.OnConflict())
+	b, err := Books.Upsert(tctx, db, Book{ID: 4, AuthorID: 1, Title: "u"}, forge.OnConflict())
 	if err != nil || b.ID != 4 || b.Pages != 9 {
 		t.Fatalf("Upsert: %+v %v", b, err)
 	}
 	if s := f.Statements()[0]; !strings.Contains(s.SQL, "ON CONFLICT") || len(s.Args) != 4 {
 		t.Errorf("Upsert sent %s %v", s.SQL, s.Args)
 	}
-	if b, err := Books.Upsert(ctx, db, Book{Title: "v"}, forge.OnConflict(&bc.Title).Update(&bc.Pages)); err != nil || b.Title != "v" {
+	if b, err := Books.Upsert(tctx, db, Book{Title: "v"}, forge.OnConflict(&bc.Title).Update(&bc.Pages)); err != nil || b.Title != "v" {
 		t.Errorf("Upsert on a column: %+v %v", b, err)
 	}
 	if s := f.Statements()[1]; len(s.Args) != 3 {
 		t.Errorf("Upsert without an id sent %v", s.Args)
 	}
 	var qe *forge.QueryError
-	if _, err := Authors.Upsert(ctx, db, Author{Name: "u"}, forge.OnConflict(&c.Name)); !errors.As(err, &qe) {
+	if _, err := Authors.Upsert(tctx, db, Author{Name: "u"}, forge.OnConflict(&c.Name)); !errors.As(err, &qe) {
 		t.Errorf("nothing to update: %v", err)
 	}
-	if _, err := Authors.Upsert(ctx, db, Author{Name: "u"}, forge.OnConflict(&Accounts.Cols().Email)); !errors.As(err, &qe) {
+	if _, err := Authors.Upsert(tctx, db, Author{Name: "u"}, forge.OnConflict(&Accounts.Cols().Email)); !errors.As(err, &qe) {
 		t.Errorf("foreign conflict column: %v", err)
 	}
-	if _, err := Authors.Upsert(ctx, db, Author{Name: "u"}, forge.OnConflict().Update(&Accounts.Cols().Email)); !errors.As(err, &qe) {
+	if _, err := Authors.Upsert(tctx, db, Author{Name: "u"}, forge.OnConflict().Update(&Accounts.Cols().Email)); !errors.As(err, &qe) {
 		t.Errorf("foreign update column: %v", err)
 	}
-	if _, err := Authors.Upsert(ctx, nil, Author{}, forge.OnConflict()); !errors.As(err, &qe) {
+	if _, err := Authors.Upsert(tctx, nil, Author{}, forge.OnConflict()); !errors.As(err, &qe) {
 		t.Errorf("nil querier: %v", err)
 	}
 	if len(f.Statements()) != 2 {
@@ -586,11 +586,11 @@ func TestFakeUpsert(t *testing.T) {
 }
 
 func TestFakeRawAndExec(t *testing.T) {
-	f, db := open(t, dialect.SQLite, fakedriver.All)
+	f, db := openFake(t, dialect.SQLite, fakedriver.All)
 	f.On(fakedriver.Prefix("SELECT name, id")).Rows([]string{"name", "id"}, []any{"r", int64(2)})
 	f.On(fakedriver.Prefix("SELECT extra")).Rows([]string{"extra"}, []any{"r"})
 	f.On(fakedriver.Prefix("VACUUM")).Affected(0)
-	got, err := Authors.Raw(ctx, db, "SELECT name, id FROM authors WHERE id = ?", 2)
+	got, err := Authors.Raw(tctx, db, "SELECT name, id FROM authors WHERE id = ?", 2)
 	if err != nil || len(got) != 1 || got[0].ID != 2 || got[0].Name != "r" {
 		t.Fatalf("Raw: %+v %v", got, err)
 	}
@@ -598,30 +598,30 @@ func TestFakeRawAndExec(t *testing.T) {
 		t.Errorf("Raw args %v", args)
 	}
 	var qe *forge.QueryError
-	if _, err := Authors.Raw(ctx, db, "SELECT extra"); !errors.As(err, &qe) {
+	if _, err := Authors.Raw(tctx, db, "SELECT extra"); !errors.As(err, &qe) {
 		t.Errorf("Raw with a column the model lacks: %v", err)
 	}
-	if _, err := Authors.Raw(ctx, nil, "SELECT 1"); !errors.As(err, &qe) {
+	if _, err := Authors.Raw(tctx, nil, "SELECT 1"); !errors.As(err, &qe) {
 		t.Errorf("Raw on nil: %v", err)
 	}
-	if _, err := forge.Exec(ctx, db, "VACUUM"); err != nil {
+	if _, err := forge.Exec(tctx, db, "VACUUM"); err != nil {
 		t.Errorf("Exec: %v", err)
 	}
 	var na *fakedriver.NoAnswerError
-	if _, err := forge.Exec(ctx, db, "ANALYZE"); !errors.As(err, &na) {
+	if _, err := forge.Exec(tctx, db, "ANALYZE"); !errors.As(err, &na) {
 		t.Errorf("Exec error passes through: %v", err)
 	}
 }
 
 func TestFakeDBAccessors(t *testing.T) {
-	f, db := open(t, dialect.Postgres, fakedriver.All)
+	f, db := openFake(t, dialect.Postgres, fakedriver.All)
 	if db.Dialect() != dialect.Postgres || db.Driver() != f.Conn() || db.Schema() != fakeSchema {
 		t.Error("accessors")
 	}
 	if err := db.Close(); err != nil || !f.Closed() {
 		t.Errorf("Close: %v", err)
 	}
-	if _, err := Authors.FindMany(ctx, db); !errors.Is(err, fakedriver.ErrClosed) {
+	if _, err := Authors.FindMany(tctx, db); !errors.Is(err, fakedriver.ErrClosed) {
 		t.Errorf("query after Close: %v", err)
 	}
 	if _, err := forge.Open(fakeSchema, nilDialect{f.Conn()}); err == nil {

@@ -14,11 +14,11 @@ import (
 )
 
 func TestFakeTransactionCommitAndEvents(t *testing.T) {
-	rec := &recorder{}
-	f, db := open(t, dialect.Postgres, fakedriver.All, forge.WithObserver(rec))
+	rec := &fakeRecorder{}
+	f, db := openFake(t, dialect.Postgres, fakedriver.All, forge.WithObserver(rec))
 	f.On(fakedriver.Prefix(`INSERT INTO "authors"`)).Rows([]string{"id"}, []any{int64(5)})
-	err := db.Transaction(ctx, func(tx *forge.Tx) error {
-		if _, err := Authors.Create(ctx, tx, Author{Name: "a"}); err != nil {
+	err := db.Transaction(tctx, func(tx *forge.Tx) error {
+		if _, err := Authors.Create(tctx, tx, Author{Name: "a"}); err != nil {
 			return err
 		}
 		if len(rec.muts) != 0 {
@@ -44,12 +44,12 @@ func TestFakeTransactionCommitAndEvents(t *testing.T) {
 }
 
 func TestFakeTransactionRollback(t *testing.T) {
-	rec := &recorder{}
-	f, db := open(t, dialect.SQLite, fakedriver.All, forge.WithObserver(rec))
+	rec := &fakeRecorder{}
+	f, db := openFake(t, dialect.SQLite, fakedriver.All, forge.WithObserver(rec))
 	f.On(fakedriver.Prefix(`INSERT`)).LastInsertID(1)
 	boom := errors.New("boom")
-	err := db.Transaction(ctx, func(tx *forge.Tx) error {
-		if _, err := Authors.Create(ctx, tx, Author{Name: "a"}); err != nil {
+	err := db.Transaction(tctx, func(tx *forge.Tx) error {
+		if _, err := Authors.Create(tctx, tx, Author{Name: "a"}); err != nil {
 			return err
 		}
 		return boom
@@ -57,7 +57,7 @@ func TestFakeTransactionRollback(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("Transaction returned %v", err)
 	}
-	if k := kinds(f); k != "begin, exec INSERT, rollback" {
+	if k := fakeKinds(f); k != "begin, exec INSERT, rollback" {
 		t.Errorf("statements: %s", k)
 	}
 	if len(rec.muts) != 0 {
@@ -72,9 +72,9 @@ func TestFakeTransactionRollback(t *testing.T) {
 				t.Errorf("recovered %v", p)
 			}
 		}()
-		_ = db.Transaction(ctx, func(tx *forge.Tx) error { panic("oops") })
+		_ = db.Transaction(tctx, func(tx *forge.Tx) error { panic("oops") })
 	}()
-	if k := kinds(f); k != "begin, rollback" {
+	if k := fakeKinds(f); k != "begin, rollback" {
 		t.Errorf("statements after a panic: %s", k)
 	}
 
@@ -83,7 +83,7 @@ func TestFakeTransactionRollback(t *testing.T) {
 	f.On(fakedriver.Prefix(`INSERT`)).LastInsertID(1)
 	rbErr := errors.New("rollback failed")
 	f.On(fakedriver.OfKind(fakedriver.Rollback, nil)).Once().Err(rbErr)
-	err = db.Transaction(ctx, func(tx *forge.Tx) error { return boom })
+	err = db.Transaction(tctx, func(tx *forge.Tx) error { return boom })
 	if !errors.Is(err, boom) || !errors.Is(err, rbErr) {
 		t.Errorf("failed rollback: %v", err)
 	}
@@ -92,13 +92,13 @@ func TestFakeTransactionRollback(t *testing.T) {
 	beginErr, commitErr := errors.New("begin failed"), errors.New("commit failed")
 	f.On(fakedriver.OfKind(fakedriver.Begin, nil)).Once().Err(beginErr)
 	ran := false
-	if err := db.Transaction(ctx, func(tx *forge.Tx) error { ran = true; return nil }); !errors.Is(err, beginErr) || ran {
+	if err := db.Transaction(tctx, func(tx *forge.Tx) error { ran = true; return nil }); !errors.Is(err, beginErr) || ran {
 		t.Errorf("failed begin: %v (ran %v)", err, ran)
 	}
 	f.On(fakedriver.OfKind(fakedriver.Commit, nil)).Once().Err(commitErr)
 	rec.muts = nil
-	err = db.Transaction(ctx, func(tx *forge.Tx) error {
-		_, err := Authors.Create(ctx, tx, Author{Name: "a"})
+	err = db.Transaction(tctx, func(tx *forge.Tx) error {
+		_, err := Authors.Create(tctx, tx, Author{Name: "a"})
 		return err
 	})
 	if !errors.Is(err, commitErr) || len(rec.muts) != 0 {
@@ -110,21 +110,21 @@ func TestFakeTransactionRollback(t *testing.T) {
 }
 
 func TestFakeSavepoints(t *testing.T) {
-	rec := &recorder{}
-	f, db := open(t, dialect.SQLite, fakedriver.All, forge.WithObserver(rec))
+	rec := &fakeRecorder{}
+	f, db := openFake(t, dialect.SQLite, fakedriver.All, forge.WithObserver(rec))
 	f.On(fakedriver.Prefix(`INSERT`)).LastInsertID(1)
 	boom := errors.New("inner failed")
 	var outer *forge.Tx
-	err := db.Transaction(ctx, func(tx *forge.Tx) error {
+	err := db.Transaction(tctx, func(tx *forge.Tx) error {
 		outer = tx
-		if _, err := Authors.Create(ctx, tx, Author{Name: "kept"}); err != nil {
+		if _, err := Authors.Create(tctx, tx, Author{Name: "kept"}); err != nil {
 			return err
 		}
-		err := tx.Transaction(ctx, func(tx *forge.Tx) error {
-			if _, err := Authors.Create(ctx, tx, Author{Name: "dropped"}); err != nil {
+		err := tx.Transaction(tctx, func(tx *forge.Tx) error {
+			if _, err := Authors.Create(tctx, tx, Author{Name: "dropped"}); err != nil {
 				return err
 			}
-			return tx.Transaction(ctx, func(tx *forge.Tx) error { return boom })
+			return tx.Transaction(tctx, func(tx *forge.Tx) error { return boom })
 		})
 		if !errors.Is(err, boom) {
 			t.Errorf("nested error: %v", err)
@@ -132,10 +132,10 @@ func TestFakeSavepoints(t *testing.T) {
 		// A panic in a savepoint rolls back to it and goes on.
 		func() {
 			defer func() { _ = recover() }()
-			_ = tx.Transaction(ctx, func(tx *forge.Tx) error { panic("inner panic") })
+			_ = tx.Transaction(tctx, func(tx *forge.Tx) error { panic("inner panic") })
 		}()
-		return tx.Transaction(ctx, func(tx *forge.Tx) error {
-			_, err := Authors.Create(ctx, tx, Author{Name: "kept too"})
+		return tx.Transaction(tctx, func(tx *forge.Tx) error {
+			_, err := Authors.Create(tctx, tx, Author{Name: "kept too"})
 			return err
 		})
 	})
@@ -162,29 +162,29 @@ func TestFakeSavepoints(t *testing.T) {
 	if len(rec.muts) != 2 {
 		t.Errorf("mutations: %d, want 2", len(rec.muts))
 	}
-	if err := outer.Transaction(ctx, func(*forge.Tx) error { return nil }); err == nil {
+	if err := outer.Transaction(tctx, func(*forge.Tx) error { return nil }); err == nil {
 		t.Error("a savepoint on a finished transaction")
 	}
 
 	// Failing savepoint statements.
 	spErr := errors.New("no savepoint")
 	f.On(fakedriver.Prefix("SAVEPOINT")).Once().Err(spErr)
-	err = db.Transaction(ctx, func(tx *forge.Tx) error {
-		return tx.Transaction(ctx, func(*forge.Tx) error { t.Error("ran"); return nil })
+	err = db.Transaction(tctx, func(tx *forge.Tx) error {
+		return tx.Transaction(tctx, func(*forge.Tx) error { t.Error("ran"); return nil })
 	})
 	if !errors.Is(err, spErr) {
 		t.Errorf("failed SAVEPOINT: %v", err)
 	}
 	f.On(fakedriver.Prefix("ROLLBACK TO")).Once().Err(spErr)
-	err = db.Transaction(ctx, func(tx *forge.Tx) error {
-		return tx.Transaction(ctx, func(*forge.Tx) error { return boom })
+	err = db.Transaction(tctx, func(tx *forge.Tx) error {
+		return tx.Transaction(tctx, func(*forge.Tx) error { return boom })
 	})
 	if !errors.Is(err, spErr) || !errors.Is(err, boom) {
 		t.Errorf("failed ROLLBACK TO: %v", err)
 	}
 	f.On(fakedriver.Prefix("RELEASE")).Once().Err(spErr)
-	err = db.Transaction(ctx, func(tx *forge.Tx) error {
-		return tx.Transaction(ctx, func(*forge.Tx) error { return boom })
+	err = db.Transaction(tctx, func(tx *forge.Tx) error {
+		return tx.Transaction(tctx, func(*forge.Tx) error { return boom })
 	})
 	if !errors.Is(err, spErr) {
 		t.Errorf("failed RELEASE after a rollback: %v", err)
@@ -200,9 +200,9 @@ func TestFakeTransactionCapability(t *testing.T) {
 		{fakedriver.Batches | fakedriver.Named, "db.Batch"},
 		{fakedriver.Named, "single statements only"},
 	} {
-		f, db := open(t, dialect.SQLite, tc.caps)
+		f, db := openFake(t, dialect.SQLite, tc.caps)
 		ran := false
-		err := db.Transaction(ctx, func(*forge.Tx) error { ran = true; return nil })
+		err := db.Transaction(tctx, func(*forge.Tx) error { ran = true; return nil })
 		if !errors.As(err, &ce) || ce.Driver != "fake" || !strings.Contains(ce.Use, tc.use) || ran {
 			t.Errorf("caps %b: %v (ran %v)", tc.caps, err, ran)
 		}
@@ -210,8 +210,8 @@ func TestFakeTransactionCapability(t *testing.T) {
 			t.Errorf("caps %b: statements sent", tc.caps)
 		}
 	}
-	_, db := open(t, dialect.SQLite, fakedriver.None)
-	if err := db.Transaction(ctx, func(*forge.Tx) error { return nil }); !errors.As(err, &ce) || ce.Driver != "this driver" {
+	_, db := openFake(t, dialect.SQLite, fakedriver.None)
+	if err := db.Transaction(tctx, func(*forge.Tx) error { return nil }); !errors.As(err, &ce) || ce.Driver != "this driver" {
 		t.Errorf("unnamed driver: %v", err)
 	}
 }
@@ -237,20 +237,20 @@ func TestFakeBatchPerCapability(t *testing.T) {
 		{fakedriver.All, "exec INSERT, exec UPDATE, exec DELETE, exec UPDATE", true},
 		{fakedriver.Transactions, "begin, exec INSERT, exec UPDATE, exec DELETE, exec UPDATE, commit", false},
 	} {
-		rec := &recorder{}
-		f, db := open(t, dialect.SQLite, tc.caps, forge.WithObserver(rec))
+		rec := &fakeRecorder{}
+		f, db := openFake(t, dialect.SQLite, tc.caps, forge.WithObserver(rec))
 		f.On(fakedriver.Prefix("INSERT")).LastInsertID(8)
 		f.On(fakedriver.Prefix("UPDATE")).Affected(2)
 		f.On(fakedriver.Prefix("DELETE")).Affected(1)
 		o := ops()
-		res, err := db.Batch(ctx, o...)
+		res, err := db.Batch(tctx, o...)
 		if err != nil {
 			t.Fatalf("caps %b: %v", tc.caps, err)
 		}
 		if len(res) != 4 || res[1].RowsAffected != 2 || o[2].Result().RowsAffected != 1 {
 			t.Errorf("caps %b: results %+v", tc.caps, res)
 		}
-		if k := kinds(f); k != tc.kinds {
+		if k := fakeKinds(f); k != tc.kinds {
 			t.Errorf("caps %b: statements %s", tc.caps, k)
 		}
 		for _, s := range f.Statements() {
@@ -268,9 +268,9 @@ func TestFakeBatchPerCapability(t *testing.T) {
 		}
 	}
 
-	f, db := open(t, dialect.SQLite, fakedriver.Sessions)
+	f, db := openFake(t, dialect.SQLite, fakedriver.Sessions)
 	var ce *forge.CapabilityError
-	if _, err := db.Batch(ctx, ops()...); !errors.As(err, &ce) {
+	if _, err := db.Batch(tctx, ops()...); !errors.As(err, &ce) {
 		t.Errorf("Batch with neither: %v", err)
 	}
 	if len(f.Statements()) != 0 {
@@ -283,8 +283,8 @@ func TestFakeBatchErrors(t *testing.T) {
 	var qe *forge.QueryError
 	var be *forge.BatchError
 	for _, caps := range []fakedriver.Caps{fakedriver.Batches, fakedriver.Transactions} {
-		rec := &recorder{}
-		f, db := open(t, dialect.SQLite, caps, forge.WithObserver(rec))
+		rec := &fakeRecorder{}
+		f, db := openFake(t, dialect.SQLite, caps, forge.WithObserver(rec))
 		for name, op := range map[string]*forge.Op{
 			"nil op":              nil,
 			"update without cond": Books.UpdateManyOp(forge.Cond{}, forge.Set(&bc.Pages, 1)),
@@ -297,22 +297,22 @@ func TestFakeBatchErrors(t *testing.T) {
 			"delete bad model":    brokenModel.DeleteManyOp(forge.All()),
 			"create bad value":    Gadgets.CreateOp(Gadget{Meta: map[string]any{"f": func() {}}}),
 		} {
-			_, err := db.Batch(ctx, forge.ExecOp("DELETE FROM a"), op)
+			_, err := db.Batch(tctx, forge.ExecOp("DELETE FROM a"), op)
 			if err == nil || (!errors.As(err, &qe) && !errors.Is(err, forge.ErrEmptyList) && err != brokenModel.Err()) {
 				t.Errorf("caps %b, %s: %v", caps, name, err)
 			}
 		}
 		if len(f.Statements()) != 0 {
-			t.Errorf("caps %b: statements sent for bad ops: %s", caps, kinds(f))
+			t.Errorf("caps %b: statements sent for bad ops: %s", caps, fakeKinds(f))
 		}
-		if res, err := db.Batch(ctx); res != nil || err != nil {
+		if res, err := db.Batch(tctx); res != nil || err != nil {
 			t.Errorf("empty batch: %v %v", res, err)
 		}
 		// A failing statement: nothing reported as changed.
 		boom := errors.New("constraint")
 		f.On(fakedriver.Prefix("DELETE")).Affected(1)
 		f.On(fakedriver.Prefix("INSERT")).Err(boom)
-		_, err := db.Batch(ctx, Books.DeleteManyOp(forge.All()), Books.CreateOp(Book{Title: "x"}))
+		_, err := db.Batch(tctx, Books.DeleteManyOp(forge.All()), Books.CreateOp(Book{Title: "x"}))
 		if !errors.As(err, &be) || be.Index != 1 || !errors.Is(err, boom) {
 			t.Errorf("caps %b: failing batch: %v", caps, err)
 		}
@@ -327,14 +327,14 @@ var brokenModel = forge.Model("broken_ops", func(b *struct{ ID int64 }, f *forge
 
 // Batch inside a transaction runs the ops in it, in order.
 func TestFakeTxBatch(t *testing.T) {
-	f, db := open(t, dialect.Postgres, fakedriver.All)
+	f, db := openFake(t, dialect.Postgres, fakedriver.All)
 	f.On(nil).Affected(1)
-	err := db.Transaction(ctx, func(tx *forge.Tx) error {
-		res, err := tx.Batch(ctx, forge.ExecOp("UPDATE a"), forge.ExecOp("UPDATE b"))
+	err := db.Transaction(tctx, func(tx *forge.Tx) error {
+		res, err := tx.Batch(tctx, forge.ExecOp("UPDATE a"), forge.ExecOp("UPDATE b"))
 		if err != nil || len(res) != 2 {
 			t.Errorf("tx.Batch: %v %v", res, err)
 		}
-		_, err = tx.Batch(ctx, nil)
+		_, err = tx.Batch(tctx, nil)
 		var qe *forge.QueryError
 		if !errors.As(err, &qe) {
 			t.Errorf("tx.Batch(nil): %v", err)
@@ -344,7 +344,7 @@ func TestFakeTxBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := kinds(f); k != "begin, exec UPDATE, exec UPDATE, commit" {
+	if k := fakeKinds(f); k != "begin, exec UPDATE, exec UPDATE, commit" {
 		t.Errorf("statements: %s", k)
 	}
 }
@@ -352,16 +352,16 @@ func TestFakeTxBatch(t *testing.T) {
 // A driver that answers a batch with the wrong number of results is
 // refused, with and without observers.
 func TestFakeBatchResultCount(t *testing.T) {
-	for _, obs := range [][]forge.OpenOption{nil, {forge.WithObserver(&recorder{})}} {
+	for _, obs := range [][]forge.OpenOption{nil, {forge.WithObserver(&fakeRecorder{})}} {
 		f := fakedriver.New(dialect.SQLite, fakedriver.None)
 		db, err := forge.Open(fakeSchema, shortBatcher{f.Conn()}, obs...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Batch(ctx, forge.ExecOp("A"), forge.ExecOp("B")); err == nil || !strings.Contains(err.Error(), "1 results for a batch of 2") {
+		if _, err := db.Batch(tctx, forge.ExecOp("A"), forge.ExecOp("B")); err == nil || !strings.Contains(err.Error(), "1 results for a batch of 2") {
 			t.Errorf("short batch: %v", err)
 		}
-		if _, err := db.Batch(ctx, forge.ExecOp("FAIL")); err == nil {
+		if _, err := db.Batch(tctx, forge.ExecOp("FAIL")); err == nil {
 			t.Error("failing batch")
 		}
 	}
@@ -370,7 +370,7 @@ func TestFakeBatchResultCount(t *testing.T) {
 // shortBatcher returns one result per batch, whatever its size.
 type shortBatcher struct{ driver.Conn }
 
-func (shortBatcher) Batch(ctx context.Context, stmts []driver.Stmt) ([]driver.BatchResult, error) {
+func (shortBatcher) Batch(tctx context.Context, stmts []driver.Stmt) ([]driver.BatchResult, error) {
 	if stmts[0].SQL == "FAIL" {
 		return nil, errors.New("fail")
 	}
@@ -380,8 +380,8 @@ func (shortBatcher) Batch(ctx context.Context, stmts []driver.Stmt) ([]driver.Ba
 // A context cancelled inside the transaction still rolls it back: the
 // rollback does not inherit the cancellation.
 func TestFakeRollbackAfterCancel(t *testing.T) {
-	f, db := open(t, dialect.Postgres, fakedriver.All)
-	cctx, cancel := context.WithCancel(ctx)
+	f, db := openFake(t, dialect.Postgres, fakedriver.All)
+	cctx, cancel := context.WithCancel(tctx)
 	err := db.Transaction(cctx, func(tx *forge.Tx) error {
 		cancel()
 		_, err := forge.Exec(cctx, tx, "UPDATE a SET b = 1")
@@ -399,11 +399,11 @@ func TestFakeRollbackAfterCancel(t *testing.T) {
 // Mutation events carry the keys written, read with RETURNING when someone
 // listens: text keys come back as strings whatever the driver's type.
 func TestFakeMutationKeys(t *testing.T) {
-	rec := &recorder{}
-	f, db := open(t, dialect.Postgres, fakedriver.All, forge.WithObserver(rec))
+	rec := &fakeRecorder{}
+	f, db := openFake(t, dialect.Postgres, fakedriver.All, forge.WithObserver(rec))
 	f.On(fakedriver.Prefix("DELETE")).Rows([]string{"id"}, []any{[]byte("g1")}, []any{"g2"})
 	g := Gadgets.Cols()
-	n, err := Gadgets.DeleteMany(ctx, db, forge.In(&g.Name, "a", "b"))
+	n, err := Gadgets.DeleteMany(tctx, db, forge.In(&g.Name, "a", "b"))
 	if err != nil || n != 2 {
 		t.Fatalf("DeleteMany: %d %v", n, err)
 	}
@@ -414,10 +414,10 @@ func TestFakeMutationKeys(t *testing.T) {
 		t.Errorf("sent %+v", s)
 	}
 	// Without RETURNING in the dialect: the count, no keys.
-	rec2 := &recorder{}
-	f2, db2 := open(t, noReturning{dialect.SQLite}, fakedriver.All, forge.WithObserver(rec2))
+	rec2 := &fakeRecorder{}
+	f2, db2 := openFake(t, noReturning{dialect.SQLite}, fakedriver.All, forge.WithObserver(rec2))
 	f2.On(nil).Affected(3)
-	if n, err := Gadgets.DeleteMany(ctx, db2, forge.All()); err != nil || n != 3 {
+	if n, err := Gadgets.DeleteMany(tctx, db2, forge.All()); err != nil || n != 3 {
 		t.Errorf("DeleteMany without RETURNING: %d %v", n, err)
 	}
 	if len(rec2.muts) != 1 || rec2.muts[0].Keys != nil || rec2.muts[0].Rows != 3 {
@@ -426,7 +426,7 @@ func TestFakeMutationKeys(t *testing.T) {
 	// A statement that fails reports no mutation; its event has the error.
 	f.On(fakedriver.Prefix("UPDATE")).Err(errors.New("boom"))
 	rec.muts = nil
-	if _, err := Gadgets.UpdateMany(ctx, db, forge.All(), forge.Set(&g.Count, 1)); err == nil {
+	if _, err := Gadgets.UpdateMany(tctx, db, forge.All(), forge.Set(&g.Count, 1)); err == nil {
 		t.Error("UpdateMany succeeded")
 	}
 	if len(rec.muts) != 0 || !strings.HasSuffix(rec.ops(), "updateMany err") {
@@ -434,8 +434,8 @@ func TestFakeMutationKeys(t *testing.T) {
 	}
 
 	// A batched CreateMany reports every key it read back.
-	rec3 := &recorder{}
-	f3, db3 := open(t, smallParams{dialect.Postgres, 3}, fakedriver.Batches, forge.WithObserver(rec3))
+	rec3 := &fakeRecorder{}
+	f3, db3 := openFake(t, smallParams{dialect.Postgres, 3}, fakedriver.Batches, forge.WithObserver(rec3))
 	f3.On(nil).Func(func(s fakedriver.Stmt) fakedriver.Answer {
 		a := fakedriver.Answer{Columns: []string{"id", "name"}}
 		for i, name := range s.Args {
@@ -443,7 +443,7 @@ func TestFakeMutationKeys(t *testing.T) {
 		}
 		return a
 	})
-	got, err := Authors.CreateMany(ctx, db3, []Author{{Name: "a"}, {Name: "b"}, {Name: "c"}, {Name: "d"}})
+	got, err := Authors.CreateMany(tctx, db3, []Author{{Name: "a"}, {Name: "b"}, {Name: "c"}, {Name: "d"}})
 	if err != nil || len(got) != 4 || got[2].ID != 2 || got[3].ID != 10 || got[3].Name != "d" {
 		t.Fatalf("batched CreateMany: %+v %v", got, err)
 	}
@@ -451,9 +451,9 @@ func TestFakeMutationKeys(t *testing.T) {
 		t.Errorf("batched CreateMany: mutations %+v, events %s", rec3.muts, rec3.ops())
 	}
 	// Without RETURNING, a batched CreateMany cannot read the rows back.
-	_, db4 := open(t, smallParams{noReturning{dialect.SQLite}, 3}, fakedriver.Batches)
+	_, db4 := openFake(t, smallParams{noReturning{dialect.SQLite}, 3}, fakedriver.Batches)
 	var ce *forge.CapabilityError
-	if _, err := Authors.CreateMany(ctx, db4, []Author{{Name: "a"}, {Name: "b"}, {Name: "c"}, {Name: "d"}}); !errors.As(err, &ce) {
+	if _, err := Authors.CreateMany(tctx, db4, []Author{{Name: "a"}, {Name: "b"}, {Name: "c"}, {Name: "d"}}); !errors.As(err, &ce) {
 		t.Errorf("batched CreateMany without RETURNING: %v", err)
 	}
 }
