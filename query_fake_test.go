@@ -501,7 +501,10 @@ func TestFakeUpdateDelete(t *testing.T) {
 			_, err := Authors.UpdateMany(tctx, db, forge.Eq(&Accounts.Cols().Name, "x"), forge.Set(&c.Name, "x"))
 			return err
 		},
-		"update many no where": func() error { _, err := Authors.UpdateMany(tctx, db, forge.Cond{}, forge.Set(&c.Name, "x")); return err },
+		"update many no where": func() error {
+			_, err := Authors.UpdateMany(tctx, db, forge.Cond{}, forge.Set(&c.Name, "x"))
+			return err
+		},
 		"delete not pinned":    func() error { return Authors.Delete(tctx, db, forge.Ne(&c.ID, 1)) },
 		"delete many no where": func() error { _, err := Authors.DeleteMany(tctx, db, forge.Cond{}); return err },
 		"delete bad where":     func() error { _, err := Authors.DeleteMany(tctx, db, forge.Lt(&g.Note, nil)); return err },
