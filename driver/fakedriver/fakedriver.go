@@ -562,15 +562,48 @@ func (c sessioner) Session(ctx context.Context) (driver.Session, error) {
 		return nil, err
 	}
 	f.sessions++
-	return &session{querier: querier{f: f, session: f.sessions}}, nil
+	return &session{q: querier{f: f, session: f.sessions}}, nil
 }
 
 // session is a pinned fake session.
 type session struct {
-	querier
+	q      querier
+	mu     sync.Mutex
+	closed bool
 }
 
-func (s *session) Close() error { return nil }
+// ErrSessionClosed is returned by a session's methods after its Close.
+var ErrSessionClosed = errors.New("fakedriver: the session is closed")
+
+func (s *session) check() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrSessionClosed
+	}
+	return nil
+}
+
+func (s *session) Query(ctx context.Context, sql string, args []any) (driver.Rows, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return s.q.Query(ctx, sql, args)
+}
+
+func (s *session) Exec(ctx context.Context, sql string, args []any) (driver.Result, error) {
+	if err := s.check(); err != nil {
+		return driver.Result{}, err
+	}
+	return s.q.Exec(ctx, sql, args)
+}
+
+func (s *session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
 
 type namer struct{}
 

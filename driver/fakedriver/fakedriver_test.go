@@ -135,7 +135,12 @@ func TestTransactionsBatchesSessions(t *testing.T) {
 	if _, err := s.Exec(ctx, "INSERT s", nil); err != nil {
 		t.Fatal(err)
 	}
-	_ = s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Query(ctx, "INSERT s", nil); !errors.Is(err, fakedriver.ErrSessionClosed) {
+		t.Errorf("query on a closed session: %v", err)
+	}
 
 	log := f.Statements()
 	want := []struct {
