@@ -117,20 +117,11 @@ func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, 
 			return err
 		}
 	}
-	for i := 0; i < children.n; {
-		k, _ := targetCol.key(children.at(t, i))
-		j := i + 1
-		for j < children.n {
-			if kj, _ := targetCol.key(children.at(t, j)); kj != k {
-				break
-			}
-			j++
-		}
-		if spans[k].end != 0 {
-			return qerr(t, "Include(%s): the rows of one key came back apart", rel.name)
-		}
-		spans[k] = span{i, j}
-		i = j
+	if !spanRows(t, targetCol, &children, spans) {
+		// The driver did not honour ORDER BY: group the rows here.
+		groupRows(t, targetCol, &children)
+		clear(spans)
+		spanRows(t, targetCol, &children, spans)
 	}
 	for i := 0; i < n; i++ {
 		base := unsafe.Add(data, uintptr(i)*m.size)
@@ -151,4 +142,55 @@ func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, 
 		}
 	}
 	return nil
+}
+
+// spanRows records in spans where the rows of each key lie in buf; it
+// reports false if the rows of one key are not contiguous.
+func spanRows(t *model, col *field, buf *rowBuf, spans map[relKey]span) bool {
+	for i := 0; i < buf.n; {
+		k, _ := col.key(buf.at(t, i))
+		j := i + 1
+		for j < buf.n {
+			if kj, _ := col.key(buf.at(t, j)); kj != k {
+				break
+			}
+			j++
+		}
+		if spans[k].end != 0 {
+			return false
+		}
+		spans[k] = span{i, j}
+		i = j
+	}
+	return true
+}
+
+// groupRows reorders the rows in buf so that the rows of each key are
+// contiguous, keeping their order otherwise (a stable counting sort into a
+// new array).
+func groupRows(t *model, col *field, buf *rowBuf) {
+	group := make(map[relKey]int)
+	of := make([]int, buf.n)
+	var counts []int
+	for i := 0; i < buf.n; i++ {
+		k, _ := col.key(buf.at(t, i))
+		g, ok := group[k]
+		if !ok {
+			g = len(counts)
+			group[k] = g
+			counts = append(counts, 0)
+		}
+		of[i] = g
+		counts[g]++
+	}
+	next := make([]int, len(counts))
+	for g := 1; g < len(counts); g++ {
+		next[g] = next[g-1] + counts[g-1]
+	}
+	data := t.grow(nil, 0, buf.n)
+	for i := 0; i < buf.n; i++ {
+		t.copyRow(unsafe.Add(data, uintptr(next[of[i]])*t.size), buf.at(t, i))
+		next[of[i]]++
+	}
+	buf.data, buf.c = data, buf.n
 }

@@ -32,6 +32,9 @@ func Model[T any](table string, declare func(t *T, f *Fields)) *ModelOf[T] {
 		typ:   reflect.TypeFor[T](),
 		tmpl:  unsafe.Pointer(tmpl),
 		grow:  growRows[T],
+		copyRow: func(dst, src unsafe.Pointer) {
+			*(*T)(dst) = *(*T)(src)
+		},
 	}
 	m.name = m.typ.Name()
 	if m.name == "" {
@@ -102,10 +105,12 @@ type model struct {
 	desc   *schema.Table
 	schema *Schema
 
-	// grow is the one piece of typed code the untyped core needs: it
-	// allocates room for c rows of the model's type and copies the first n
-	// rows at data there (see rowBuf).
+	// grow and copyRow are the typed code the untyped core needs (set by
+	// Model[T]): grow allocates room for c rows of the model's type and
+	// copies the first n rows at data there (see rowBuf).
 	grow func(data unsafe.Pointer, n, c int) unsafe.Pointer
+	// copyRow copies the row at src to dst.
+	copyRow func(dst, src unsafe.Pointer)
 
 	pendingIdx []*IndexBuilder
 	quoted     atomic.Pointer[quotedNames]
