@@ -2,6 +2,7 @@ package forge
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"time"
 	"unsafe"
@@ -31,8 +32,17 @@ type codec struct {
 	key func(p unsafe.Pointer) (k relKey, ok bool)
 	// keyArg turns a key back into the value bound for the driver.
 	keyArg func(k relKey) any
+	// checkDefault checks a value given to FieldBuilder.Default and
+	// returns it as the schema descriptor holds it.
+	checkDefault func(v any) (any, error)
 	// setDefault stores the field's declared default at p.
 	setDefault func(f *field, p unsafe.Pointer, now time.Time)
+	// decode stores a column read raw (dest is nil) into the field at p.
+	decode func(f *field, p unsafe.Pointer, raw []byte) error
+	// differs is true when the database may store a value in another form
+	// than the one sent (times, JSON): an INSERT then reads every column
+	// back.
+	differs bool
 }
 
 // relKey is a relation key of any key kind, comparable without boxing.
@@ -95,12 +105,22 @@ func plainCodec[V any](key func(unsafe.Pointer) relKey, arg func(relKey) any) *c
 			}
 			*(*V)(p) = f.def.Value.(V)
 		},
-		keyArg: arg,
+		checkDefault: checkDefault[V],
+		keyArg:       arg,
+		differs:      reflect.TypeFor[V]() == reflect.TypeFor[time.Time](),
 	}
 	if key != nil {
 		c.key = func(p unsafe.Pointer) (relKey, bool) { return key(p), true }
 	}
 	return c
+}
+
+// checkDefault accepts a default of Go type V.
+func checkDefault[V any](v any) (any, error) {
+	if _, ok := v.(V); !ok {
+		return nil, fmt.Errorf("value %v has type %T, the field holds %s", v, v, reflect.TypeFor[V]())
+	}
+	return v, nil
 }
 
 // nullCodec is the codec of a nullable scalar field of Go type *V: nil is
@@ -125,7 +145,9 @@ func nullCodec[V any](key func(unsafe.Pointer) relKey, arg func(relKey) any) *co
 			v := f.def.Value.(V)
 			*(**V)(p) = &v
 		},
-		keyArg: arg,
+		checkDefault: checkDefault[V],
+		keyArg:       arg,
+		differs:      reflect.TypeFor[V]() == reflect.TypeFor[time.Time](),
 	}
 	if key != nil {
 		c.key = func(p unsafe.Pointer) (relKey, bool) {
@@ -155,7 +177,8 @@ func bytesCodec(nullable bool) *codec {
 			}
 			return []byte{}, nil
 		},
-		setDefault: func(f *field, p unsafe.Pointer, _ time.Time) { *(*[]byte)(p) = f.def.Value.([]byte) },
+		checkDefault: checkDefault[[]byte],
+		setDefault:   func(f *field, p unsafe.Pointer, _ time.Time) { *(*[]byte)(p) = f.def.Value.([]byte) },
 	}
 }
 
@@ -174,9 +197,28 @@ func jsonCodec(nullable bool) *codec {
 			}
 			return string(b), nil
 		},
+		checkDefault: func(v any) (any, error) {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return nil, err
+			}
+			return string(b), nil
+		},
 		setDefault: func(f *field, p unsafe.Pointer, _ time.Time) {
 			_ = json.Unmarshal([]byte(f.def.Value.(string)), reflect.NewAt(f.typ, p).Interface())
 		},
+		decode: func(f *field, p unsafe.Pointer, raw []byte) error {
+			dst := reflect.NewAt(f.typ, p)
+			if raw == nil {
+				dst.Elem().SetZero()
+				return nil
+			}
+			if err := json.Unmarshal(raw, dst.Interface()); err != nil {
+				return &QueryError{Model: f.m.name, Msg: "field " + f.name + ": decoding JSON: " + err.Error()}
+			}
+			return nil
+		},
+		differs: true,
 	}
 }
 

@@ -21,7 +21,7 @@ func TestCodecTable(t *testing.T) {
 				t.Errorf("kind %s (nullable %v) has no codec", k, nullable)
 				continue
 			}
-			if c.value == nil || c.encode == nil || c.setDefault == nil || (c.dest == nil && k != schema.JSON) {
+			if c.value == nil || c.encode == nil || c.setDefault == nil || c.checkDefault == nil || (c.dest == nil) == (c.decode == nil) {
 				t.Errorf("kind %s (nullable %v): incomplete codec", k, nullable)
 			}
 			if (c.key == nil) != (c.keyArg == nil) {

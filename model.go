@@ -1,7 +1,6 @@
 package forge
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -487,30 +486,16 @@ type ModelRef struct{ t reflect.Type }
 // Ref names the model of Go type T.
 func Ref[T any]() ModelRef { return ModelRef{t: reflect.TypeFor[T]()} }
 
+// defaultValue checks a declared default and returns it as stored in the
+// schema descriptor (see codec.checkDefault).
 func defaultValue(f *field, v any) (any, error) {
 	if v == nil {
 		return nil, errors.New("nil default; a nullable field is NULL by default")
 	}
-	rv := reflect.ValueOf(v)
-	want := f.typ
-	if f.nullable && f.kind != schema.JSON && f.kind != schema.Bytes {
-		want = want.Elem()
-	}
-	if f.kind == schema.JSON {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		return string(b), nil
-	}
-	if rv.Type() != want {
-		return nil, fmt.Errorf("value %v has type %T, the field holds %s", v, v, want)
-	}
-	switch f.kind {
-	case schema.ID, schema.TextID:
+	if f.pk {
 		return nil, errors.New("a primary key takes no default")
 	}
-	return v, nil
+	return f.codec.checkDefault(v)
 }
 
 // finish validates the declaration and builds the table descriptor.

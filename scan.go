@@ -1,23 +1,19 @@
 package forge
 
 import (
-	"encoding/json"
-	"reflect"
 	"unsafe"
 
 	"github.com/forge-orm/forge/driver"
-	"github.com/forge-orm/forge/schema"
 )
 
 // scanPlan scans rows of a fixed column list into structs, through typed
 // pointers computed from field offsets (each field's codec.dest): no
 // reflection per row.
 type scanPlan struct {
-	fields  []*field
-	dests   []any
-	raw     [][]byte // JSON columns are read raw, then decoded
-	hasJSON bool
-	inline  [12]any // dests for up to 12 columns, in the plan's allocation
+	fields []*field
+	dests  []any
+	raw    [][]byte // columns without a dest (JSON) are read raw, then decoded
+	inline [12]any  // dests for up to 12 columns, in the plan's allocation
 }
 
 func newScanPlan(fields []*field) *scanPlan {
@@ -28,8 +24,7 @@ func newScanPlan(fields []*field) *scanPlan {
 		p.dests = make([]any, len(fields))
 	}
 	for _, f := range fields {
-		if f.kind == schema.JSON {
-			p.hasJSON = true
+		if f.codec.dest == nil {
 			p.raw = make([][]byte, len(fields))
 			break
 		}
@@ -40,7 +35,7 @@ func newScanPlan(fields []*field) *scanPlan {
 // scan reads the current row into the struct at base.
 func (p *scanPlan) scan(rows driver.Rows, base unsafe.Pointer) error {
 	for i, f := range p.fields {
-		if f.kind == schema.JSON {
+		if f.codec.dest == nil {
 			p.raw[i] = p.raw[i][:0]
 			p.dests[i] = &p.raw[i]
 			continue
@@ -50,18 +45,12 @@ func (p *scanPlan) scan(rows driver.Rows, base unsafe.Pointer) error {
 	if err := rows.Scan(p.dests...); err != nil {
 		return err
 	}
-	if p.hasJSON {
+	if p.raw != nil {
 		for i, f := range p.fields {
-			if f.kind != schema.JSON {
-				continue
-			}
-			dst := reflect.NewAt(f.typ, f.ptr(base))
-			if p.raw[i] == nil {
-				dst.Elem().SetZero()
-				continue
-			}
-			if err := json.Unmarshal(p.raw[i], dst.Interface()); err != nil {
-				return &QueryError{Model: f.m.name, Msg: "field " + f.name + ": decoding JSON: " + err.Error()}
+			if f.codec.dest == nil {
+				if err := f.codec.decode(f, f.ptr(base), p.raw[i]); err != nil {
+					return err
+				}
 			}
 		}
 	}

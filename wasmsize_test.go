@@ -7,9 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/forge-orm/forge/internal/testsvc"
 )
 
 // wasmModelMethods are the seven main methods each generated model uses.
@@ -70,7 +71,8 @@ func wasmSize(t *testing.T, dir string, n int) (raw, gz int) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out.wasm")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./"+filepath.ToSlash(src))
+	gocmd, _ := testsvc.Go(t)
+	cmd := exec.Command(gocmd, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./"+filepath.ToSlash(src))
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOFLAGS=-mod=mod", "GOWORK=off")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build (%d models): %v\n%s", n, err, msg)

@@ -91,7 +91,7 @@ func (m *model) loadRows(d dialect.Dialect, fields []*field, base unsafe.Pointer
 // JSON column, whose stored form may differ), else every column.
 func (m *model) insertReturning(sent []*field) []*field {
 	for _, f := range m.fields {
-		if f.kind == schema.Time || f.kind == schema.JSON {
+		if f.codec.differs {
 			return m.fields
 		}
 	}
