@@ -38,7 +38,8 @@ type Dialect interface {
 	// quoted) contains, starts with or ends with s, literally and
 	// case-sensitively, and returns the value to bind as parameter n
 	// (1-based), which the condition may reference more than once. s is
-	// never empty (forge writes "column IS NOT NULL" for that).
+	// never empty (forge writes "column = column" for that: true for any
+	// text, unknown for NULL).
 	AppendMatch(b []byte, kind MatchKind, column []byte, n int, s string) ([]byte, any)
 	// ColumnType is the column's type in DDL, without NULL/DEFAULT.
 	ColumnType(c *schema.Column) string
