@@ -24,6 +24,8 @@ var MigrateTests = []Test{
 	{"FailureLeavesNothing", testFailureLeavesNothing},
 	{"Lock", testLock},
 	{"RacingPushers", testRacingPushers},
+	{"LongNames", testLongNames},
+	{"CreateSchemaCycle", testCreateSchemaCycle},
 }
 
 // RunMigrate runs MigrateTests, each on a fresh database from open.
@@ -363,5 +365,135 @@ func testDefaultsRoundTrip(t *testing.T, h *Harness) {
 	applyAndCheck(t, h.DB.Driver(), live, false)
 	if c := live.Table("defaults").Column("now"); c.Default == nil || !c.Default.Now {
 		t.Errorf("DefaultNow was not recognised on inspection: %+v", c.Default)
+	}
+}
+
+// Models with generated names longer than PostgreSQL's 63 bytes, whose
+// first 63 bytes are the same.
+type longNamed struct {
+	ID    int64
+	Alpha string
+	Beta  string
+	Ref   *int64
+}
+
+const longTable = "a_table_whose_name_is_long_enough_to_crowd_the_identifier_limit"
+
+var longModel = forge.Model(longTable, func(x *longNamed, f *forge.Fields) {
+	f.ID(&x.ID)
+	f.Text(&x.Alpha).Column("a_rather_long_column_name_number_one").Unique()
+	f.Text(&x.Beta).Column("a_rather_long_column_name_number_two").Unique()
+	f.NullInt(&x.Ref).Column("a_rather_long_reference_to_the_same_table").References(forge.Ref[longNamed]())
+})
+
+// testLongNames: long generated names fit the database and stay distinct;
+// CreateSchema, Inspect and Diff agree on them, and both unique indexes
+// exist.
+func testLongNames(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	s, err := forge.NewSchema(longModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := forge.Open(s, h.DB.Driver())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := db.Drift(ctx); err != nil || !plan.Empty() {
+		t.Fatalf("drift right after CreateSchema with long names (%v):\n%s", err, plan.Describe())
+	}
+	live, err := migrate.Inspect(ctx, db.Driver(), db.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := live.Table(longTable)
+	if lt == nil {
+		t.Fatalf("table %s not found", longTable)
+	}
+	names := map[string]bool{}
+	for _, ix := range lt.Indexes {
+		if len(ix.Name) > 63 {
+			t.Errorf("index name %q is longer than 63 bytes", ix.Name)
+		}
+		if ix.Unique {
+			names[ix.Name] = true
+		}
+	}
+	if len(names) != 2 {
+		t.Fatalf("want two unique indexes, got %+v", lt.Indexes)
+	}
+	if len(lt.ForeignKeys) != 1 || len(lt.ForeignKeys[0].Name) > 63 {
+		t.Errorf("foreign keys: %+v", lt.ForeignKeys)
+	}
+	// Both columns are unique: a duplicate in either is refused.
+	ins := func(a, b string) error {
+		_, err := db.Driver().Exec(ctx, `INSERT INTO "`+longTable+`" ("a_rather_long_column_name_number_one", "a_rather_long_column_name_number_two") VALUES ('`+a+`', '`+b+`')`, nil)
+		return err
+	}
+	if err := ins("a1", "b1"); err != nil {
+		t.Fatal(err)
+	}
+	if ins("a2", "b1") == nil {
+		t.Error("a duplicate in the second unique column was accepted")
+	}
+	if ins("a1", "b2") == nil {
+		t.Error("a duplicate in the first unique column was accepted")
+	}
+	if err := db.CreateSchema(ctx); err != nil {
+		t.Fatalf("CreateSchema again: %v", err)
+	}
+}
+
+// Models whose foreign keys form a cycle: accounts → teams → accounts.
+type cycAccount struct {
+	ID     int64
+	TeamID *int64
+}
+
+type cycTeam struct {
+	ID      int64
+	OwnerID *int64
+}
+
+var (
+	cycAccounts = forge.Model("cyc_accounts", func(x *cycAccount, f *forge.Fields) {
+		f.ID(&x.ID)
+		f.NullInt(&x.TeamID).References(forge.Ref[cycTeam]()).OnDelete(forge.SetNull)
+	})
+	cycTeams = forge.Model("cyc_teams", func(x *cycTeam, f *forge.Fields) {
+		f.ID(&x.ID)
+		f.NullInt(&x.OwnerID).References(forge.Ref[cycAccount]()).OnDelete(forge.SetNull)
+	})
+)
+
+// testCreateSchemaCycle: CreateSchema runs twice on a schema whose foreign
+// keys form a cycle, and leaves no drift.
+func testCreateSchemaCycle(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	s, err := forge.NewSchema(cycAccounts, cycTeams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := forge.Open(s, h.DB.Driver())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		if err := db.CreateSchema(ctx); err != nil {
+			t.Fatalf("CreateSchema run %d: %v", i, err)
+		}
+		if plan, err := db.Drift(ctx); err != nil || !plan.Empty() {
+			t.Fatalf("drift after CreateSchema run %d (%v):\n%s", i, err, plan.Describe())
+		}
+	}
+	live, err := migrate.Inspect(ctx, db.Driver(), db.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, tm := live.Table("cyc_accounts"), live.Table("cyc_teams"); a == nil || tm == nil || len(a.ForeignKeys) != 1 || len(tm.ForeignKeys) != 1 {
+		t.Fatalf("the cycle's foreign keys: %+v %+v", a, tm)
 	}
 }

@@ -20,6 +20,7 @@ import (
 // cannot make become a RebuildTable (SQLite's documented twelve-step
 // rebuild, data kept). An empty plan means no drift.
 func Diff(d dialect.Dialect, desired, live *schema.Schema) *Plan {
+	desired = fitNames(d, desired)
 	p := &Plan{live: live}
 	liveByName := map[string]*schema.Table{}
 	for _, t := range live.Tables {
@@ -359,6 +360,7 @@ func StorageType(d dialect.Dialect, c *schema.Column) string { return storageTyp
 // It lets a desired schema stand as the live side of a diff, as a down
 // migration needs: Diff(d, inspected, Applied(d, desired)).
 func Applied(d dialect.Dialect, s *schema.Schema) *schema.Schema {
+	s = fitNames(d, s)
 	out := &schema.Schema{}
 	for _, t := range s.Tables {
 		nt := *t

@@ -201,7 +201,7 @@ func constraintName(createSQL string, cols []string, table string) string {
 			}
 		}
 	}
-	return table + "_" + strings.Join(cols, "_") + "_fkey"
+	return dialect.ObjectName(table, cols, "fkey")
 }
 
 // action reads a referential action: SQLite's words or PostgreSQL's

@@ -7,6 +7,8 @@ package migrate
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/forge-orm/forge/dialect"
@@ -70,6 +72,7 @@ type Options struct {
 // Create plans the creation of every table of s, with its indexes and
 // foreign keys, in dependency order.
 func Create(d dialect.Dialect, s *schema.Schema, opts Options) *Plan {
+	s = fitNames(d, s)
 	p := &Plan{}
 	created := map[string]bool{}
 	var deferred []Change
@@ -79,7 +82,7 @@ func Create(d dialect.Dialect, s *schema.Schema, opts Options) *Plan {
 			if created[fk.RefTable] || fk.RefTable == t.Name || !d.AddConstraint() {
 				ct.ForeignKeys = append(ct.ForeignKeys, fk)
 			} else {
-				deferred = append(deferred, &AddForeignKey{Table: t.Name, FK: fk})
+				deferred = append(deferred, &AddForeignKey{Table: t.Name, FK: fk, IfNotExists: opts.IfNotExists})
 			}
 		}
 		created[t.Name] = true
@@ -222,6 +225,11 @@ func (c *CreateIndex) Statements(d dialect.Dialect) ([]string, error) {
 type AddForeignKey struct {
 	Table string
 	FK    *schema.ForeignKey
+	// IfNotExists skips a foreign key of that name that the table has
+	// (PostgreSQL has no ADD CONSTRAINT IF NOT EXISTS: a DO block checks
+	// pg_constraint first), so that CreateSchema can run again on a schema
+	// whose foreign keys form a cycle.
+	IfNotExists bool
 }
 
 func (c *AddForeignKey) Destructive() bool { return false }
@@ -237,5 +245,66 @@ func (c *AddForeignKey) Statements(d dialect.Dialect) ([]string, error) {
 	b = d.AppendIdent(b, c.Table)
 	b = append(b, " ADD "...)
 	b = appendForeignKey(b, d, c.FK)
-	return []string{string(b)}, nil
+	if !c.IfNotExists {
+		return []string{string(b)}, nil
+	}
+	alter := string(b)
+	cond := "SELECT 1 FROM pg_constraint WHERE conrelid = " + quote(ident(d, c.Table)) + "::regclass AND conname = " + quote(c.FK.Name)
+	// A dollar-quote tag that the body does not contain.
+	tag := "$forge$"
+	for i := 1; strings.Contains(alter+cond, tag); i++ {
+		tag = "$forge" + strconv.Itoa(i) + "$"
+	}
+	return []string{"DO " + tag + " BEGIN IF NOT EXISTS (" + cond + ") THEN " + alter + "; END IF; END " + tag}, nil
+}
+
+// fitNames returns s with every index and foreign key name fitted to d's
+// identifier limit (dialect.FitName), so that the names forge writes are
+// the names the database keeps and Inspect reports. It copies only the
+// tables it changes.
+func fitNames(d dialect.Dialect, s *schema.Schema) *schema.Schema {
+	max := d.MaxIdentLen()
+	if max <= 0 {
+		return s
+	}
+	long := func(t *schema.Table) bool {
+		for _, ix := range t.Indexes {
+			if len(ix.Name) > max {
+				return true
+			}
+		}
+		for _, fk := range t.ForeignKeys {
+			if len(fk.Name) > max {
+				return true
+			}
+		}
+		return false
+	}
+	var out *schema.Schema
+	for i, t := range s.Tables {
+		if !long(t) {
+			continue
+		}
+		if out == nil {
+			out = &schema.Schema{Tables: slices.Clone(s.Tables)}
+		}
+		nt := *t
+		nt.Indexes = make([]*schema.Index, len(t.Indexes))
+		for j, ix := range t.Indexes {
+			nix := *ix
+			nix.Name = dialect.FitName(ix.Name, max)
+			nt.Indexes[j] = &nix
+		}
+		nt.ForeignKeys = make([]*schema.ForeignKey, len(t.ForeignKeys))
+		for j, fk := range t.ForeignKeys {
+			nfk := *fk
+			nfk.Name = dialect.FitName(fk.Name, max)
+			nt.ForeignKeys[j] = &nfk
+		}
+		out.Tables[i] = &nt
+	}
+	if out == nil {
+		return s
+	}
+	return out
 }
