@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ var MigrateTests = []Test{
 	{"FailureLeavesNothing", testFailureLeavesNothing},
 	{"Lock", testLock},
 	{"RacingPushers", testRacingPushers},
+	{"LockSlowStep", testLockSlowStep},
 	{"LongNames", testLongNames},
 	{"CreateSchemaCycle", testCreateSchemaCycle},
 }
@@ -248,7 +250,7 @@ func testFailureLeavesNothing(t *testing.T, h *Harness) {
 		`INSERT INTO "no_such_table" VALUES (1)`,
 		`CREATE TABLE "fail_c" ("id" INTEGER PRIMARY KEY)`,
 	}
-	err := migrate.ApplyStatements(ctx, conn, stmts, false)
+	err := migrate.ApplyStatements(ctx, conn, stmts, migrate.StatementOptions{})
 	var se *migrate.StatementError
 	if !errors.As(err, &se) || se.Index != 2 || se.SQL != stmts[2] || !strings.Contains(err.Error(), "no_such_table") {
 		t.Fatalf("want a StatementError naming the third statement, got %v", err)
@@ -271,8 +273,14 @@ func testLock(t *testing.T, h *Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "two", Wait: -1}); !errors.Is(err, migrate.ErrLocked) {
+	_, err = migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "two", Wait: -1})
+	if !errors.Is(err, migrate.ErrLocked) {
 		t.Fatalf("a second lock: %v, want ErrLocked", err)
+	}
+	// The error names the holder and its lease.
+	var le *migrate.LockedError
+	if !errors.As(err, &le) || le.Holder != "one" || time.Until(le.Expires) <= 0 || !strings.Contains(err.Error(), "one, whose lease runs until") {
+		t.Errorf("the lock error does not name the holder and its lease: %v", err)
 	}
 	if err := l1.Release(ctx); err != nil {
 		t.Fatal(err)
@@ -495,5 +503,144 @@ func testCreateSchemaCycle(t *testing.T, h *Harness) {
 	}
 	if a, tm := live.Table("cyc_accounts"), live.Table("cyc_teams"); a == nil || tm == nil || len(a.ForeignKeys) != 1 || len(tm.ForeignKeys) != 1 {
 		t.Fatalf("the cycle's foreign keys: %+v %+v", a, tm)
+	}
+}
+
+// slowStep is a statement that slowConn turns into a pause inside the
+// transaction, after the statements before it have run (so that the
+// transaction holds its locks): a migration step that takes long, without
+// burning CPU.
+const slowStep = "-- forge test: slow step"
+
+type slowConn struct {
+	driver.Conn
+	b       driver.Beginner
+	pause   time.Duration
+	reached chan struct{}
+}
+
+func (c *slowConn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.b.Begin(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &slowTx{Tx: tx, c: c}, nil
+}
+
+type slowTx struct {
+	driver.Tx
+	c *slowConn
+}
+
+func (t *slowTx) Exec(ctx context.Context, q string, args []any) (driver.Result, error) {
+	if q == slowStep {
+		close(t.c.reached)
+		time.Sleep(t.c.pause)
+		return driver.Result{}, nil
+	}
+	return t.Tx.Exec(ctx, q, args)
+}
+
+// testLockSlowStep: while a migration runs a step several times longer
+// than the lock's TTL (and, on SQLite, longer than the driver's busy
+// timeout), a second migrator waits for the lock instead of failing, gets
+// it only after the first released it, and the first's lease is never
+// taken (on PostgreSQL, never even seen expired) while it lives.
+func testLockSlowStep(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	conn := h.DB.Driver()
+	b, ok := conn.(driver.Beginner)
+	if !ok {
+		t.Skipf("%s has no interactive transactions", driver.Name(conn))
+	}
+	ttl := time.Second
+	pause := 3 * time.Second
+	sqlite := h.DB.Dialect().Name() == "sqlite"
+	if driver.Name(conn) == "sqlite" {
+		// Longer than the embedded driver's 5 s busy_timeout. (sqld ends
+		// an interactive transaction after 5 s of its own accord.)
+		pause = 5500 * time.Millisecond
+	}
+	first, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "first", TTL: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &slowConn{Conn: conn, b: b, pause: pause, reached: make(chan struct{})}
+	applied := make(chan error, 1)
+	go func() {
+		applied <- migrate.ApplyStatements(ctx, sc, []string{`CREATE TABLE "slow_step" ("id" INTEGER PRIMARY KEY)`, slowStep}, migrate.StatementOptions{Lock: first})
+	}()
+	select {
+	case <-sc.reached:
+	case err := <-applied:
+		t.Fatalf("the migration ended before its slow step: %v", err)
+	}
+	var released atomic.Bool
+	type got struct {
+		lock     *migrate.Lock
+		err      error
+		released bool
+	}
+	second := make(chan got, 1)
+	go func() {
+		l, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "second", TTL: ttl, Wait: time.Minute})
+		second <- got{l, err, released.Load()}
+	}()
+	// Watch the lock row while the first holds it.
+	stop := make(chan struct{})
+	watched := make(chan string, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				watched <- ""
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			rows, err := conn.Query(ctx, `SELECT "holder", "expires_at" FROM "forge_migrate_lock" WHERE "id" = 1`, nil)
+			if err != nil {
+				continue // SQLite may be busy; the next look will do
+			}
+			var holder string
+			var exp int64
+			found := rows.Next() && rows.Scan(&holder, &exp) == nil
+			rows.Close()
+			if released.Load() {
+				continue
+			}
+			if !found || holder != "first" {
+				watched <- fmt.Sprintf("the lock row shows holder %q (found %v) while the first migrator holds it", holder, found)
+				return
+			}
+			// On PostgreSQL the heartbeat renews the lease beside the
+			// migration's transaction. (On SQLite the transaction holds the
+			// write lock, which keeps every other migrator out, and the
+			// lease is renewed inside it before it commits.)
+			if !sqlite && exp < time.Now().UnixMilli() {
+				watched <- fmt.Sprintf("the first migrator's lease stood expired (%v ago) while it lived", time.Since(time.UnixMilli(exp)))
+				return
+			}
+		}
+	}()
+	if err := <-applied; err != nil {
+		t.Fatalf("the slow migration: %v", err)
+	}
+	released.Store(true)
+	close(stop)
+	if err := first.Release(ctx); err != nil {
+		t.Errorf("the first migrator's release: %v", err)
+	}
+	if msg := <-watched; msg != "" {
+		t.Error(msg)
+	}
+	g := <-second
+	if g.err != nil {
+		t.Fatalf("the second migrator did not wait for the lock: %v", g.err)
+	}
+	if !g.released {
+		t.Error("the second migrator got the lock while the first held it")
+	}
+	if err := g.lock.Release(ctx); err != nil {
+		t.Error(err)
 	}
 }
