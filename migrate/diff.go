@@ -46,7 +46,7 @@ func Diff(d dialect.Dialect, desired, live *schema.Schema) *Plan {
 		if have == nil {
 			continue
 		}
-		p.Changes = append(p.Changes, diffTable(d, want, have)...)
+		p.Changes = append(p.Changes, diffTable(d, want, have, live)...)
 	}
 	for i := len(live.Tables) - 1; i >= 0; i-- {
 		t := live.Tables[i]
@@ -58,11 +58,14 @@ func Diff(d dialect.Dialect, desired, live *schema.Schema) *Plan {
 }
 
 // diffTable compares one table.
-func diffTable(d dialect.Dialect, want, have *schema.Table) []Change {
+func diffTable(d dialect.Dialect, want, have *schema.Table, live *schema.Schema) []Change {
 	var alters []Change
 	rebuild := !slices.Equal(want.PrimaryKey, have.PrimaryKey)
 	for _, wc := range want.Columns {
 		hc := have.Column(wc.Name)
+		if hc != nil && hc.Generated != "" {
+			continue // the database computes it (see schema.Column.Generated)
+		}
 		if hc == nil {
 			if d.AddConstraint() || canAddColumnSQLite(wc) {
 				alters = append(alters, &AddColumn{Table: want.Name, Column: wc})
@@ -80,7 +83,7 @@ func diffTable(d dialect.Dialect, want, have *schema.Table) []Change {
 		}
 	}
 	for _, hc := range have.Columns {
-		if want.Column(hc.Name) == nil {
+		if want.Column(hc.Name) == nil && hc.Generated == "" {
 			if d.AddConstraint() {
 				alters = append(alters, &DropColumn{Table: want.Name, Column: hc})
 			} else {
@@ -103,7 +106,7 @@ func diffTable(d dialect.Dialect, want, have *schema.Table) []Change {
 		rebuild = true
 	}
 	if rebuild && !d.AddConstraint() {
-		return []Change{&RebuildTable{Table: want, Live: have}}
+		return []Change{&RebuildTable{Table: want, Live: have, LiveSchema: live}}
 	}
 	var out []Change
 	out = append(out, fkDrops...)

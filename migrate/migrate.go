@@ -134,6 +134,13 @@ func (c *CreateTable) Statements(d dialect.Dialect) ([]string, error) {
 		b = append(b, ",\n  "...)
 		b = appendForeignKey(b, d, fk)
 	}
+	for _, ck := range t.Checks {
+		b = append(b, ",\n  CONSTRAINT "...)
+		b = d.AppendIdent(b, ck.Name)
+		b = append(b, " CHECK ("...)
+		b = append(b, ck.Expr...)
+		b = append(b, ')')
+	}
 	b = append(b, "\n)"...)
 	b = append(b, d.TableOptions()...)
 	return []string{string(b)}, nil
@@ -143,9 +150,39 @@ func (c *CreateTable) Statements(d dialect.Dialect) ([]string, error) {
 func AppendColumn(b []byte, d dialect.Dialect, c *schema.Column, pk bool) ([]byte, error) {
 	b = d.AppendIdent(b, c.Name)
 	b = append(b, ' ')
+	if c.Generated != "" {
+		// An inspected generated column, re-created as it was.
+		t := d.ColumnType(c)
+		if d.AddConstraint() && c.Type != "" {
+			t = c.Type
+		}
+		b = append(b, t...)
+		if c.Collate != "" {
+			b = append(b, " COLLATE "...)
+			b = d.AppendIdent(b, c.Collate)
+		}
+		b = append(b, " GENERATED ALWAYS AS ("...)
+		b = append(b, c.Generated...)
+		if c.GeneratedStored || d.AddConstraint() {
+			b = append(b, ") STORED"...)
+		} else {
+			b = append(b, ") VIRTUAL"...)
+		}
+		if !c.Nullable {
+			b = append(b, " NOT NULL"...)
+		}
+		return b, nil
+	}
 	b = append(b, d.ColumnType(c)...)
+	if c.Collate != "" {
+		b = append(b, " COLLATE "...)
+		b = d.AppendIdent(b, c.Collate)
+	}
 	if pk {
 		b = append(b, " PRIMARY KEY"...)
+		if c.NoReuse && !d.AddConstraint() {
+			b = append(b, " AUTOINCREMENT"...)
+		}
 	} else if !c.Nullable {
 		b = append(b, " NOT NULL"...)
 	}
