@@ -152,8 +152,12 @@ func TestSchemaVariable(t *testing.T) {
 	r = a.must(exitError, "diff", "--schema", "./cmd/app", "--db", db.url)
 	contains(t, r, "package main")
 	r = a.must(exitError, "diff", "--schema", "./broken", "--db", db.url)
-	contains(t, r, "panicked while initializing")
+	// MustSchema's panic: the schema's errors, no goroutine dump.
+	contains(t, r, "declared wrong (forge.MustSchema panicked)")
 	contains(t, r, "DefaultNow")
+	if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "exit status") {
+		t.Errorf("a goroutine dump or the go command's status in the message:\n%s", r.stderr)
+	}
 	r = a.must(exitUsage, "diff", "--schema", "./nowhere", "--db", db.url)
 	contains(t, r, "not a directory")
 	r = a.must(exitUsage, "diff", "--schema", "./internal/db:appSchema", "--db", db.url)
