@@ -311,7 +311,7 @@ func (c *RebuildTable) String() string {
 	}
 	for _, hc := range c.Live.Columns {
 		if hc.Generated == "" && c.Table.Column(hc.Name) == nil {
-			what = append(what, "-"+hc.Name+" (its data is lost)")
+			what = append(what, "-"+hc.Name)
 		}
 	}
 	for _, ix := range c.Live.Indexes {

@@ -127,6 +127,16 @@ func TestPushDiff(t *testing.T) {
 		if n := db.count(t, `SELECT COUNT(*) FROM "users" WHERE "email" = 'ada@example.com' AND "name" = 'Ada'`); n != 1 {
 			t.Fatalf("%d rows survived, want 1", n)
 		}
+
+		// A lossy type change (text → integer) names the column and both
+		// types, in push and in diff, on every database.
+		a.write("models/models.go", strings.Replace(strings.Replace(modelsV1, "\tTitle    string", "\tTitle    int64", 1), "f.Text(&p.Title)", "f.Int(&p.Title)", 1))
+		want := "column title TEXT → INTEGER can lose data"
+		if db.kind == "postgres" {
+			want = "alter column posts.title (type text → bigint can lose data)"
+		}
+		contains(t, push(exitDestructive), want)
+		contains(t, diff(exitDrift), want)
 	})
 }
 
