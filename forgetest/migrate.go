@@ -457,6 +457,16 @@ func testLongNames(t *testing.T, h *Harness) {
 	if err := db.CreateSchema(ctx); err != nil {
 		t.Fatalf("CreateSchema again: %v", err)
 	}
+	// Replacing the primary key of a table whose name leaves no room for
+	// "_pkey": the database's own name for the constraint is dropped.
+	pkTable := func(pk ...string) *schema.Schema {
+		return &schema.Schema{Tables: append(slices.Clone(s.Describe().Tables), &schema.Table{Name: "pk_" + longTable[3:], PrimaryKey: pk, Columns: []*schema.Column{
+			{Name: "a", Kind: schema.Int64, PrimaryKey: slices.Contains(pk, "a")},
+			{Name: "b", Kind: schema.Int64, PrimaryKey: slices.Contains(pk, "b")},
+		}})}
+	}
+	applyAndCheck(t, db.Driver(), pkTable("a"), false)
+	applyAndCheck(t, db.Driver(), pkTable("a", "b"), false)
 }
 
 // Models whose foreign keys form a cycle: accounts → teams → accounts.

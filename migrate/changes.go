@@ -169,7 +169,8 @@ func (c *DropForeignKey) Statements(d dialect.Dialect) ([]string, error) {
 type ReplacePrimaryKey struct {
 	Table   string
 	Columns []string
-	Old     bool // a primary key exists (named TABLE_pkey)
+	Old     bool   // a primary key exists
+	OldName string // its constraint's name ("": TABLE_pkey)
 }
 
 func (c *ReplacePrimaryKey) Destructive() bool { return false }
@@ -180,7 +181,11 @@ func (c *ReplacePrimaryKey) String() string {
 func (c *ReplacePrimaryKey) Statements(d dialect.Dialect) ([]string, error) {
 	var out []string
 	if c.Old {
-		out = append(out, "ALTER TABLE "+ident(d, c.Table)+" DROP CONSTRAINT "+ident(d, c.Table+"_pkey"))
+		name := c.OldName
+		if name == "" {
+			name = c.Table + "_pkey"
+		}
+		out = append(out, "ALTER TABLE "+ident(d, c.Table)+" DROP CONSTRAINT "+ident(d, name))
 	}
 	if len(c.Columns) > 0 {
 		out = append(out, "ALTER TABLE "+ident(d, c.Table)+" ADD PRIMARY KEY ("+string(appendIdents(nil, d, c.Columns))+")")

@@ -116,7 +116,7 @@ func diffTable(d dialect.Dialect, want, have *schema.Table, live *schema.Schema)
 		}
 	}
 	if rebuild {
-		out = append(out, &ReplacePrimaryKey{Table: want.Name, Columns: want.PrimaryKey, Old: len(have.PrimaryKey) > 0})
+		out = append(out, &ReplacePrimaryKey{Table: want.Name, Columns: want.PrimaryKey, Old: len(have.PrimaryKey) > 0, OldName: have.PrimaryKeyName})
 	}
 	out = append(out, alters...)
 	for _, ix := range want.Indexes {

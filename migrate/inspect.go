@@ -335,6 +335,13 @@ WHERE con.conrelid = $1 AND con.contype = 'c' ORDER BY con.conname`, oid)
 			}
 			t.Checks = append(t.Checks, &schema.Check{Name: str(ck[0]), Expr: e, Column: str(ck[2])})
 		}
+		pkName, err := queryAll(ctx, q, `SELECT conname FROM pg_constraint WHERE conrelid = $1 AND contype = 'p'`, oid)
+		if err != nil {
+			return nil, err
+		}
+		if len(pkName) == 1 {
+			t.PrimaryKeyName = str(pkName[0][0])
+		}
 		pk, err := queryAll(ctx, q, `SELECT a.attname FROM pg_index i
 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum

@@ -133,6 +133,10 @@ type Table struct {
 	Indexes     []*Index
 	ForeignKeys []*ForeignKey
 	Checks      []*Check // introspected only
+	// PrimaryKeyName is the primary key constraint's name, as
+	// introspection reads it (PostgreSQL; it derives TABLE_pkey, cut to
+	// fit its limit).
+	PrimaryKeyName string
 }
 
 // Column returns the column with the given name, or nil.
