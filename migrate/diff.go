@@ -19,6 +19,13 @@ import (
 // to existing tables, then dropped tables. SQLite changes that ALTER TABLE
 // cannot make become a RebuildTable (SQLite's documented twelve-step
 // rebuild, data kept). An empty plan means no drift.
+//
+// What the live database has and forge's models do not declare is left to
+// the database: generated columns are neither added, altered nor dropped,
+// and CHECK constraints, triggers and views are not compared (a SQLite
+// rebuild keeps them; see RebuildTable). Index and foreign key names of
+// desired are fitted to d's identifier limit first (dialect.FitName), as
+// Create does, so that they compare with what Inspect reads back.
 func Diff(d dialect.Dialect, desired, live *schema.Schema) *Plan {
 	desired = fitNames(d, desired)
 	p := &Plan{live: live}

@@ -40,8 +40,11 @@ What forge cannot describe exactly (composite or missing primary keys,
 expression or partial indexes, types other than forge's own, defaults that
 are not literals, multi-column foreign keys) is not guessed: the code says
 so in a TODO(forge pull) comment, naming what pushing the models would
-change, and pull lists those points on stderr. With --strict they are an
-error and nothing is written.
+change, and pull lists those points on stderr. What the database has and
+models do not declare (CHECK constraints, generated columns, which are left
+out of the struct, AUTOINCREMENT, GENERATED ALWAYS identity, collations,
+triggers, views) is flagged the same way; diff and push leave it to the
+database. With --strict they are an error and nothing is written.
 
 Flags:
   --db URL          sqlite:PATH or postgres://... (default $FORGE_DATABASE_URL)
