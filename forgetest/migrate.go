@@ -555,7 +555,7 @@ func (t *slowTx) Exec(ctx context.Context, q string, args []any) (driver.Result,
 	return t.Tx.Exec(ctx, q, args)
 }
 
-// testLockSlowStep: while a migration runs a step several times longer
+// testLockSlowStep: while a migration runs a step two or more times longer
 // than the lock's TTL (and, on SQLite, longer than the driver's busy
 // timeout), a second migrator waits for the lock instead of failing, gets
 // it only after the first released it, and the first's lease is never
@@ -567,7 +567,7 @@ func testLockSlowStep(t *testing.T, h *Harness) {
 	if !ok {
 		t.Skipf("%s has no interactive transactions", driver.Name(conn))
 	}
-	ttl := time.Second
+	ttl := 1500 * time.Millisecond
 	pause := 3 * time.Second
 	sqlite := h.DB.Dialect().Name() == "sqlite"
 	if driver.Name(conn) == "sqlite" {
