@@ -9,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/schema"
 )
 
@@ -559,9 +560,9 @@ func (m *model) buildDesc() {
 			t.PrimaryKey = []string{f.col}
 		}
 		if f.unique {
-			t.Indexes = append(t.Indexes, &schema.Index{Name: m.table + "_" + f.col + "_key", Columns: []string{f.col}, Unique: true})
+			t.Indexes = append(t.Indexes, &schema.Index{Name: dialect.ObjectName(m.table, []string{f.col}, "key"), Columns: []string{f.col}, Unique: true})
 		} else if f.index {
-			t.Indexes = append(t.Indexes, &schema.Index{Name: m.table + "_" + f.col + "_idx", Columns: []string{f.col}})
+			t.Indexes = append(t.Indexes, &schema.Index{Name: dialect.ObjectName(m.table, []string{f.col}, "idx"), Columns: []string{f.col}})
 		}
 	}
 	for _, ix := range m.idx {
@@ -569,11 +570,11 @@ func (m *model) buildDesc() {
 			continue
 		}
 		if ix.Name == "" {
-			suffix := "_idx"
+			suffix := "idx"
 			if ix.Unique {
-				suffix = "_key"
+				suffix = "key"
 			}
-			ix.Name = m.table + "_" + strings.Join(ix.Columns, "_") + suffix
+			ix.Name = dialect.ObjectName(m.table, ix.Columns, suffix)
 		}
 		t.Indexes = append(t.Indexes, ix)
 	}

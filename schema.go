@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/schema"
 )
 
@@ -102,7 +103,7 @@ func (s *Schema) resolve(m *model) []error {
 		fk.resolved = t
 		name := fk.name
 		if name == "" {
-			name = m.table + "_" + fk.field.col + "_fkey"
+			name = dialect.ObjectName(m.table, []string{fk.field.col}, "fkey")
 		}
 		m.desc.ForeignKeys = append(m.desc.ForeignKeys, &schema.ForeignKey{
 			Name: name, Columns: []string{fk.field.col}, RefTable: t.table,

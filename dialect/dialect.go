@@ -49,6 +49,9 @@ type Dialect interface {
 	DefaultNow() string
 	// TableOptions is appended after CREATE TABLE (...), such as " STRICT".
 	TableOptions() string
+	// MaxIdentLen is the longest identifier the database keeps, in bytes
+	// (0: no limit); names longer than that are fitted with FitName.
+	MaxIdentLen() int
 	// AddConstraint reports whether ALTER TABLE ... ADD CONSTRAINT works
 	// (SQLite cannot; it accepts foreign keys to tables created later).
 	AddConstraint() bool

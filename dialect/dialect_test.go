@@ -1,8 +1,10 @@
 package dialect_test
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/schema"
@@ -67,5 +69,31 @@ func TestIdentQuoting(t *testing.T) {
 	}
 	if got := string(dialect.SQLite.AppendLimit(nil, -1, 5)); got != ` LIMIT -1 OFFSET 5` {
 		t.Errorf("got %s", got)
+	}
+}
+
+func TestFitName(t *testing.T) {
+	short := "users_email_key"
+	if got := dialect.FitName(short, 63); got != short {
+		t.Errorf("a short name changed: %q", got)
+	}
+	a := dialect.ObjectName("a_table_whose_name_is_long_enough", []string{"a_rather_long_column_name_number_one"}, "key")
+	b := dialect.ObjectName("a_table_whose_name_is_long_enough", []string{"a_rather_long_column_name_number_two"}, "key")
+	if a == b || len(a) > 63 || len(b) > 63 || a[:54] != b[:54] {
+		t.Errorf("long names: %q and %q", a, b)
+	}
+	if a != dialect.ObjectName("a_table_whose_name_is_long_enough", []string{"a_rather_long_column_name_number_one"}, "key") {
+		t.Error("ObjectName is not deterministic")
+	}
+	// A cut never splits a UTF-8 sequence.
+	u := dialect.FitName(strings.Repeat("é", 40), 63)
+	if len(u) > 63 || !utf8.ValidString(u) {
+		t.Errorf("UTF-8 name: %q (%d bytes)", u, len(u))
+	}
+	if got := dialect.FitName(strings.Repeat("x", 200), 0); len(got) != 200 {
+		t.Error("no limit cut a name")
+	}
+	if dialect.Postgres.MaxIdentLen() != 63 || dialect.SQLite.MaxIdentLen() != 0 {
+		t.Error("dialect limits")
 	}
 }

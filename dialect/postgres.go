@@ -108,3 +108,6 @@ func (postgres) AppendLimit(b []byte, limit, offset int) []byte {
 func (postgres) AddConstraint() bool { return true }
 
 func (postgres) LastInsertID() bool { return false }
+
+// MaxIdentLen is NAMEDATALEN-1: PostgreSQL truncates longer names silently.
+func (postgres) MaxIdentLen() int { return 63 }

@@ -107,3 +107,6 @@ func (sqlite) AppendLimit(b []byte, limit, offset int) []byte {
 func (sqlite) AddConstraint() bool { return false }
 
 func (sqlite) LastInsertID() bool { return true }
+
+// MaxIdentLen is 0: SQLite keeps names of any length.
+func (sqlite) MaxIdentLen() int { return 0 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/forge-orm/forge"
+	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/migrate"
 	"github.com/forge-orm/forge/schema"
@@ -24,6 +27,11 @@ var MigrateTests = []Test{
 	{"FailureLeavesNothing", testFailureLeavesNothing},
 	{"Lock", testLock},
 	{"RacingPushers", testRacingPushers},
+	{"LockSlowStep", testLockSlowStep},
+	{"LongNames", testLongNames},
+	{"DatabaseOwned", testDatabaseOwned},
+	{"RebuildKeeps", testRebuildKeeps},
+	{"CreateSchemaCycle", testCreateSchemaCycle},
 }
 
 // RunMigrate runs MigrateTests, each on a fresh database from open.
@@ -246,7 +254,7 @@ func testFailureLeavesNothing(t *testing.T, h *Harness) {
 		`INSERT INTO "no_such_table" VALUES (1)`,
 		`CREATE TABLE "fail_c" ("id" INTEGER PRIMARY KEY)`,
 	}
-	err := migrate.ApplyStatements(ctx, conn, stmts, false)
+	err := migrate.ApplyStatements(ctx, conn, stmts, migrate.StatementOptions{})
 	var se *migrate.StatementError
 	if !errors.As(err, &se) || se.Index != 2 || se.SQL != stmts[2] || !strings.Contains(err.Error(), "no_such_table") {
 		t.Fatalf("want a StatementError naming the third statement, got %v", err)
@@ -269,8 +277,14 @@ func testLock(t *testing.T, h *Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "two", Wait: -1}); !errors.Is(err, migrate.ErrLocked) {
+	_, err = migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "two", Wait: -1})
+	if !errors.Is(err, migrate.ErrLocked) {
 		t.Fatalf("a second lock: %v, want ErrLocked", err)
+	}
+	// The error names the holder and its lease.
+	var le *migrate.LockedError
+	if !errors.As(err, &le) || le.Holder != "one" || time.Until(le.Expires) <= 0 || !strings.Contains(err.Error(), "one, whose lease runs until") {
+		t.Errorf("the lock error does not name the holder and its lease: %v", err)
 	}
 	if err := l1.Release(ctx); err != nil {
 		t.Fatal(err)
@@ -364,4 +378,454 @@ func testDefaultsRoundTrip(t *testing.T, h *Harness) {
 	if c := live.Table("defaults").Column("now"); c.Default == nil || !c.Default.Now {
 		t.Errorf("DefaultNow was not recognised on inspection: %+v", c.Default)
 	}
+}
+
+// Models with generated names longer than PostgreSQL's 63 bytes, whose
+// first 63 bytes are the same.
+type longNamed struct {
+	ID    int64
+	Alpha string
+	Beta  string
+	Ref   *int64
+}
+
+const longTable = "a_table_whose_name_is_long_enough_to_crowd_the_identifier_limit"
+
+var longModel = forge.Model(longTable, func(x *longNamed, f *forge.Fields) {
+	f.ID(&x.ID)
+	f.Text(&x.Alpha).Column("a_rather_long_column_name_number_one").Unique()
+	f.Text(&x.Beta).Column("a_rather_long_column_name_number_two").Unique()
+	f.NullInt(&x.Ref).Column("a_rather_long_reference_to_the_same_table").References(forge.Ref[longNamed]())
+})
+
+// testLongNames: long generated names fit the database and stay distinct;
+// CreateSchema, Inspect and Diff agree on them, and both unique indexes
+// exist.
+func testLongNames(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	s, err := forge.NewSchema(longModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := forge.Open(s, h.DB.Driver())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := db.Drift(ctx); err != nil || !plan.Empty() {
+		t.Fatalf("drift right after CreateSchema with long names (%v):\n%s", err, plan.Describe())
+	}
+	live, err := migrate.Inspect(ctx, db.Driver(), db.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := live.Table(longTable)
+	if lt == nil {
+		t.Fatalf("table %s not found", longTable)
+	}
+	names := map[string]bool{}
+	for _, ix := range lt.Indexes {
+		if len(ix.Name) > 63 {
+			t.Errorf("index name %q is longer than 63 bytes", ix.Name)
+		}
+		if ix.Unique {
+			names[ix.Name] = true
+		}
+	}
+	if len(names) != 2 {
+		t.Fatalf("want two unique indexes, got %+v", lt.Indexes)
+	}
+	if len(lt.ForeignKeys) != 1 || len(lt.ForeignKeys[0].Name) > 63 {
+		t.Errorf("foreign keys: %+v", lt.ForeignKeys)
+	}
+	// Both columns are unique: a duplicate in either is refused.
+	ins := func(a, b string) error {
+		_, err := db.Driver().Exec(ctx, `INSERT INTO "`+longTable+`" ("a_rather_long_column_name_number_one", "a_rather_long_column_name_number_two") VALUES ('`+a+`', '`+b+`')`, nil)
+		return err
+	}
+	if err := ins("a1", "b1"); err != nil {
+		t.Fatal(err)
+	}
+	if ins("a2", "b1") == nil {
+		t.Error("a duplicate in the second unique column was accepted")
+	}
+	if ins("a1", "b2") == nil {
+		t.Error("a duplicate in the first unique column was accepted")
+	}
+	if err := db.CreateSchema(ctx); err != nil {
+		t.Fatalf("CreateSchema again: %v", err)
+	}
+	// Replacing the primary key of a table whose name leaves no room for
+	// "_pkey": the database's own name for the constraint is dropped.
+	pkTable := func(pk ...string) *schema.Schema {
+		return &schema.Schema{Tables: append(slices.Clone(s.Describe().Tables), &schema.Table{Name: "pk_" + longTable[3:], PrimaryKey: pk, Columns: []*schema.Column{
+			{Name: "a", Kind: schema.Int64, PrimaryKey: slices.Contains(pk, "a")},
+			{Name: "b", Kind: schema.Int64, PrimaryKey: slices.Contains(pk, "b")},
+		}})}
+	}
+	applyAndCheck(t, db.Driver(), pkTable("a"), false)
+	applyAndCheck(t, db.Driver(), pkTable("a", "b"), false)
+}
+
+// Models whose foreign keys form a cycle: accounts → teams → accounts.
+type cycAccount struct {
+	ID     int64
+	TeamID *int64
+}
+
+type cycTeam struct {
+	ID      int64
+	OwnerID *int64
+}
+
+var (
+	cycAccounts = forge.Model("cyc_accounts", func(x *cycAccount, f *forge.Fields) {
+		f.ID(&x.ID)
+		f.NullInt(&x.TeamID).References(forge.Ref[cycTeam]()).OnDelete(forge.SetNull)
+	})
+	cycTeams = forge.Model("cyc_teams", func(x *cycTeam, f *forge.Fields) {
+		f.ID(&x.ID)
+		f.NullInt(&x.OwnerID).References(forge.Ref[cycAccount]()).OnDelete(forge.SetNull)
+	})
+)
+
+// testCreateSchemaCycle: CreateSchema runs twice on a schema whose foreign
+// keys form a cycle, and leaves no drift.
+func testCreateSchemaCycle(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	s, err := forge.NewSchema(cycAccounts, cycTeams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := forge.Open(s, h.DB.Driver())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		if err := db.CreateSchema(ctx); err != nil {
+			t.Fatalf("CreateSchema run %d: %v", i, err)
+		}
+		if plan, err := db.Drift(ctx); err != nil || !plan.Empty() {
+			t.Fatalf("drift after CreateSchema run %d (%v):\n%s", i, err, plan.Describe())
+		}
+	}
+	live, err := migrate.Inspect(ctx, db.Driver(), db.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, tm := live.Table("cyc_accounts"), live.Table("cyc_teams"); a == nil || tm == nil || len(a.ForeignKeys) != 1 || len(tm.ForeignKeys) != 1 {
+		t.Fatalf("the cycle's foreign keys: %+v %+v", a, tm)
+	}
+}
+
+// slowStep is a statement that slowConn turns into a pause inside the
+// transaction, after the statements before it have run (so that the
+// transaction holds its locks): a migration step that takes long, without
+// burning CPU.
+const slowStep = "-- forge test: slow step"
+
+type slowConn struct {
+	driver.Conn
+	b       driver.Beginner
+	pause   time.Duration
+	reached chan struct{}
+}
+
+func (c *slowConn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.b.Begin(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &slowTx{Tx: tx, c: c}, nil
+}
+
+type slowTx struct {
+	driver.Tx
+	c *slowConn
+}
+
+func (t *slowTx) Exec(ctx context.Context, q string, args []any) (driver.Result, error) {
+	if q == slowStep {
+		close(t.c.reached)
+		time.Sleep(t.c.pause)
+		return driver.Result{}, nil
+	}
+	return t.Tx.Exec(ctx, q, args)
+}
+
+// testLockSlowStep: while a migration runs a step two or more times longer
+// than the lock's TTL (and, on SQLite, longer than the driver's busy
+// timeout), a second migrator waits for the lock instead of failing, gets
+// it only after the first released it, and the first's lease is never
+// taken (on PostgreSQL, never even seen expired) while it lives.
+func testLockSlowStep(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	conn := h.DB.Driver()
+	b, ok := conn.(driver.Beginner)
+	if !ok {
+		t.Skipf("%s has no interactive transactions", driver.Name(conn))
+	}
+	ttl := 1500 * time.Millisecond
+	pause := 3 * time.Second
+	sqlite := h.DB.Dialect().Name() == "sqlite"
+	if driver.Name(conn) == "sqlite" {
+		// Longer than the embedded driver's 5 s busy_timeout. (sqld ends
+		// an interactive transaction after 5 s of its own accord.)
+		pause = 5500 * time.Millisecond
+	}
+	first, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "first", TTL: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &slowConn{Conn: conn, b: b, pause: pause, reached: make(chan struct{})}
+	applied := make(chan error, 1)
+	go func() {
+		applied <- migrate.ApplyStatements(ctx, sc, []string{`CREATE TABLE "slow_step" ("id" INTEGER PRIMARY KEY)`, slowStep}, migrate.StatementOptions{Lock: first})
+	}()
+	select {
+	case <-sc.reached:
+	case err := <-applied:
+		t.Fatalf("the migration ended before its slow step: %v", err)
+	}
+	var released atomic.Bool
+	type got struct {
+		lock     *migrate.Lock
+		err      error
+		released bool
+	}
+	second := make(chan got, 1)
+	go func() {
+		l, err := migrate.AcquireLock(ctx, conn, migrate.LockOptions{Holder: "second", TTL: ttl, Wait: time.Minute})
+		second <- got{l, err, released.Load()}
+	}()
+	// Watch the lock row while the first holds it.
+	stop := make(chan struct{})
+	watched := make(chan string, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				watched <- ""
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			rows, err := conn.Query(ctx, `SELECT "holder", "expires_at" FROM "forge_migrate_lock" WHERE "id" = 1`, nil)
+			if err != nil {
+				continue // SQLite may be busy; the next look will do
+			}
+			var holder string
+			var exp int64
+			found := rows.Next() && rows.Scan(&holder, &exp) == nil
+			rows.Close()
+			if released.Load() {
+				continue
+			}
+			if !found || holder != "first" {
+				watched <- fmt.Sprintf("the lock row shows holder %q (found %v) while the first migrator holds it", holder, found)
+				return
+			}
+			// On PostgreSQL the heartbeat renews the lease beside the
+			// migration's transaction. (On SQLite the transaction holds the
+			// write lock, which keeps every other migrator out, and the
+			// lease is renewed inside it before it commits.)
+			if !sqlite && exp < time.Now().UnixMilli() {
+				watched <- fmt.Sprintf("the first migrator's lease stood expired (%v ago) while it lived", time.Since(time.UnixMilli(exp)))
+				return
+			}
+		}
+	}()
+	if err := <-applied; err != nil {
+		t.Fatalf("the slow migration: %v", err)
+	}
+	released.Store(true)
+	close(stop)
+	if err := first.Release(ctx); err != nil {
+		t.Errorf("the first migrator's release: %v", err)
+	}
+	if msg := <-watched; msg != "" {
+		t.Error(msg)
+	}
+	g := <-second
+	if g.err != nil {
+		t.Fatalf("the second migrator did not wait for the lock: %v", g.err)
+	}
+	if !g.released {
+		t.Error("the second migrator got the lock while the first held it")
+	}
+	if err := g.lock.Release(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+func execAll(t *testing.T, conn driver.Conn, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := conn.Exec(context.Background(), q, nil); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// testDatabaseOwned: a generated column and a CHECK constraint that the
+// model does not declare are read by Inspect and cause no drift.
+func testDatabaseOwned(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	conn := h.DB.Driver()
+	if h.DB.Dialect().Name() == "postgres" {
+		execAll(t, conn, `CREATE TABLE "owned" ("id" bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "price" bigint NOT NULL,
+  "total" bigint GENERATED ALWAYS AS ("price" * 2) STORED, CONSTRAINT "owned_price_check" CHECK ("price" >= 0))`)
+	} else {
+		execAll(t, conn, `CREATE TABLE "owned" ("id" INTEGER PRIMARY KEY, "price" INTEGER NOT NULL,
+  "total" INTEGER GENERATED ALWAYS AS ("price" * 2) VIRTUAL, CONSTRAINT "owned_price_check" CHECK ("price" >= 0)) STRICT`)
+	}
+	live, err := migrate.Inspect(ctx, conn, h.DB.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := live.Table("owned")
+	if c := lt.Column("total"); c == nil || !strings.Contains(c.Generated, "price") || c.Default != nil {
+		t.Errorf("the generated column as inspected: %+v", c)
+	}
+	if len(lt.Checks) != 1 || lt.Checks[0].Name != "owned_price_check" || !strings.Contains(lt.Checks[0].Expr, "price") {
+		t.Errorf("the CHECK constraints as inspected: %+v", lt.Checks)
+	}
+	want := &schema.Schema{Tables: []*schema.Table{{Name: "owned", PrimaryKey: []string{"id"}, Columns: []*schema.Column{
+		{Name: "id", Kind: schema.ID, PrimaryKey: true, AutoIncrement: true},
+		{Name: "price", Kind: schema.Int64},
+	}}}}
+	if p := migrate.Diff(h.DB.Dialect(), want, live); !p.Empty() {
+		t.Errorf("drift for what the database owns:\n%s", p.Describe())
+	}
+	// The inspected schema, created anew, has them too.
+	if p := migrate.Diff(h.DB.Dialect(), live, live); !p.Empty() {
+		t.Errorf("an inspected schema differs from itself:\n%s", p.Describe())
+	}
+	stmts, err := migrate.Create(h.DB.Dialect(), &schema.Schema{Tables: []*schema.Table{lt}}, migrate.Options{}).Statements(h.DB.Dialect())
+	if err != nil || !strings.Contains(stmts[0], "GENERATED ALWAYS AS") || !strings.Contains(stmts[0], `CONSTRAINT "owned_price_check" CHECK`) {
+		t.Errorf("CREATE TABLE from the inspected table (%v): %s", err, stmts)
+	}
+}
+
+// testRebuildKeeps: a SQLite table rebuild keeps the table's triggers,
+// CHECK constraints, generated column, AUTOINCREMENT and collation, and the
+// views over it; it refuses, naming them, to drop a column they use; a
+// lossy type change names the column and both types.
+func testRebuildKeeps(t *testing.T, h *Harness) {
+	if h.DB.Dialect().Name() != "sqlite" {
+		t.Skip("table rebuilds are SQLite's")
+	}
+	ctx := context.Background()
+	conn := h.DB.Driver()
+	d := h.DB.Dialect()
+	execAll(t, conn,
+		`CREATE TABLE "rb_log" ("id" INTEGER PRIMARY KEY, "msg" TEXT NOT NULL)`,
+		`CREATE TABLE "rb_users" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "name" TEXT NOT NULL COLLATE NOCASE,
+  "age" INTEGER NOT NULL CHECK ("age" >= 0), "old" TEXT,
+  "name_len" INTEGER GENERATED ALWAYS AS (length("name")) VIRTUAL,
+  CONSTRAINT "rb_users_name_nonempty" CHECK ("name" <> ''))`,
+		`CREATE TRIGGER "rb_users_ai" AFTER INSERT ON "rb_users" BEGIN INSERT INTO "rb_log" ("msg") VALUES ('added ' || NEW."name"); END`,
+		`CREATE VIEW "rb_adults" AS SELECT "id", "name" FROM "rb_users" WHERE "age" >= 18`,
+		`INSERT INTO "rb_users" ("name", "age") VALUES ('alice', 30), ('bob', 10), ('carol', 40)`,
+		`DELETE FROM "rb_users" WHERE "name" = 'carol'`,
+	)
+	users := func(mod func(t *schema.Table)) *schema.Schema {
+		u := &schema.Table{Name: "rb_users", PrimaryKey: []string{"id"}, Columns: []*schema.Column{
+			{Name: "id", Kind: schema.ID, PrimaryKey: true, AutoIncrement: true},
+			{Name: "name", Kind: schema.Text},
+			{Name: "age", Kind: schema.Int64},
+			{Name: "old", Kind: schema.Text, Nullable: true},
+			{Name: "tier", Kind: schema.Text, Default: &schema.Default{Value: "free"}},
+		}}
+		if mod != nil {
+			mod(u)
+		}
+		return &schema.Schema{Tables: []*schema.Table{{Name: "rb_log", PrimaryKey: []string{"id"}, Columns: []*schema.Column{
+			{Name: "id", Kind: schema.ID, PrimaryKey: true, AutoIncrement: true},
+			{Name: "msg", Kind: schema.Text},
+		}}, u}}
+	}
+	plan := applyAndCheck(t, conn, users(nil), false)
+	desc := plan.Describe()
+	for _, w := range []string{"rebuild table rb_users", "+tier", "trigger rb_users_ai", "CHECK rb_users_name_nonempty", "CHECK rb_users_age_check", "generated column name_len", "AUTOINCREMENT of id"} {
+		if !strings.Contains(desc, w) {
+			t.Errorf("the plan does not say %q:\n%s", w, desc)
+		}
+	}
+	one := func(q string) any {
+		t.Helper()
+		rows, err := queryRows(ctx, conn, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if len(rows) != 1 {
+			t.Fatalf("%s: %d rows", q, len(rows))
+		}
+		return rows[0][0]
+	}
+	// The trigger fires, the CHECKs refuse, the view answers, the
+	// collation and generated column hold, ids are not reused.
+	execAll(t, conn, `INSERT INTO "rb_users" ("name", "age") VALUES ('dave', 50)`)
+	if n := one(`SELECT COUNT(*) FROM "rb_log" WHERE "msg" = 'added dave'`); n != int64(1) {
+		t.Errorf("the trigger did not fire after the rebuild: %v", n)
+	}
+	for _, bad := range []string{`INSERT INTO "rb_users" ("name", "age") VALUES ('eve', -1)`, `INSERT INTO "rb_users" ("name", "age") VALUES ('', 5)`} {
+		if _, err := conn.Exec(ctx, bad, nil); err == nil {
+			t.Errorf("a CHECK was lost in the rebuild: %s was accepted", bad)
+		}
+	}
+	if n := one(`SELECT COUNT(*) FROM "rb_adults"`); n != int64(2) {
+		t.Errorf("the view after the rebuild: %v adults, want 2", n)
+	}
+	if n := one(`SELECT "name_len" FROM "rb_users" WHERE "name" = 'ALICE'`); n != int64(5) {
+		t.Errorf("the collation or generated column after the rebuild: %v", n)
+	}
+	if id := one(`SELECT "id" FROM "rb_users" WHERE "name" = 'dave'`); id != int64(4) {
+		t.Errorf("dave got id %v; AUTOINCREMENT must not reuse carol's 3", id)
+	}
+	// Dropping "age", which a CHECK and the view use: refused, named.
+	err := migrate.Apply(ctx, conn, diffLive(t, conn, d, users(func(u *schema.Table) { u.Columns = slices.Delete(u.Columns, 2, 3) })), migrate.ApplyOptions{AllowDestructive: true})
+	if err == nil || !strings.Contains(err.Error(), "rb_users_age_check") || !strings.Contains(err.Error(), "view rb_adults") || !strings.Contains(err.Error(), "nothing was applied") {
+		t.Errorf("dropping a column a CHECK and a view use: %v", err)
+	}
+	if c := one(`SELECT COUNT(*) FROM pragma_table_info('rb_users') WHERE "name" = 'age'`); c != int64(1) {
+		t.Error("the refused rebuild dropped the column")
+	}
+	// A lossy type change names the column and both types.
+	err = migrate.Apply(ctx, conn, diffLive(t, conn, d, users(func(u *schema.Table) { u.Column("old").Kind = schema.Int64 })), migrate.ApplyOptions{})
+	var de *migrate.DestructiveError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "column old TEXT → INTEGER can lose data") {
+		t.Errorf("a lossy type change: %v", err)
+	}
+}
+
+func diffLive(t *testing.T, conn driver.Conn, d dialect.Dialect, want *schema.Schema) *migrate.Plan {
+	t.Helper()
+	live, err := migrate.Inspect(context.Background(), conn, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return migrate.Diff(d, want, live)
+}
+
+func queryRows(ctx context.Context, conn driver.Conn, q string) ([][]any, error) {
+	rows, err := conn.Query(ctx, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		v := make([]any, len(rows.Columns()))
+		p := make([]any, len(v))
+		for i := range v {
+			p[i] = &v[i]
+		}
+		if err := rows.Scan(p...); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -43,6 +43,24 @@ type ApplyOptions struct {
 	// AllowDestructive permits changes that can lose data (dropping a
 	// table or column, narrowing a type).
 	AllowDestructive bool
+	// Lock is the migration lock held for the run, if any (see
+	// StatementOptions.Lock).
+	Lock *Lock
+}
+
+// StatementOptions shape ApplyStatements.
+type StatementOptions struct {
+	// ForeignKeysOff, on SQLite, turns foreign key enforcement off on the
+	// session for the transaction and checks every foreign key before
+	// committing (for plans that drop or rebuild tables).
+	ForeignKeysOff bool
+	// Lock is the migration lock held for the run, if any. Its lease is
+	// renewed inside the transaction, as the last statement before COMMIT:
+	// on SQLite the lock's heartbeat cannot write while the transaction
+	// holds the write lock, and this keeps the lease current when the
+	// transaction ends. A lease found lost fails the run: nothing is
+	// applied.
+	Lock *Lock
 }
 
 // Apply runs the plan atomically: in one transaction (PostgreSQL and
@@ -70,7 +88,7 @@ func Apply(ctx context.Context, conn driver.Conn, plan *Plan, opts ApplyOptions)
 				driver.Name(conn), strings.Join(risks, ", "))
 		}
 	}
-	return ApplyStatements(ctx, conn, stmts, fkOff)
+	return ApplyStatements(ctx, conn, stmts, StatementOptions{ForeignKeysOff: fkOff, Lock: opts.Lock})
 }
 
 // cascadeRisks lists the foreign keys whose ON DELETE action would fire
@@ -127,19 +145,17 @@ func needsForeignKeysOff(d dialect.Dialect, plan *Plan) bool {
 	return false
 }
 
-// ApplyStatements runs stmts atomically (see Apply). fkOff, on SQLite,
-// turns foreign key enforcement off on the session for the transaction and
-// checks every foreign key before committing.
-func ApplyStatements(ctx context.Context, conn driver.Conn, stmts []string, fkOff bool) error {
-	if fkOff {
+// ApplyStatements runs stmts atomically (see Apply).
+func ApplyStatements(ctx context.Context, conn driver.Conn, stmts []string, opts StatementOptions) error {
+	if opts.ForeignKeysOff {
 		if s, ok := conn.(driver.Sessioner); ok {
-			return applySQLiteSession(ctx, s, stmts)
+			return applySQLiteSession(ctx, s, stmts, opts.Lock)
 		}
 		if _, ok := conn.(driver.Batcher); ok {
 			// D1 and libSQL batches: checks wait until the end of the
 			// batch. (foreign_keys cannot change inside a transaction.)
 			stmts = append([]string{"PRAGMA defer_foreign_keys = ON"}, stmts...)
-			return applyBatch(ctx, conn.(driver.Batcher), stmts, 1)
+			return applyBatch(ctx, conn.(driver.Batcher), stmts, 1, opts.Lock)
 		}
 	}
 	if b, ok := conn.(driver.Beginner); ok {
@@ -153,25 +169,56 @@ func ApplyStatements(ctx context.Context, conn driver.Conn, stmts []string, fkOf
 				return &StatementError{Index: i, SQL: s, Err: err}
 			}
 		}
+		if err := renewIn(ctx, tx, opts.Lock); err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+			return err
+		}
 		return tx.Commit(ctx)
 	}
 	if b, ok := conn.(driver.Batcher); ok {
-		return applyBatch(ctx, b, stmts, 0)
+		return applyBatch(ctx, b, stmts, 0, opts.Lock)
 	}
 	return &driver.CapabilityError{Op: "atomic schema changes", Driver: driver.Name(conn), Use: "apply the plan from a server with a driver that has transactions"}
 }
 
-func applyBatch(ctx context.Context, b driver.Batcher, stmts []string, skip int) error {
-	batch := make([]driver.Stmt, len(stmts))
+// renewIn renews the lock's lease inside the transaction (see
+// StatementOptions.Lock).
+func renewIn(ctx context.Context, x driver.Querier, l *Lock) error {
+	if l == nil {
+		return nil
+	}
+	q, args := l.renewSQL()
+	res, err := x.Exec(ctx, q, args)
+	if err != nil {
+		return fmt.Errorf("forge/migrate: renewing the migration lock: %w; nothing was applied", err)
+	}
+	l.renewed(res.RowsAffected)
+	if err := l.Lost(); err != nil {
+		return fmt.Errorf("%w; nothing was applied", err)
+	}
+	return nil
+}
+
+func applyBatch(ctx context.Context, b driver.Batcher, stmts []string, skip int, l *Lock) error {
+	batch := make([]driver.Stmt, len(stmts), len(stmts)+1)
 	for i, s := range stmts {
 		batch[i] = driver.Stmt{SQL: s}
 	}
-	if _, err := b.Batch(ctx, batch); err != nil {
+	if l != nil {
+		q, args := l.renewSQL()
+		batch = append(batch, driver.Stmt{SQL: q, Args: args})
+	}
+	res, err := b.Batch(ctx, batch)
+	if err != nil {
 		var be *driver.BatchError
-		if errors.As(err, &be) && be.Index >= skip {
+		if errors.As(err, &be) && be.Index >= skip && be.Index < len(stmts) {
 			return &StatementError{Index: be.Index - skip, SQL: be.SQL, Err: be.Err}
 		}
 		return err
+	}
+	if l != nil && len(res) == len(batch) {
+		// The batch has committed: a lost lease can only be reported.
+		l.renewed(res[len(res)-1].RowsAffected)
 	}
 	return nil
 }
@@ -179,7 +226,7 @@ func applyBatch(ctx context.Context, b driver.Batcher, stmts []string, skip int)
 // applySQLiteSession follows SQLite's procedure for schema changes that
 // ALTER TABLE cannot make: foreign keys off, one transaction, a foreign key
 // check, commit, foreign keys on.
-func applySQLiteSession(ctx context.Context, s driver.Sessioner, stmts []string) (err error) {
+func applySQLiteSession(ctx context.Context, s driver.Sessioner, stmts []string, l *Lock) (err error) {
 	sess, err := s.Session(ctx)
 	if err != nil {
 		return err
@@ -210,6 +257,10 @@ func applySQLiteSession(ctx context.Context, s driver.Sessioner, stmts []string)
 		rollback()
 		return fmt.Errorf("forge/migrate: the change breaks %d foreign key reference(s) (first: table %s, row %v, parent %s); nothing was applied", len(bad), str(bad[0][0]), bad[0][1], str(bad[0][2]))
 	}
+	if err := renewIn(ctx, sess, l); err != nil {
+		rollback()
+		return err
+	}
 	if _, err := sess.Exec(ctx, "COMMIT", nil); err != nil {
 		rollback()
 		return err
@@ -239,7 +290,9 @@ func Push(ctx context.Context, conn driver.Conn, desired *schema.Schema, opts Pu
 			return nil, err
 		}
 		plan := Diff(conn.Dialect(), desired, live)
-		return plan, Apply(ctx, conn, plan, opts.ApplyOptions)
+		ao := opts.ApplyOptions
+		ao.Lock = lock
+		return plan, Apply(ctx, conn, plan, ao)
 	}()
 	if rerr := lock.Release(context.WithoutCancel(ctx)); err == nil && rerr != nil {
 		err = rerr

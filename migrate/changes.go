@@ -74,7 +74,11 @@ func narrows(liveType string, want *schema.Column) bool {
 func (c *AlterColumn) String() string {
 	var what []string
 	if c.Type {
-		what = append(what, "type "+c.Live.Type+" → "+c.Column.Kind.String())
+		t := "type " + c.Live.Type + " → " + storageType(dialect.Postgres, c.Column)
+		if c.Destructive() {
+			t += " can lose data"
+		}
+		what = append(what, t)
 	}
 	if c.Identity {
 		what = append(what, "identity")
@@ -165,7 +169,8 @@ func (c *DropForeignKey) Statements(d dialect.Dialect) ([]string, error) {
 type ReplacePrimaryKey struct {
 	Table   string
 	Columns []string
-	Old     bool // a primary key exists (named TABLE_pkey)
+	Old     bool   // a primary key exists
+	OldName string // its constraint's name ("": TABLE_pkey)
 }
 
 func (c *ReplacePrimaryKey) Destructive() bool { return false }
@@ -176,7 +181,11 @@ func (c *ReplacePrimaryKey) String() string {
 func (c *ReplacePrimaryKey) Statements(d dialect.Dialect) ([]string, error) {
 	var out []string
 	if c.Old {
-		out = append(out, "ALTER TABLE "+ident(d, c.Table)+" DROP CONSTRAINT "+ident(d, c.Table+"_pkey"))
+		name := c.OldName
+		if name == "" {
+			name = c.Table + "_pkey"
+		}
+		out = append(out, "ALTER TABLE "+ident(d, c.Table)+" DROP CONSTRAINT "+ident(d, name))
 	}
 	if len(c.Columns) > 0 {
 		out = append(out, "ALTER TABLE "+ident(d, c.Table)+" ADD PRIMARY KEY ("+string(appendIdents(nil, d, c.Columns))+")")
@@ -186,73 +195,236 @@ func (c *ReplacePrimaryKey) Statements(d dialect.Dialect) ([]string, error) {
 
 // RebuildTable recreates a table in its desired shape and copies the data
 // of the columns both shapes share, for the changes SQLite's ALTER TABLE
-// cannot make (https://sqlite.org/lang_altertable.html#otheralter). It must
-// run with foreign keys off and inside a transaction; Apply arranges both
-// and checks foreign keys before committing.
+// cannot make, following SQLite's procedure
+// (https://sqlite.org/lang_altertable.html#otheralter): create the new
+// table, copy, drop the old one, rename, then re-create indexes, views and
+// triggers. What the table had that the model does not declare is kept:
+// CHECK constraints, generated columns, AUTOINCREMENT, collations,
+// triggers; views are dropped and re-created around the swap. What cannot
+// be kept (a CHECK, trigger or view that uses a column the rebuild drops)
+// makes Statements refuse, naming it. It must run with foreign keys off
+// and inside a transaction; Apply arranges both and checks foreign keys
+// before committing.
 type RebuildTable struct {
 	Table *schema.Table // desired
 	Live  *schema.Table
+	// LiveSchema is the inspected schema the table belongs to, for its
+	// views and triggers (nil: none to keep).
+	LiveSchema *schema.Schema
 }
 
 // Destructive reports a dropped column or a narrowed column type.
 func (c *RebuildTable) Destructive() bool {
 	for _, hc := range c.Live.Columns {
+		if hc.Generated != "" {
+			continue // kept
+		}
 		wc := c.Table.Column(hc.Name)
 		if wc == nil {
 			return true
 		}
-		if !strings.EqualFold(hc.Type, storageType(dialect.SQLite, wc)) && narrows(hc.Type, wc) {
+		if c.narrowed(hc, wc) {
 			return true
 		}
 	}
 	return false
 }
 
+func (c *RebuildTable) narrowed(hc, wc *schema.Column) bool {
+	return !strings.EqualFold(hc.Type, storageType(dialect.SQLite, wc)) && narrows(hc.Type, wc)
+}
+
+// views returns the views and triggers the rebuild drops and re-creates:
+// every view (SQLite checks them all when a table is renamed, and one may
+// depend on another), every trigger of the table (DROP TABLE drops them)
+// and every other trigger that mentions the table.
+func (c *RebuildTable) viewsAndTriggers() ([]*schema.View, []*schema.Trigger) {
+	if c.LiveSchema == nil {
+		return nil, nil
+	}
+	var trs []*schema.Trigger
+	for _, tr := range c.LiveSchema.Triggers {
+		if strings.EqualFold(tr.Table, c.Live.Name) || mentions(tr.SQL, c.Live.Name) {
+			trs = append(trs, tr)
+		}
+	}
+	return c.LiveSchema.Views, trs
+}
+
+// checks returns the CHECK constraints the new table gets: the desired
+// table's when it lists some (an inspected schema used as the desired
+// one), else the live table's.
+func (c *RebuildTable) checks() []*schema.Check {
+	if len(c.Table.Checks) > 0 {
+		return c.Table.Checks
+	}
+	return c.Live.Checks
+}
+
+// Losses lists what the rebuild cannot keep; Statements refuses a rebuild
+// with any.
+func (c *RebuildTable) Losses() []string {
+	var dropped []string
+	for _, hc := range c.Live.Columns {
+		if hc.Generated == "" && c.Table.Column(hc.Name) == nil {
+			dropped = append(dropped, hc.Name)
+		}
+		if hc.Generated == "(unreadable expression)" {
+			return []string{"generated column " + hc.Name + " (forge could not read its expression)"}
+		}
+	}
+	var out []string
+	for _, col := range dropped {
+		for _, ck := range c.checks() {
+			if ck.Column == col || mentions(ck.Expr, col) {
+				out = append(out, "CHECK "+ck.Name+" ("+ck.Expr+"), which uses the dropped column "+col)
+			}
+		}
+		for _, hc := range c.Live.Columns {
+			if hc.Generated != "" && mentions(hc.Generated, col) {
+				out = append(out, "generated column "+hc.Name+" ("+hc.Generated+"), which uses the dropped column "+col)
+			}
+		}
+		views, trs := c.viewsAndTriggers()
+		for _, tr := range trs {
+			if strings.EqualFold(tr.Table, c.Live.Name) && mentions(tr.SQL, col) {
+				out = append(out, "trigger "+tr.Name+", which uses the dropped column "+col)
+			}
+		}
+		for _, v := range views {
+			if mentions(v.SQL, c.Live.Name) && mentions(v.SQL, col) {
+				out = append(out, "view "+v.Name+", which uses the dropped column "+col)
+			}
+		}
+	}
+	return out
+}
+
 func (c *RebuildTable) String() string {
 	var what []string
 	for _, wc := range c.Table.Columns {
-		if c.Live.Column(wc.Name) == nil {
+		hc := c.Live.Column(wc.Name)
+		switch {
+		case hc == nil:
 			what = append(what, "+"+wc.Name)
+		case hc.Generated != "":
+		case c.narrowed(hc, wc):
+			what = append(what, "column "+wc.Name+" "+hc.Type+" → "+strings.ToUpper(storageType(dialect.SQLite, wc))+" can lose data")
+		case !strings.EqualFold(hc.Type, storageType(dialect.SQLite, wc)) && hc.Type != "":
+			what = append(what, "column "+wc.Name+" "+hc.Type+" → "+strings.ToUpper(storageType(dialect.SQLite, wc)))
 		}
 	}
 	for _, hc := range c.Live.Columns {
-		if c.Table.Column(hc.Name) == nil {
+		if hc.Generated == "" && c.Table.Column(hc.Name) == nil {
 			what = append(what, "-"+hc.Name)
 		}
 	}
+	for _, ix := range c.Live.Indexes {
+		if findIndex(c.Table.Indexes, ix.Name) == nil {
+			what = append(what, "-index "+ix.Name)
+		}
+	}
+	var kept []string
+	for _, ck := range c.checks() {
+		kept = append(kept, "CHECK "+ck.Name)
+	}
+	for _, hc := range c.Live.Columns {
+		if hc.Generated != "" {
+			kept = append(kept, "generated column "+hc.Name)
+		}
+		if hc.NoReuse && c.Table.Column(hc.Name) != nil {
+			kept = append(kept, "AUTOINCREMENT of "+hc.Name)
+		}
+	}
+	_, trs := c.viewsAndTriggers()
+	for _, tr := range trs {
+		if strings.EqualFold(tr.Table, c.Live.Name) {
+			kept = append(kept, "trigger "+tr.Name)
+		}
+	}
+	if len(kept) > 0 {
+		what = append(what, "keeps "+strings.Join(kept, ", "))
+	}
+	if l := c.Losses(); len(l) > 0 {
+		what = append(what, "refused: it would lose "+strings.Join(l, "; "))
+	}
 	s := "rebuild table " + c.Table.Name
 	if len(what) > 0 {
-		s += " (" + strings.Join(what, " ") + ")"
+		s += " (" + strings.Join(what, ", ") + ")"
 	}
 	return s
 }
 
 func (c *RebuildTable) Statements(d dialect.Dialect) ([]string, error) {
-	tmp := "forge_new_" + c.Table.Name
+	if l := c.Losses(); len(l) > 0 {
+		return nil, fmt.Errorf("forge/migrate: rebuilding table %s would lose %s; nothing was applied. Drop or rewrite those first (they are the database's own, which forge does not declare), then migrate again", c.Table.Name, strings.Join(l, "; "))
+	}
+	name := c.Table.Name
+	tmp := "forge_new_" + name
 	shadow := *c.Table
 	shadow.Name = tmp
+	shadow.Checks = c.checks()
+	shadow.Columns = nil
+	var common []string
+	noReuse := false
+	for _, wc := range c.Table.Columns {
+		nc := *wc
+		if hc := c.Live.Column(wc.Name); hc != nil {
+			if hc.Generated != "" {
+				nc = *hc // the database's column, kept as it is
+			} else {
+				common = append(common, wc.Name)
+				if nc.Collate == "" {
+					nc.Collate = hc.Collate
+				}
+				if hc.NoReuse && wc.PrimaryKey && len(c.Table.PrimaryKey) == 1 && wc.Kind == schema.ID {
+					nc.NoReuse, noReuse = true, true
+				}
+			}
+		}
+		shadow.Columns = append(shadow.Columns, &nc)
+	}
+	for _, hc := range c.Live.Columns {
+		if hc.Generated != "" && c.Table.Column(hc.Name) == nil {
+			shadow.Columns = append(shadow.Columns, hc)
+		}
+	}
 	create, err := (&CreateTable{Table: &shadow, ForeignKeys: c.Table.ForeignKeys}).Statements(d)
 	if err != nil {
 		return nil, err
 	}
-	var common []string
-	for _, wc := range c.Table.Columns {
-		if c.Live.Column(wc.Name) != nil {
-			common = append(common, wc.Name)
-		}
-	}
 	out := create
 	if len(common) > 0 {
 		cols := string(appendIdents(nil, d, common))
-		out = append(out, "INSERT INTO "+ident(d, tmp)+" ("+cols+") SELECT "+cols+" FROM "+ident(d, c.Table.Name))
+		out = append(out, "INSERT INTO "+ident(d, tmp)+" ("+cols+") SELECT "+cols+" FROM "+ident(d, name))
 	}
-	out = append(out, "DROP TABLE "+ident(d, c.Table.Name), "ALTER TABLE "+ident(d, tmp)+" RENAME TO "+ident(d, c.Table.Name))
+	if noReuse {
+		// The new table continues the old one's sequence, so that ids of
+		// deleted rows stay unused.
+		out = append(out,
+			"DELETE FROM sqlite_sequence WHERE name = "+quote(tmp),
+			"INSERT INTO sqlite_sequence (name, seq) SELECT "+quote(tmp)+", seq FROM sqlite_sequence WHERE name = "+quote(name))
+	}
+	views, trs := c.viewsAndTriggers()
+	for _, tr := range trs {
+		out = append(out, "DROP TRIGGER IF EXISTS "+ident(d, tr.Name))
+	}
+	for i := len(views) - 1; i >= 0; i-- {
+		out = append(out, "DROP VIEW IF EXISTS "+ident(d, views[i].Name))
+	}
+	out = append(out, "DROP TABLE "+ident(d, name), "ALTER TABLE "+ident(d, tmp)+" RENAME TO "+ident(d, name))
 	for _, ix := range c.Table.Indexes {
-		s, err := (&CreateIndex{Table: c.Table.Name, Index: ix}).Statements(d)
+		s, err := (&CreateIndex{Table: name, Index: ix}).Statements(d)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, s...)
+	}
+	for _, v := range views {
+		out = append(out, v.SQL)
+	}
+	for _, tr := range trs {
+		out = append(out, tr.SQL)
 	}
 	return out, nil
 }

@@ -19,7 +19,15 @@ import (
 // to existing tables, then dropped tables. SQLite changes that ALTER TABLE
 // cannot make become a RebuildTable (SQLite's documented twelve-step
 // rebuild, data kept). An empty plan means no drift.
+//
+// What the live database has and forge's models do not declare is left to
+// the database: generated columns are neither added, altered nor dropped,
+// and CHECK constraints, triggers and views are not compared (a SQLite
+// rebuild keeps them; see RebuildTable). Index and foreign key names of
+// desired are fitted to d's identifier limit first (dialect.FitName), as
+// Create does, so that they compare with what Inspect reads back.
 func Diff(d dialect.Dialect, desired, live *schema.Schema) *Plan {
+	desired = fitNames(d, desired)
 	p := &Plan{live: live}
 	liveByName := map[string]*schema.Table{}
 	for _, t := range live.Tables {
@@ -45,7 +53,7 @@ func Diff(d dialect.Dialect, desired, live *schema.Schema) *Plan {
 		if have == nil {
 			continue
 		}
-		p.Changes = append(p.Changes, diffTable(d, want, have)...)
+		p.Changes = append(p.Changes, diffTable(d, want, have, live)...)
 	}
 	for i := len(live.Tables) - 1; i >= 0; i-- {
 		t := live.Tables[i]
@@ -57,11 +65,14 @@ func Diff(d dialect.Dialect, desired, live *schema.Schema) *Plan {
 }
 
 // diffTable compares one table.
-func diffTable(d dialect.Dialect, want, have *schema.Table) []Change {
+func diffTable(d dialect.Dialect, want, have *schema.Table, live *schema.Schema) []Change {
 	var alters []Change
 	rebuild := !slices.Equal(want.PrimaryKey, have.PrimaryKey)
 	for _, wc := range want.Columns {
 		hc := have.Column(wc.Name)
+		if hc != nil && hc.Generated != "" {
+			continue // the database computes it (see schema.Column.Generated)
+		}
 		if hc == nil {
 			if d.AddConstraint() || canAddColumnSQLite(wc) {
 				alters = append(alters, &AddColumn{Table: want.Name, Column: wc})
@@ -79,7 +90,7 @@ func diffTable(d dialect.Dialect, want, have *schema.Table) []Change {
 		}
 	}
 	for _, hc := range have.Columns {
-		if want.Column(hc.Name) == nil {
+		if want.Column(hc.Name) == nil && hc.Generated == "" {
 			if d.AddConstraint() {
 				alters = append(alters, &DropColumn{Table: want.Name, Column: hc})
 			} else {
@@ -102,7 +113,7 @@ func diffTable(d dialect.Dialect, want, have *schema.Table) []Change {
 		rebuild = true
 	}
 	if rebuild && !d.AddConstraint() {
-		return []Change{&RebuildTable{Table: want, Live: have}}
+		return []Change{&RebuildTable{Table: want, Live: have, LiveSchema: live}}
 	}
 	var out []Change
 	out = append(out, fkDrops...)
@@ -112,7 +123,7 @@ func diffTable(d dialect.Dialect, want, have *schema.Table) []Change {
 		}
 	}
 	if rebuild {
-		out = append(out, &ReplacePrimaryKey{Table: want.Name, Columns: want.PrimaryKey, Old: len(have.PrimaryKey) > 0})
+		out = append(out, &ReplacePrimaryKey{Table: want.Name, Columns: want.PrimaryKey, Old: len(have.PrimaryKey) > 0, OldName: have.PrimaryKeyName})
 	}
 	out = append(out, alters...)
 	for _, ix := range want.Indexes {
@@ -359,6 +370,7 @@ func StorageType(d dialect.Dialect, c *schema.Column) string { return storageTyp
 // It lets a desired schema stand as the live side of a diff, as a down
 // migration needs: Diff(d, inspected, Applied(d, desired)).
 func Applied(d dialect.Dialect, s *schema.Schema) *schema.Schema {
+	s = fitNames(d, s)
 	out := &schema.Schema{}
 	for _, t := range s.Tables {
 		nt := *t

@@ -96,13 +96,28 @@ func inspectSQLite(ctx context.Context, q driver.Querier, d dialect.Dialect) (*s
 		return nil, err
 	}
 	s := &schema.Schema{}
+	others, err := queryAll(ctx, q, `SELECT "type", "name", "tbl_name", "sql" FROM "sqlite_master" WHERE "type" IN ('view', 'trigger') AND "sql" IS NOT NULL ORDER BY rowid`)
+	if err != nil {
+		return nil, fmt.Errorf("forge/migrate: views and triggers: %w", err)
+	}
+	for _, o := range others {
+		if str(o[0]) == "view" {
+			s.Views = append(s.Views, &schema.View{Name: str(o[1]), SQL: str(o[3])})
+		} else {
+			s.Triggers = append(s.Triggers, &schema.Trigger{Name: str(o[1]), Table: str(o[2]), SQL: str(o[3])})
+		}
+	}
 	for _, row := range tables {
 		name := str(row[0])
 		if skipTable(name) {
 			continue
 		}
 		t := &schema.Table{Name: name}
-		cols, err := queryAll(ctx, q, `SELECT "name", "type", "notnull", "dflt_value", "pk" FROM pragma_table_info(?) ORDER BY "cid"`, name)
+		checks, defs := parseSQLiteTable(name, str(row[1]))
+		t.Checks = checks
+		// table_xinfo also lists generated columns (hidden 2: virtual,
+		// 3: stored); hidden 1 is a virtual table's hidden column.
+		cols, err := queryAll(ctx, q, `SELECT "name", "type", "notnull", "dflt_value", "pk", "hidden" FROM pragma_table_xinfo(?) WHERE "hidden" <> 1 ORDER BY "cid"`, name)
 		if err != nil {
 			return nil, fmt.Errorf("forge/migrate: columns of %s: %w", name, err)
 		}
@@ -113,6 +128,15 @@ func inspectSQLite(ctx context.Context, q driver.Querier, d dialect.Dialect) (*s
 		var pks []pkCol
 		for _, c := range cols {
 			col := &schema.Column{Name: str(c[0]), Type: strings.ToUpper(str(c[1])), Nullable: !truthy(c[2])}
+			if def := defs[col.Name]; def != nil {
+				col.NoReuse, col.Collate = def.noReuse, def.collate
+				if h, _ := c[5].(int64); h == 2 || h == 3 {
+					col.Generated, col.GeneratedStored = def.generated, h == 3
+					if col.Generated == "" {
+						col.Generated = "(unreadable expression)"
+					}
+				}
+			}
 			if c[3] != nil {
 				// SQLite reports an expression default without the
 				// parentheses it was written in: (strftime(...)) → strftime(...).
@@ -201,7 +225,7 @@ func constraintName(createSQL string, cols []string, table string) string {
 			}
 		}
 	}
-	return table + "_" + strings.Join(cols, "_") + "_fkey"
+	return dialect.ObjectName(table, cols, "fkey")
 }
 
 // action reads a referential action: SQLite's words or PostgreSQL's
@@ -272,21 +296,51 @@ WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY c.relnam
 		}
 		t := &schema.Table{Name: name}
 		cols, err := queryAll(ctx, q, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-  pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text
+  pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text, co.collname
 FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_type ty ON ty.oid = a.atttypid
+LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> ty.typcollation
 WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, oid)
 		if err != nil {
 			return nil, fmt.Errorf("forge/migrate: columns of %s: %w", name, err)
 		}
 		for _, c := range cols {
 			col := &schema.Column{Name: str(c[0]), Type: str(c[1]), Nullable: !truthy(c[2])}
-			if c[3] != nil {
+			if g := str(c[5]); g != "" {
+				// A generated column: pg_attrdef holds its expression, not
+				// a default.
+				col.Generated, col.GeneratedStored = str(c[3]), g == "s"
+			} else if c[3] != nil {
 				col.Default = &schema.Default{Expr: str(c[3])}
 				col.Default.Now = col.Default.Expr == d.DefaultNow() || col.Default.Expr == "CURRENT_TIMESTAMP"
 			}
 			col.AutoIncrement = str(c[4]) != ""
+			col.IdentityAlways = str(c[4]) == "a"
+			col.Collate = str(c[6])
 			col.Kind = postgresKind(col.Type)
 			t.Columns = append(t.Columns, col)
+		}
+		checks, err := queryAll(ctx, q, `SELECT con.conname, pg_get_constraintdef(con.oid), a.attname
+FROM pg_constraint con LEFT JOIN pg_attribute a ON a.attrelid = con.conrelid AND array_length(con.conkey, 1) = 1 AND a.attnum = con.conkey[1]
+WHERE con.conrelid = $1 AND con.contype = 'c' ORDER BY con.conname`, oid)
+		if err != nil {
+			return nil, fmt.Errorf("forge/migrate: CHECK constraints of %s: %w", name, err)
+		}
+		for _, ck := range checks {
+			e := strings.TrimSpace(str(ck[1]))
+			e = strings.TrimSuffix(e, " NOT VALID")
+			e = strings.TrimPrefix(e, "CHECK ")
+			if len(e) >= 2 && e[0] == '(' && e[len(e)-1] == ')' && balanced(e[1:len(e)-1]) {
+				e = e[1 : len(e)-1]
+			}
+			t.Checks = append(t.Checks, &schema.Check{Name: str(ck[0]), Expr: e, Column: str(ck[2])})
+		}
+		pkName, err := queryAll(ctx, q, `SELECT conname FROM pg_constraint WHERE conrelid = $1 AND contype = 'p'`, oid)
+		if err != nil {
+			return nil, err
+		}
+		if len(pkName) == 1 {
+			t.PrimaryKeyName = str(pkName[0][0])
 		}
 		pk, err := queryAll(ctx, q, `SELECT a.attname FROM pg_index i
 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)

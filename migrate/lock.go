@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,8 +16,27 @@ import (
 )
 
 // ErrLocked is returned when another migrator holds the lock for longer
-// than LockOptions.Wait.
+// than LockOptions.Wait; the error is a *LockedError, which names the
+// holder.
 var ErrLocked = errors.New("forge/migrate: another migrator holds the lock")
+
+// LockedError reports the migrator that held the lock for all of the wait.
+// errors.Is(err, ErrLocked) holds for it.
+type LockedError struct {
+	Holder  string    // the holder's name ("" if the row was gone when read)
+	Expires time.Time // when its lease ends unless it renews it
+	Waited  time.Duration
+}
+
+func (e *LockedError) Error() string {
+	if e.Holder == "" {
+		return fmt.Sprintf("%s (waited %s)", ErrLocked, e.Waited)
+	}
+	return fmt.Sprintf("%s: %s, whose lease runs until %s unless renewed (waited %s)", ErrLocked, e.Holder, e.Expires.UTC().Format(time.RFC3339), e.Waited)
+}
+
+// Is makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // LockOptions shape the migration lock.
 type LockOptions struct {
@@ -59,20 +80,23 @@ func AcquireLock(ctx context.Context, conn driver.Conn, opts LockOptions) (*Lock
 		opts.Holder = hex.EncodeToString(b[:])
 	}
 	l := &Lock{conn: conn, d: conn.Dialect(), holder: opts.Holder, ttl: opts.TTL, stop: make(chan struct{})}
-	if err := l.ensureTable(ctx); err != nil {
+	start := time.Now()
+	deadline := start.Add(opts.Wait)
+	if err := l.ensureTable(ctx, deadline); err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(opts.Wait)
 	for {
 		ok, err := l.try(ctx)
-		if err != nil {
+		if err != nil && !isBusy(err) {
 			return nil, err
 		}
+		// A busy database (SQLite: another migrator's transaction holds
+		// the write lock) is a held lock: wait for it like one.
 		if ok {
 			break
 		}
 		if opts.Wait < 0 || time.Now().After(deadline) {
-			return nil, ErrLocked
+			return nil, l.lockedError(ctx, time.Since(start))
 		}
 		n, _ := rand.Int(rand.Reader, big.NewInt(150))
 		select {
@@ -92,17 +116,75 @@ func (l *Lock) table() string { return ident(l.d, LockTable) }
 
 // ensureTable creates the lock table. Concurrent CREATE TABLE IF NOT
 // EXISTS can fail on PostgreSQL (a unique violation in its catalog) when
-// two migrators start together: retry.
-func (l *Lock) ensureTable(ctx context.Context) error {
+// two migrators start together: retry. On SQLite it waits for the write
+// lock while another migration runs: retry until the deadline.
+func (l *Lock) ensureTable(ctx context.Context, deadline time.Time) error {
 	q := "CREATE TABLE IF NOT EXISTS " + l.table() + ` ("id" INTEGER PRIMARY KEY, "holder" TEXT NOT NULL, "expires_at" BIGINT NOT NULL)`
 	var err error
-	for i := 0; i < 5; i++ {
+	for i := 0; ; i++ {
 		if _, err = l.conn.Exec(ctx, q, nil); err == nil {
 			return nil
 		}
-		time.Sleep(time.Duration(50*(i+1)) * time.Millisecond)
+		if i >= 4 && (!isBusy(err) || time.Now().After(deadline)) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(50*min(i+1, 4)) * time.Millisecond):
+		}
 	}
-	return err
+}
+
+// lockedError reads who holds the lock, for the error that says so.
+func (l *Lock) lockedError(ctx context.Context, waited time.Duration) error {
+	e := &LockedError{Waited: waited.Round(time.Millisecond)}
+	rows, err := queryAll(ctx, l.conn, `SELECT "holder", "expires_at" FROM `+l.table()+` WHERE "id" = 1`)
+	if err == nil && len(rows) == 1 {
+		e.Holder = str(rows[0][0])
+		if ms, ok := rows[0][1].(int64); ok {
+			e.Expires = time.UnixMilli(ms)
+		}
+	}
+	return e
+}
+
+// isBusy reports SQLite's "the database is locked" (SQLITE_BUSY, also as
+// libSQL and D1 word it): another connection's transaction holds the write
+// lock, and trying again later can succeed.
+func isBusy(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := strings.ToLower(err.Error())
+	return strings.Contains(s, "database is locked") || strings.Contains(s, "sqlite_busy") || strings.Contains(s, "database table is locked")
+}
+
+// renewSQL is the statement that extends the lease by the TTL from now,
+// with its arguments; it changes no row once the lease is lost.
+func (l *Lock) renewSQL() (string, []any) {
+	q := "UPDATE " + l.table() + ` SET "expires_at" = ` + l.ph(1) + ` WHERE "id" = 1 AND "holder" = ` + l.ph(2)
+	return q, []any{time.Now().Add(l.ttl).UnixMilli(), l.holder}
+}
+
+// renewed records the outcome of a renewal: no row changed means that the
+// lease was lost.
+func (l *Lock) renewed(rowsAffected int64) {
+	if rowsAffected != 0 {
+		return
+	}
+	l.mu.Lock()
+	if l.lost == nil {
+		l.lost = errors.New("forge/migrate: the migration lock expired while held (holder " + l.holder + "); another migrator may have run")
+	}
+	l.mu.Unlock()
+}
+
+// Lost reports whether the lease was found taken by another migrator.
+func (l *Lock) Lost() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lost
 }
 
 func (l *Lock) try(ctx context.Context) (bool, error) {
@@ -117,6 +199,14 @@ func (l *Lock) try(ctx context.Context) (bool, error) {
 	return len(rows) == 1 && str(rows[0][0]) == l.holder, nil
 }
 
+// heartbeat renews the lease every TTL/3 through the pool, on a connection
+// of its own, until Release. On PostgreSQL that runs alongside the
+// migration's transaction, which does not touch the lock row. On SQLite
+// the migration's transaction holds the database's write lock, so the
+// renewal fails busy and is tried again; meanwhile no other migrator can
+// write either, so none can take the lease, and the migration renews it
+// inside its own transaction before committing (ApplyStatements with
+// StatementOptions.Lock), so that it is current when the write lock ends.
 func (l *Lock) heartbeat() {
 	defer l.done.Done()
 	t := time.NewTicker(l.ttl / 3)
@@ -126,14 +216,12 @@ func (l *Lock) heartbeat() {
 		case <-l.stop:
 			return
 		case <-t.C:
-			q := "UPDATE " + l.table() + ` SET "expires_at" = ` + l.ph(1) + ` WHERE "id" = 1 AND "holder" = ` + l.ph(2)
+			q, args := l.renewSQL()
 			ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
-			res, err := l.conn.Exec(ctx, q, []any{time.Now().Add(l.ttl).UnixMilli(), l.holder})
+			res, err := l.conn.Exec(ctx, q, args)
 			cancel()
-			if err == nil && res.RowsAffected == 0 {
-				l.mu.Lock()
-				l.lost = errors.New("forge/migrate: the migration lock expired while held (holder " + l.holder + "); another migrator may have run")
-				l.mu.Unlock()
+			if err == nil {
+				l.renewed(res.RowsAffected)
 			}
 		}
 	}

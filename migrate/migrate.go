@@ -7,6 +7,8 @@ package migrate
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/forge-orm/forge/dialect"
@@ -70,6 +72,7 @@ type Options struct {
 // Create plans the creation of every table of s, with its indexes and
 // foreign keys, in dependency order.
 func Create(d dialect.Dialect, s *schema.Schema, opts Options) *Plan {
+	s = fitNames(d, s)
 	p := &Plan{}
 	created := map[string]bool{}
 	var deferred []Change
@@ -79,7 +82,7 @@ func Create(d dialect.Dialect, s *schema.Schema, opts Options) *Plan {
 			if created[fk.RefTable] || fk.RefTable == t.Name || !d.AddConstraint() {
 				ct.ForeignKeys = append(ct.ForeignKeys, fk)
 			} else {
-				deferred = append(deferred, &AddForeignKey{Table: t.Name, FK: fk})
+				deferred = append(deferred, &AddForeignKey{Table: t.Name, FK: fk, IfNotExists: opts.IfNotExists})
 			}
 		}
 		created[t.Name] = true
@@ -131,6 +134,13 @@ func (c *CreateTable) Statements(d dialect.Dialect) ([]string, error) {
 		b = append(b, ",\n  "...)
 		b = appendForeignKey(b, d, fk)
 	}
+	for _, ck := range t.Checks {
+		b = append(b, ",\n  CONSTRAINT "...)
+		b = d.AppendIdent(b, ck.Name)
+		b = append(b, " CHECK ("...)
+		b = append(b, ck.Expr...)
+		b = append(b, ')')
+	}
 	b = append(b, "\n)"...)
 	b = append(b, d.TableOptions()...)
 	return []string{string(b)}, nil
@@ -140,9 +150,39 @@ func (c *CreateTable) Statements(d dialect.Dialect) ([]string, error) {
 func AppendColumn(b []byte, d dialect.Dialect, c *schema.Column, pk bool) ([]byte, error) {
 	b = d.AppendIdent(b, c.Name)
 	b = append(b, ' ')
+	if c.Generated != "" {
+		// An inspected generated column, re-created as it was.
+		t := d.ColumnType(c)
+		if d.AddConstraint() && c.Type != "" {
+			t = c.Type
+		}
+		b = append(b, t...)
+		if c.Collate != "" {
+			b = append(b, " COLLATE "...)
+			b = d.AppendIdent(b, c.Collate)
+		}
+		b = append(b, " GENERATED ALWAYS AS ("...)
+		b = append(b, c.Generated...)
+		if c.GeneratedStored || d.AddConstraint() {
+			b = append(b, ") STORED"...)
+		} else {
+			b = append(b, ") VIRTUAL"...)
+		}
+		if !c.Nullable {
+			b = append(b, " NOT NULL"...)
+		}
+		return b, nil
+	}
 	b = append(b, d.ColumnType(c)...)
+	if c.Collate != "" {
+		b = append(b, " COLLATE "...)
+		b = d.AppendIdent(b, c.Collate)
+	}
 	if pk {
 		b = append(b, " PRIMARY KEY"...)
+		if c.NoReuse && !d.AddConstraint() {
+			b = append(b, " AUTOINCREMENT"...)
+		}
 	} else if !c.Nullable {
 		b = append(b, " NOT NULL"...)
 	}
@@ -222,6 +262,11 @@ func (c *CreateIndex) Statements(d dialect.Dialect) ([]string, error) {
 type AddForeignKey struct {
 	Table string
 	FK    *schema.ForeignKey
+	// IfNotExists skips a foreign key of that name that the table has
+	// (PostgreSQL has no ADD CONSTRAINT IF NOT EXISTS: a DO block checks
+	// pg_constraint first), so that CreateSchema can run again on a schema
+	// whose foreign keys form a cycle.
+	IfNotExists bool
 }
 
 func (c *AddForeignKey) Destructive() bool { return false }
@@ -237,5 +282,66 @@ func (c *AddForeignKey) Statements(d dialect.Dialect) ([]string, error) {
 	b = d.AppendIdent(b, c.Table)
 	b = append(b, " ADD "...)
 	b = appendForeignKey(b, d, c.FK)
-	return []string{string(b)}, nil
+	if !c.IfNotExists {
+		return []string{string(b)}, nil
+	}
+	alter := string(b)
+	cond := "SELECT 1 FROM pg_constraint WHERE conrelid = " + quote(ident(d, c.Table)) + "::regclass AND conname = " + quote(c.FK.Name)
+	// A dollar-quote tag that the body does not contain.
+	tag := "$forge$"
+	for i := 1; strings.Contains(alter+cond, tag); i++ {
+		tag = "$forge" + strconv.Itoa(i) + "$"
+	}
+	return []string{"DO " + tag + " BEGIN IF NOT EXISTS (" + cond + ") THEN " + alter + "; END IF; END " + tag}, nil
+}
+
+// fitNames returns s with every index and foreign key name fitted to d's
+// identifier limit (dialect.FitName), so that the names forge writes are
+// the names the database keeps and Inspect reports. It copies only the
+// tables it changes.
+func fitNames(d dialect.Dialect, s *schema.Schema) *schema.Schema {
+	max := d.MaxIdentLen()
+	if max <= 0 {
+		return s
+	}
+	long := func(t *schema.Table) bool {
+		for _, ix := range t.Indexes {
+			if len(ix.Name) > max {
+				return true
+			}
+		}
+		for _, fk := range t.ForeignKeys {
+			if len(fk.Name) > max {
+				return true
+			}
+		}
+		return false
+	}
+	var out *schema.Schema
+	for i, t := range s.Tables {
+		if !long(t) {
+			continue
+		}
+		if out == nil {
+			out = &schema.Schema{Tables: slices.Clone(s.Tables)}
+		}
+		nt := *t
+		nt.Indexes = make([]*schema.Index, len(t.Indexes))
+		for j, ix := range t.Indexes {
+			nix := *ix
+			nix.Name = dialect.FitName(ix.Name, max)
+			nt.Indexes[j] = &nix
+		}
+		nt.ForeignKeys = make([]*schema.ForeignKey, len(t.ForeignKeys))
+		for j, fk := range t.ForeignKeys {
+			nfk := *fk
+			nfk.Name = dialect.FitName(fk.Name, max)
+			nt.ForeignKeys[j] = &nfk
+		}
+		out.Tables[i] = &nt
+	}
+	if out == nil {
+		return s
+	}
+	return out
 }

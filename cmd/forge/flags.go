@@ -111,12 +111,18 @@ func holderName() string {
 
 // lockedError: another migrator held the lock for all of --lock-wait.
 type lockedError struct {
-	wait time.Duration
+	wait    time.Duration
+	holder  string    // "" when unknown
+	expires time.Time // the holder's lease, unless it renews it
 }
 
 func (e *lockedError) Error() string {
-	return fmt.Sprintf("another migrator holds the lock (waited %s); nothing was done.\n"+
-		"Retry when it has finished, or wait longer with --lock-wait. A lock left by a migrator that was killed expires after that migrator's --lock-ttl.", e.wait)
+	who := "another migrator holds the lock"
+	if e.holder != "" {
+		who = fmt.Sprintf("another migrator holds the lock: %s, its lease running until %s unless it renews it", e.holder, e.expires.UTC().Format(time.RFC3339))
+	}
+	return fmt.Sprintf("%s (waited %s); nothing was done.\n"+
+		"Retry when it has finished, or wait longer with --lock-wait. A lock left by a migrator that was killed expires after that migrator's --lock-ttl.", who, e.wait)
 }
 
 // lockErr turns migrate.ErrLocked into a *lockedError.
@@ -126,7 +132,12 @@ func lockErr(err error, o migrate.LockOptions) error {
 		if w < 0 {
 			w = 0
 		}
-		return &lockedError{wait: w}
+		le := &lockedError{wait: w}
+		var me *migrate.LockedError
+		if errors.As(err, &me) {
+			le.holder, le.expires = me.Holder, me.Expires
+		}
+		return le
 	}
 	return err
 }

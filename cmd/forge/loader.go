@@ -138,6 +138,9 @@ func loadSchema(ctx context.Context, spec *schemaSpec) (*schema.Schema, error) {
 	relMain := "./" + filepath.ToSlash(filepath.Join(filepath.Base(tmp), "main.go"))
 	cmd := exec.CommandContext(ctx, goCmd, "run", relMain, out)
 	cmd.Dir = root
+	// A panic while the package initializes (forge.MustSchema on a model
+	// declared wrong) prints its message without a goroutine dump.
+	cmd.Env = append(os.Environ(), "GOTRACEBACK=none")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.Stdout = &stderr // the user's package may print while initializing
@@ -236,6 +239,15 @@ func loaderError(spec *schemaSpec, importPath, out string, err error) error {
 	case strings.Contains(out, "forge-loader: ") && strings.Contains(out, " is nil"):
 		hint = fmt.Sprintf("%s.%s is nil when the package has initialized", importPath, spec.name)
 	case strings.Contains(out, "panic: "):
+		msg, before := panicMessage(out)
+		if strings.HasPrefix(msg, "forge: ") {
+			// forge.MustSchema: the schema's errors are the whole story.
+			out = before
+			if out == "" {
+				return fmt.Errorf("cannot read the schema from %s: the models of package %s are declared wrong (forge.MustSchema panicked):\n%s", spec.arg, importPath, indent(msg, "  "))
+			}
+			return fmt.Errorf("cannot read the schema from %s: the models of package %s are declared wrong (forge.MustSchema panicked):\n%s\noutput of the package before that:\n%s", spec.arg, importPath, indent(msg, "  "), indent(out, "  | "))
+		}
 		hint = fmt.Sprintf("package %s panicked while initializing (forge.MustSchema panics on a model declared wrong; the message above names it)", importPath)
 	case strings.Contains(out, "no required module provides package github.com/forge-orm/forge"),
 		strings.Contains(out, "cannot find module providing package github.com/forge-orm/forge"):
@@ -247,6 +259,27 @@ func loaderError(spec *schemaSpec, importPath, out string, err error) error {
 		out = err.Error()
 	}
 	return fmt.Errorf("cannot read the schema from %s: %s\n%s", spec.arg, hint, indent(out, "  | "))
+}
+
+// panicMessage extracts a panic's message from a Go program's output (the
+// value's text, each further line of which the runtime indents with a
+// tab), and returns the output before it; the goroutine dump, if any, and
+// the go command's "exit status" line are left out.
+func panicMessage(out string) (msg, before string) {
+	i := strings.Index(out, "panic: ")
+	before = strings.TrimSpace(out[:i])
+	lines := strings.Split(out[i+len("panic: "):], "\n")
+	var keep []string
+	for j, l := range lines {
+		if j > 0 {
+			if !strings.HasPrefix(l, "\t") {
+				break
+			}
+			l = l[1:]
+		}
+		keep = append(keep, strings.TrimSuffix(l, " [recovered]"))
+	}
+	return strings.TrimSpace(strings.Join(keep, "\n")), before
 }
 
 func indent(s, prefix string) string {

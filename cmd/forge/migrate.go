@@ -497,7 +497,7 @@ func checkNothingPending(ctx context.Context, conn driver.Conn, md *migDir, d1 b
 // runOnMigrations parses the flags migrate apply and migrate down share,
 // opens the database and the migration folder, and runs fn under the
 // migration lock.
-func runOnMigrations(e *env, c *command, args []string, create bool, fn func(*env, driver.Conn, *migDir) error) error {
+func runOnMigrations(e *env, c *command, args []string, create bool, fn func(*env, driver.Conn, *migDir, *migrate.Lock) error) error {
 	fs := newFlags(c)
 	dbArg := dbFlag(fs)
 	dir := fs.String("dir", "migrations", "")
@@ -532,8 +532,8 @@ func runOnMigrations(e *env, c *command, args []string, create bool, fn func(*en
 		return err
 	}
 	defer conn.Close()
-	return withLock(e.ctx, conn, lockOpts, func() error {
-		return fn(e, conn, md)
+	return withLock(e.ctx, conn, lockOpts, func(lock *migrate.Lock) error {
+		return fn(e, conn, md, lock)
 	})
 }
 
@@ -557,19 +557,19 @@ func readStandard(dir string) (*migDir, error) {
 }
 
 // withLock runs fn holding the migration lock.
-func withLock(ctx context.Context, conn driver.Conn, o migrate.LockOptions, fn func() error) error {
+func withLock(ctx context.Context, conn driver.Conn, o migrate.LockOptions, fn func(*migrate.Lock) error) error {
 	lock, err := migrate.AcquireLock(ctx, conn, o)
 	if err != nil {
 		return lockErr(err, o)
 	}
-	err = fn()
+	err = fn(lock)
 	if rerr := lock.Release(context.WithoutCancel(ctx)); err == nil && rerr != nil {
 		err = rerr
 	}
 	return err
 }
 
-func applyPending(e *env, conn driver.Conn, md *migDir) error {
+func applyPending(e *env, conn driver.Conn, md *migDir, lock *migrate.Lock) error {
 	ctx := e.ctx
 	d := conn.Dialect()
 	if err := ensureMigrationsTable(ctx, conn); err != nil {
@@ -620,7 +620,7 @@ func applyPending(e *env, conn driver.Conn, md *migDir) error {
 			e.warnf("%s is older than %s, which is already applied; applying it now", f.name, last)
 		}
 		stmts := append(append([]string{}, s.stmts...), insertRecord(d, f.name, s.checksum))
-		if err := migrate.ApplyStatements(ctx, conn, stmts, s.fkOff && d == dialect.SQLite); err != nil {
+		if err := migrate.ApplyStatements(ctx, conn, stmts, migrate.StatementOptions{ForeignKeysOff: s.fkOff && d == dialect.SQLite, Lock: lock}); err != nil {
 			done := ""
 			if i > 0 {
 				done = fmt.Sprintf(" (%d earlier migration(s) of this run were applied)", i)
@@ -652,7 +652,7 @@ func recordVersion(name string) int {
 	return v
 }
 
-func revertLast(e *env, conn driver.Conn, md *migDir) error {
+func revertLast(e *env, conn driver.Conn, md *migDir, lock *migrate.Lock) error {
 	ctx := e.ctx
 	d := conn.Dialect()
 	recs, err := readRecords(ctx, conn)
@@ -697,7 +697,7 @@ func revertLast(e *env, conn driver.Conn, md *migDir) error {
 		return fmt.Errorf("refused: %s is marked irreversible (%s); write its statements and remove that line to revert %s", f.down, directiveIrreversible, f.name)
 	}
 	stmts := append(append([]string{}, s.stmts...), deleteRecord(d, f.name))
-	if err := migrate.ApplyStatements(ctx, conn, stmts, s.fkOff && d == dialect.SQLite); err != nil {
+	if err := migrate.ApplyStatements(ctx, conn, stmts, migrate.StatementOptions{ForeignKeysOff: s.fkOff && d == dialect.SQLite, Lock: lock}); err != nil {
 		var se *migrate.StatementError
 		if errors.As(err, &se) && se.Index < len(s.stmts) {
 			return fmt.Errorf("%s failed at statement %d of %d, nothing of it was applied:\n  %s\n  %v", f.down, se.Index+1, len(s.stmts), indent(se.SQL, "    ")[4:], se.Err)

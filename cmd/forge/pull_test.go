@@ -217,3 +217,55 @@ func TestPullUndescribable(t *testing.T) {
 		}
 	})
 }
+
+// TestPullDatabaseOwned: CHECK constraints, generated columns,
+// AUTOINCREMENT, GENERATED ALWAYS identity, triggers and views are flagged
+// in the code and on stderr, never dropped silently, and the drift gate
+// passes on the pulled models.
+func TestPullDatabaseOwned(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *testDB) {
+		ddl := []string{
+			`CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, price bigint NOT NULL CHECK (price >= 0),
+  total bigint GENERATED ALWAYS AS (price * 2) STORED, CONSTRAINT orders_sane CHECK (price < 1000000))`,
+		}
+		want := []string{`orders.id is GENERATED ALWAYS AS IDENTITY`}
+		if db.kind == "sqlite" {
+			ddl = []string{
+				`CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, price INTEGER NOT NULL CHECK (price >= 0),
+  total INTEGER GENERATED ALWAYS AS (price * 2) VIRTUAL, CONSTRAINT orders_sane CHECK (price < 1000000))`,
+				`CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT NOT NULL)`,
+				`CREATE TRIGGER orders_ai AFTER INSERT ON orders BEGIN INSERT INTO audit (note) VALUES ('order'); END`,
+				`CREATE VIEW big_orders AS SELECT id FROM orders WHERE price > 100`,
+			}
+			want = []string{`orders.id is AUTOINCREMENT`, `trigger "orders_ai" on orders`, `view "big_orders"`}
+		}
+		for _, q := range ddl {
+			db.exec(t, q)
+		}
+		a := newApp(t, nil)
+		r := a.must(exitOK, "pull", "--db", db.url, "--out", "pulled/models.go")
+		src := a.read("pulled/models.go")
+		for _, w := range append(want,
+			`orders has the CHECK constraint "orders_price_check"`,
+			`orders has the CHECK constraint "orders_sane"`,
+			`orders.total is a generated column`,
+		) {
+			if !strings.Contains(src, w) {
+				t.Errorf("the pulled code lacks %q", w)
+			}
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("stderr does not list %q", w)
+			}
+		}
+		if strings.Contains(src, "&t.Total") {
+			t.Error("the generated column became a field")
+		}
+		if t.Failed() {
+			t.Fatalf("pulled:\n%s\n%s", src, r)
+		}
+		goBuild(t, a, "./pulled")
+		a.must(exitOK, "diff", "--exit-code", "--schema", "./pulled", "--db", db.url)
+		contains(t, a.must(exitOK, "push", "--schema", "./pulled", "--db", db.url), "no changes")
+	})
+}

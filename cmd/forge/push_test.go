@@ -127,6 +127,16 @@ func TestPushDiff(t *testing.T) {
 		if n := db.count(t, `SELECT COUNT(*) FROM "users" WHERE "email" = 'ada@example.com' AND "name" = 'Ada'`); n != 1 {
 			t.Fatalf("%d rows survived, want 1", n)
 		}
+
+		// A lossy type change (text → integer) names the column and both
+		// types, in push and in diff, on every database.
+		a.write("models/models.go", strings.Replace(strings.Replace(modelsV1, "\tTitle    string", "\tTitle    int64", 1), "f.Text(&p.Title)", "f.Int(&p.Title)", 1))
+		want := "column title TEXT → INTEGER can lose data"
+		if db.kind == "postgres" {
+			want = "alter column posts.title (type text → bigint can lose data)"
+		}
+		contains(t, push(exitDestructive), want)
+		contains(t, diff(exitDrift), want)
 	})
 }
 
@@ -152,8 +162,12 @@ func TestSchemaVariable(t *testing.T) {
 	r = a.must(exitError, "diff", "--schema", "./cmd/app", "--db", db.url)
 	contains(t, r, "package main")
 	r = a.must(exitError, "diff", "--schema", "./broken", "--db", db.url)
-	contains(t, r, "panicked while initializing")
+	// MustSchema's panic: the schema's errors, no goroutine dump.
+	contains(t, r, "declared wrong (forge.MustSchema panicked)")
 	contains(t, r, "DefaultNow")
+	if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "exit status") {
+		t.Errorf("a goroutine dump or the go command's status in the message:\n%s", r.stderr)
+	}
 	r = a.must(exitUsage, "diff", "--schema", "./nowhere", "--db", db.url)
 	contains(t, r, "not a directory")
 	r = a.must(exitUsage, "diff", "--schema", "./internal/db:appSchema", "--db", db.url)

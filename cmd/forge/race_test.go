@@ -203,7 +203,7 @@ func TestKilledMigrator(t *testing.T) {
 		db.exec(t, `INSERT INTO "forge_migrate_lock" ("id", "holder", "expires_at") VALUES (1, 'dead', `+db.ph(1)+`)`,
 			time.Now().Add(1500*time.Millisecond).UnixMilli())
 		r = a.must(exitLocked, "migrate", "down", "--db", db.url, "--lock-wait", "0")
-		contains(t, r, "another migrator holds the lock")
+		contains(t, r, "another migrator holds the lock: dead, its lease running until ")
 		if !db.hasTable(t, "after_sleep") {
 			t.Fatal("a refused migrator changed the database")
 		}

@@ -379,3 +379,11 @@ func TestMigrateNewEmpty(t *testing.T) {
 		t.Fatalf("%+v", md.files)
 	}
 }
+
+func TestPanicMessage(t *testing.T) {
+	out := "hello from init\npanic: forge: model User: field Email: bad\n\tforge: model Post: field Title: worse\n\ngoroutine 1 [running]:\nmain.init()\nexit status 2"
+	msg, before := panicMessage(out)
+	if msg != "forge: model User: field Email: bad\nforge: model Post: field Title: worse" || before != "hello from init" {
+		t.Errorf("got %q, %q", msg, before)
+	}
+}
