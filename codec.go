@@ -57,62 +57,77 @@ type codecKey struct {
 	nullable bool
 }
 
-// codecs is the behaviour of every (kind, nullable) pair forge accepts.
+// codecs is the behaviour of every (kind, nullable) pair forge accepts. The
+// entries are plain data over small functions (generic over the Go type
+// where they only move a value), so the table costs no code per entry.
 var codecs = map[codecKey]*codec{
-	{schema.ID, false}:     intCodec,
-	{schema.Int64, false}:  intCodec,
-	{schema.Int64, true}:   nullCodec[int64](intKey, int64Arg),
-	{schema.Int32, false}:  plainCodec[int32](int32Key, int32Arg),
-	{schema.Int32, true}:   nullCodec[int32](int32Key, int32Arg),
-	{schema.TextID, false}: textCodec,
-	{schema.Text, false}:   textCodec,
-	{schema.Text, true}:    nullCodec[string](textKey, textArg),
-	{schema.Float, false}:  plainCodec[float64](nil, nil),
-	{schema.Float, true}:   nullCodec[float64](nil, nil),
-	{schema.Bool, false}:   plainCodec[bool](nil, nil),
-	{schema.Bool, true}:    nullCodec[bool](nil, nil),
-	{schema.Time, false}:   plainCodec[time.Time](nil, nil),
-	{schema.Time, true}:    nullCodec[time.Time](nil, nil),
-	{schema.Bytes, false}:  bytesCodec(false),
-	{schema.Bytes, true}:   bytesCodec(true),
-	{schema.JSON, false}:   jsonCodec(false),
-	{schema.JSON, true}:    jsonCodec(true),
+	{schema.ID, false}:     &intCodec,
+	{schema.Int64, false}:  &intCodec,
+	{schema.Int64, true}:   {dest: nullDest[int64], value: nullValue[int64], encode: nullEncode[int64], key: nullIntKey, keyArg: int64Arg, checkDefault: checkDefault[int64], setDefault: nullSet[int64]},
+	{schema.Int32, false}:  {dest: dest[int32], value: value[int32], encode: encodePlain, key: int32Key, keyArg: int32Arg, checkDefault: checkDefault[int32], setDefault: set[int32]},
+	{schema.Int32, true}:   {dest: nullDest[int32], value: nullValue[int32], encode: nullEncode[int32], key: nullInt32Key, keyArg: int32Arg, checkDefault: checkDefault[int32], setDefault: nullSet[int32]},
+	{schema.TextID, false}: &textCodec,
+	{schema.Text, false}:   &textCodec,
+	{schema.Text, true}:    {dest: nullDest[string], value: nullValue[string], encode: nullEncode[string], key: nullTextKey, keyArg: textArg, checkDefault: checkDefault[string], setDefault: nullSet[string]},
+	{schema.Float, false}:  {dest: dest[float64], value: value[float64], encode: encodePlain, checkDefault: checkDefault[float64], setDefault: set[float64]},
+	{schema.Float, true}:   {dest: nullDest[float64], value: nullValue[float64], encode: nullEncode[float64], checkDefault: checkDefault[float64], setDefault: nullSet[float64]},
+	{schema.Bool, false}:   {dest: dest[bool], value: value[bool], encode: encodePlain, checkDefault: checkDefault[bool], setDefault: set[bool]},
+	{schema.Bool, true}:    {dest: nullDest[bool], value: nullValue[bool], encode: nullEncode[bool], checkDefault: checkDefault[bool], setDefault: nullSet[bool]},
+	{schema.Time, false}:   {dest: dest[time.Time], value: value[time.Time], encode: encodePlain, checkDefault: checkDefault[time.Time], setDefault: setTime, differs: true},
+	{schema.Time, true}:    {dest: nullDest[time.Time], value: nullValue[time.Time], encode: nullEncode[time.Time], checkDefault: checkDefault[time.Time], setDefault: nullSetTime, differs: true},
+	{schema.Bytes, false}:  {dest: dest[[]byte], value: value[[]byte], encode: encodeBytes, checkDefault: checkDefault[[]byte], setDefault: set[[]byte]},
+	{schema.Bytes, true}:   {dest: dest[[]byte], value: value[[]byte], encode: encodeNullBytes, checkDefault: checkDefault[[]byte], setDefault: set[[]byte]},
+	{schema.JSON, false}:   &jsonCodec,
+	{schema.JSON, true}:    {value: jsonValue, encode: encodeNullJSON, checkDefault: checkJSONDefault, setDefault: setJSON, decode: decodeJSON, differs: true},
 }
 
 var (
-	intCodec  = plainCodec[int64](intKey, int64Arg)
-	textCodec = plainCodec[string](textKey, textArg)
+	intCodec  = codec{dest: dest[int64], value: value[int64], encode: encodePlain, key: intKey, keyArg: int64Arg, checkDefault: checkDefault[int64], setDefault: set[int64]}
+	textCodec = codec{dest: dest[string], value: value[string], encode: encodePlain, key: textKey, keyArg: textArg, checkDefault: checkDefault[string], setDefault: set[string]}
+	jsonCodec = codec{value: jsonValue, encode: encodeJSON, checkDefault: checkJSONDefault, setDefault: setJSON, decode: decodeJSON, differs: true}
 )
 
-func intKey(p unsafe.Pointer) relKey   { return relKey{n: *(*int64)(p)} }
-func int32Key(p unsafe.Pointer) relKey { return relKey{n: int64(*(*int32)(p))} }
-func textKey(p unsafe.Pointer) relKey  { return relKey{s: *(*string)(p)} }
-func int64Arg(k relKey) any            { return k.n }
-func int32Arg(k relKey) any            { return int32(k.n) }
-func textArg(k relKey) any             { return k.s }
+// A non-null field of Go type V.
 
-// plainCodec is the codec of a non-null scalar field of Go type V. key
-// reads a V at p as a relation key (nil: not a key kind).
-func plainCodec[V any](key func(unsafe.Pointer) relKey, arg func(relKey) any) *codec {
-	c := &codec{
-		dest:   func(p unsafe.Pointer) any { return (*V)(p) },
-		value:  func(_ *field, p unsafe.Pointer) any { return *(*V)(p) },
-		encode: func(d dialect.Dialect, f *field, v any) (any, error) { return encodeScalar(d, f, v) },
-		setDefault: func(f *field, p unsafe.Pointer, now time.Time) {
-			if f.def.Now {
-				*(*time.Time)(p) = now
-				return
-			}
-			*(*V)(p) = f.def.Value.(V)
-		},
-		checkDefault: checkDefault[V],
-		keyArg:       arg,
-		differs:      reflect.TypeFor[V]() == reflect.TypeFor[time.Time](),
+func dest[V any](p unsafe.Pointer) any            { return (*V)(p) }
+func value[V any](_ *field, p unsafe.Pointer) any { return *(*V)(p) }
+func set[V any](f *field, p unsafe.Pointer, _ time.Time) {
+	*(*V)(p) = f.def.Value.(V)
+}
+
+func encodePlain(d dialect.Dialect, f *field, v any) (any, error) { return encodeScalar(d, f, 0, v) }
+
+func setTime(f *field, p unsafe.Pointer, now time.Time) {
+	if f.def.Now {
+		*(*time.Time)(p) = now
+		return
 	}
-	if key != nil {
-		c.key = func(p unsafe.Pointer) (relKey, bool) { return key(p), true }
+	*(*time.Time)(p) = f.def.Value.(time.Time)
+}
+
+// A nullable field of Go type *V: nil is NULL.
+
+func nullDest[V any](p unsafe.Pointer) any            { return (**V)(p) }
+func nullValue[V any](_ *field, p unsafe.Pointer) any { return *(**V)(p) }
+func nullSet[V any](f *field, p unsafe.Pointer, _ time.Time) {
+	v := f.def.Value.(V)
+	*(**V)(p) = &v
+}
+
+func nullEncode[V any](d dialect.Dialect, f *field, v any) (any, error) {
+	x := v.(*V)
+	if x == nil {
+		return nil, nil
 	}
-	return c
+	return encodeScalar(d, f, 0, *x)
+}
+
+func nullSetTime(f *field, p unsafe.Pointer, now time.Time) {
+	t := now
+	if !f.def.Now {
+		t = f.def.Value.(time.Time)
+	}
+	*(**time.Time)(p) = &t
 }
 
 // checkDefault accepts a default of Go type V.
@@ -123,112 +138,96 @@ func checkDefault[V any](v any) (any, error) {
 	return v, nil
 }
 
-// nullCodec is the codec of a nullable scalar field of Go type *V: nil is
-// NULL.
-func nullCodec[V any](key func(unsafe.Pointer) relKey, arg func(relKey) any) *codec {
-	c := &codec{
-		dest:  func(p unsafe.Pointer) any { return (**V)(p) },
-		value: func(_ *field, p unsafe.Pointer) any { return *(**V)(p) },
-		encode: func(d dialect.Dialect, f *field, v any) (any, error) {
-			x := v.(*V)
-			if x == nil {
-				return nil, nil
-			}
-			return encodeScalar(d, f, *x)
-		},
-		setDefault: func(f *field, p unsafe.Pointer, now time.Time) {
-			if f.def.Now {
-				t := now
-				*(**time.Time)(p) = &t
-				return
-			}
-			v := f.def.Value.(V)
-			*(**V)(p) = &v
-		},
-		checkDefault: checkDefault[V],
-		keyArg:       arg,
-		differs:      reflect.TypeFor[V]() == reflect.TypeFor[time.Time](),
+// Relation keys.
+
+func intKey(p unsafe.Pointer) (relKey, bool)   { return relKey{n: *(*int64)(p)}, true }
+func int32Key(p unsafe.Pointer) (relKey, bool) { return relKey{n: int64(*(*int32)(p))}, true }
+func textKey(p unsafe.Pointer) (relKey, bool)  { return relKey{s: *(*string)(p)}, true }
+
+func nullIntKey(p unsafe.Pointer) (relKey, bool) {
+	if x := *(**int64)(p); x != nil {
+		return relKey{n: *x}, true
 	}
-	if key != nil {
-		c.key = func(p unsafe.Pointer) (relKey, bool) {
-			if *(**V)(p) == nil {
-				return relKey{}, false
-			}
-			// A *V points to a V: read it as the non-null key does.
-			return key(unsafe.Pointer(*(**V)(p))), true
-		}
-	}
-	return c
+	return relKey{}, false
 }
 
-// bytesCodec is the codec of a []byte field: nil is NULL when nullable,
-// the empty value otherwise.
-func bytesCodec(nullable bool) *codec {
-	return &codec{
-		dest:  func(p unsafe.Pointer) any { return (*[]byte)(p) },
-		value: func(_ *field, p unsafe.Pointer) any { return *(*[]byte)(p) },
-		encode: func(_ dialect.Dialect, _ *field, v any) (any, error) {
-			bs := v.([]byte)
-			switch {
-			case bs != nil:
-				return bs, nil
-			case nullable:
-				return nil, nil
-			}
-			return []byte{}, nil
-		},
-		checkDefault: checkDefault[[]byte],
-		setDefault:   func(f *field, p unsafe.Pointer, _ time.Time) { *(*[]byte)(p) = f.def.Value.([]byte) },
+func nullInt32Key(p unsafe.Pointer) (relKey, bool) {
+	if x := *(**int32)(p); x != nil {
+		return relKey{n: int64(*x)}, true
 	}
+	return relKey{}, false
 }
 
-// jsonCodec is the codec of a JSON field, whose Go type is the model's
-// choice: it goes through reflect and encoding/json, once per value.
-func jsonCodec(nullable bool) *codec {
-	return &codec{
-		value: func(f *field, p unsafe.Pointer) any { return reflect.NewAt(f.typ, p).Elem().Interface() },
-		encode: func(_ dialect.Dialect, f *field, v any) (any, error) {
-			if nullable && isNil(v) {
-				return nil, nil
-			}
-			b, err := json.Marshal(v)
-			if err != nil {
-				return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
-			}
-			return string(b), nil
-		},
-		checkDefault: func(v any) (any, error) {
-			b, err := json.Marshal(v)
-			if err != nil {
-				return nil, err
-			}
-			return string(b), nil
-		},
-		setDefault: func(f *field, p unsafe.Pointer, _ time.Time) {
-			_ = json.Unmarshal([]byte(f.def.Value.(string)), reflect.NewAt(f.typ, p).Interface())
-		},
-		decode: func(f *field, p unsafe.Pointer, raw []byte) error {
-			dst := reflect.NewAt(f.typ, p)
-			if raw == nil {
-				dst.Elem().SetZero()
-				return nil
-			}
-			if err := json.Unmarshal(raw, dst.Interface()); err != nil {
-				return &QueryError{Model: f.m.name, Msg: "field " + f.name + ": decoding JSON: " + err.Error()}
-			}
-			return nil
-		},
-		differs: true,
+func nullTextKey(p unsafe.Pointer) (relKey, bool) {
+	if x := *(**string)(p); x != nil {
+		return relKey{s: *x}, true
 	}
+	return relKey{}, false
 }
 
-// encodeScalar converts one non-NULL scalar as forge stores it: times in
-// the dialect's form.
-func encodeScalar(d dialect.Dialect, _ *field, v any) (any, error) {
-	if t, ok := v.(time.Time); ok {
-		return d.EncodeTime(t), nil
+func int64Arg(k relKey) any { return k.n }
+func int32Arg(k relKey) any { return int32(k.n) }
+func textArg(k relKey) any  { return k.s }
+
+// Bytes: a nil slice is NULL when the field is nullable, the empty value
+// otherwise.
+
+func encodeBytes(_ dialect.Dialect, _ *field, v any) (any, error) {
+	if bs := v.([]byte); bs != nil {
+		return bs, nil
 	}
-	return v, nil
+	return []byte{}, nil
+}
+
+func encodeNullBytes(_ dialect.Dialect, _ *field, v any) (any, error) {
+	if bs := v.([]byte); bs != nil {
+		return bs, nil
+	}
+	return nil, nil
+}
+
+// JSON: the field's Go type is the model's choice, so its values go
+// through reflect and encoding/json, once per value.
+
+func jsonValue(f *field, p unsafe.Pointer) any { return reflect.NewAt(f.typ, p).Elem().Interface() }
+
+func encodeNullJSON(d dialect.Dialect, f *field, v any) (any, error) {
+	if isNil(v) {
+		return nil, nil
+	}
+	return encodeJSON(d, f, v)
+}
+
+func encodeJSON(_ dialect.Dialect, f *field, v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
+	}
+	return string(b), nil
+}
+
+func checkJSONDefault(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+func setJSON(f *field, p unsafe.Pointer, _ time.Time) {
+	_ = json.Unmarshal([]byte(f.def.Value.(string)), reflect.NewAt(f.typ, p).Interface())
+}
+
+func decodeJSON(f *field, p unsafe.Pointer, raw []byte) error {
+	dst := reflect.NewAt(f.typ, p)
+	if raw == nil {
+		dst.Elem().SetZero()
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst.Interface()); err != nil {
+		return &QueryError{Model: f.m.name, Msg: "field " + f.name + ": decoding JSON: " + err.Error()}
+	}
+	return nil
 }
 
 // encode converts a value of f's Go type into the value bound for the
