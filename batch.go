@@ -108,6 +108,12 @@ func prepare(d dialect.Dialect, ops []*Op) ([]driver.Stmt, error) {
 				return nil, err
 			}
 			o.st, o.keys = st, keys
+		} else if o.st.op == OpExec {
+			args, err := encodeArgs(d, o.st.args)
+			if err != nil {
+				return nil, &driver.BatchError{Index: i, SQL: o.st.sql, Err: err}
+			}
+			o.st.args = args
 		}
 		stmts[i] = driver.Stmt{SQL: o.st.sql, Args: o.st.args}
 	}
@@ -119,6 +125,9 @@ func prepare(d dialect.Dialect, ops []*Op) ([]driver.Stmt, error) {
 // interactive transactions it is one transaction. A driver with neither
 // returns a *CapabilityError.
 func (db *DB) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
+	if !db.ok() {
+		return nil, errNilDB()
+	}
 	stmts, err := prepare(db.d, ops)
 	if err != nil {
 		return nil, err
@@ -200,6 +209,9 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 
 // Batch runs ops inside the transaction, in order.
 func (tx *Tx) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
+	if tx == nil || tx.db == nil {
+		return nil, errNilDB()
+	}
 	if _, err := prepare(tx.db.d, ops); err != nil {
 		return nil, err
 	}

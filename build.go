@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/schema"
 )
 
@@ -167,12 +169,25 @@ func (b *builder) orderAndLimit(sq *selectQuery) {
 			b.str(", ")
 		}
 		b.col(o.f)
-		if o.desc {
-			b.str(" DESC")
-		}
+		b.direction(o.desc, o.f.nullable)
 	}
 	if sq.take >= 0 || sq.skip > 0 {
 		b.b = b.d.AppendLimit(b.b, sq.take, sq.skip)
+	}
+}
+
+// direction writes an ordering's direction. forge sorts NULL as the
+// largest value on every dialect (PostgreSQL's default; SQLite's is the
+// opposite), and says so explicitly for a nullable column: NULLS LAST
+// ascending, NULLS FIRST descending.
+func (b *builder) direction(desc, nullable bool) {
+	switch {
+	case desc && nullable:
+		b.str(" DESC NULLS FIRST")
+	case desc:
+		b.str(" DESC")
+	case nullable:
+		b.str(" NULLS LAST")
 	}
 }
 
@@ -266,6 +281,9 @@ func (b *builder) cond(m *model, c *Cond) error {
 		return nil
 	case opContains, opStartsWith, opEndsWith:
 		s := c.val.(string)
+		if reason := checkText(s); reason != "" {
+			return valueError(f, 0, s, reason)
+		}
 		if s == "" {
 			// Every text contains "", starts and ends with it; NULL stays
 			// unknown, as with any other comparison (NOT must not match it).
@@ -304,7 +322,9 @@ func (b *builder) cond(m *model, c *Cond) error {
 }
 
 // encode converts a field value (of the field's Go type) into the value
-// bound for the driver; nil means NULL.
+// bound for the driver; nil means NULL. It is the one validation step of
+// every value forge sends for a field: a value that not every database
+// stores exactly is a *ValueError, before any statement is built.
 func encode(d dialect.Dialect, f *field, v any) (any, error) {
 	switch f.kind {
 	case schema.JSON:
@@ -314,6 +334,9 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
+		}
+		if hasJSONNul(b) {
+			return nil, &ValueError{Model: f.m.name, Field: f.name, Value: v, Reason: "the JSON holds a NUL character (\\u0000); PostgreSQL's jsonb cannot store it, so forge refuses it everywhere"}
 		}
 		return string(b), nil
 	case schema.Bytes:
@@ -330,7 +353,7 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 			if x == nil {
 				return nil, nil
 			}
-			return *x, nil
+			v = *x
 		case *int64:
 			if x == nil {
 				return nil, nil
@@ -345,7 +368,7 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 			if x == nil {
 				return nil, nil
 			}
-			return *x, nil
+			v = *x
 		case *bool:
 			if x == nil {
 				return nil, nil
@@ -355,13 +378,94 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 			if x == nil {
 				return nil, nil
 			}
-			return d.EncodeTime(*x), nil
+			v = *x
 		}
 	}
-	if t, ok := v.(time.Time); ok {
-		return d.EncodeTime(t), nil
+	return encodeScalar(d, f, 0, v)
+}
+
+// encodeScalar checks one non-NULL value (driver.CheckValue) and converts
+// it as forge stores it: times in UTC truncated to microseconds and in the
+// dialect's form, -0 as 0. f names the field, or arg the raw argument.
+func encodeScalar(d dialect.Dialect, f *field, arg int, v any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		if reason := checkText(x); reason != "" {
+			return nil, valueError(f, arg, v, reason)
+		}
+	case float64:
+		if reason := driver.CheckValue(x); reason != "" {
+			return nil, valueError(f, arg, v, reason)
+		}
+		if x == 0 {
+			return float64(0), nil // -0 is stored as 0 (SQLite drops the sign)
+		}
+	case time.Time:
+		if reason := driver.CheckValue(x); reason != "" {
+			return nil, valueError(f, arg, v, reason)
+		}
+		return d.EncodeTime(driver.NormalizeTime(x)), nil
 	}
 	return v, nil
+}
+
+// checkText is driver.CheckValue for text, with a fast path for short
+// ASCII.
+func checkText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0 || c >= utf8.RuneSelf {
+			return driver.CheckValue(s)
+		}
+	}
+	return ""
+}
+
+func valueError(f *field, arg int, v any, reason string) error {
+	if f == nil {
+		return &ValueError{Arg: arg, Value: v, Reason: reason}
+	}
+	return &ValueError{Model: f.m.name, Field: f.name, Value: v, Reason: reason}
+}
+
+// hasJSONNul reports whether encoded JSON holds the escape \u0000 (an
+// escaped backslash followed by "u0000" is text, not a NUL).
+func hasJSONNul(b []byte) bool {
+	for i := 0; i+5 < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] == 'u' && string(b[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // skip the escaped character
+	}
+	return false
+}
+
+// encodeArgs applies the value rules to raw SQL arguments (Exec, Raw,
+// ExecOp): text, floats and times are checked like field values, and a
+// time.Time is bound the way forge stores times on the dialect (never its
+// String() form). args is copied only when a value changes.
+func encodeArgs(d dialect.Dialect, args []any) ([]any, error) {
+	out := args
+	for i, a := range args {
+		switch a.(type) {
+		case string, float64, time.Time:
+		default:
+			continue
+		}
+		v, err := encodeScalar(d, nil, i+1, a)
+		if err != nil {
+			return nil, err
+		}
+		if _, isTime := a.(time.Time); isTime || v != a {
+			if &out[0] == &args[0] {
+				out = append([]any(nil), args...)
+			}
+			out[i] = v
+		}
+	}
+	return out, nil
 }
 
 func isNil(v any) bool {

@@ -26,6 +26,13 @@ type ConstraintError = driver.ConstraintError
 // its Use field names the alternative.
 type CapabilityError = driver.CapabilityError
 
+// ValueError reports a value forge refuses to store because not every
+// database would give it back exactly: text with a NUL byte or invalid
+// UTF-8, a NaN or infinite float, a time outside years 1 to 9999, JSON
+// holding \u0000. It names the model and field (or the position of a raw
+// SQL argument); nothing is written. See docs/ARCHITECTURE.md, "Values".
+type ValueError = driver.ValueError
+
 // BatchError reports which statement of a batch failed.
 type BatchError = driver.BatchError
 

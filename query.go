@@ -23,6 +23,7 @@ type selectQuery struct {
 	fields   []*field
 	incs     []*include
 	after    unsafe.Pointer
+	agg      bool // an Aggregate: no primary key ordering
 }
 
 type orderTerm struct {
@@ -87,8 +88,9 @@ func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 		sq.fields = appendField(sq.fields, m.pk)
 	}
 	// Pages need a total order: with After, Take or Skip, the primary key
-	// breaks ties between equal ordering values.
-	if m.pk != nil && (sq.after != nil || (sq.norder > 0 && (sq.take >= 0 || sq.skip > 0))) {
+	// breaks ties between equal ordering values. (Aggregate orders its
+	// groups by the group columns instead.)
+	if m.pk != nil && !sq.agg && (sq.after != nil || (sq.norder > 0 && (sq.take >= 0 || sq.skip > 0))) {
 		hasPK := false
 		for _, o := range sq.order() {
 			hasPK = hasPK || o.f == m.pk
@@ -167,7 +169,8 @@ func buildSelect(d dialect.Dialect, m *model, sq *selectQuery, fields []*field) 
 }
 
 // writeAfter adds the keyset condition for After: rows that sort after the
-// cursor row under the query's ordering.
+// cursor row under the query's ordering, where NULL sorts as the largest
+// value (see builder.direction).
 func writeAfter(b *builder, m *model, sq *selectQuery) error {
 	if !b.hasWhere {
 		b.str(" WHERE (")
@@ -175,33 +178,54 @@ func writeAfter(b *builder, m *model, sq *selectQuery) error {
 		b.str(" AND (")
 	}
 	order := sq.order()
+	vals := make([]any, len(order))
+	for i, o := range order {
+		v, err := o.f.load(b.d, sq.after)
+		if err != nil {
+			return err
+		}
+		vals[i] = v
+	}
 	for i := range order {
 		if i > 0 {
 			b.str(" OR ")
 		}
 		b.str("(")
 		for j := 0; j <= i; j++ {
-			o := order[j]
-			v, err := o.f.load(b.d, sq.after)
-			if err != nil {
-				return err
-			}
-			if v == nil {
-				return qerr(m, "After: the cursor row's %s is NULL; order by non-null columns", o.f.name)
-			}
+			o, v := order[j], vals[j]
 			if j > 0 {
 				b.str(" AND ")
 			}
-			b.col(o.f)
 			switch {
+			case j < i && v == nil: // equal to NULL
+				b.col(o.f)
+				b.str(" IS NULL")
 			case j < i:
+				b.col(o.f)
 				b.str(" = ")
+				b.arg(v)
+			case v == nil && o.desc: // below NULL: every value
+				b.col(o.f)
+				b.str(" IS NOT NULL")
+			case v == nil: // above NULL: nothing
+				b.str("1 = 0")
 			case o.desc:
+				b.col(o.f)
 				b.str(" < ")
-			default:
+				b.arg(v)
+			case o.f.nullable: // above a value: larger values and NULL
+				b.str("(")
+				b.col(o.f)
 				b.str(" > ")
+				b.arg(v)
+				b.str(" OR ")
+				b.col(o.f)
+				b.str(" IS NULL)")
+			default:
+				b.col(o.f)
+				b.str(" > ")
+				b.arg(v)
 			}
-			b.arg(v)
 		}
 		b.str(")")
 	}
@@ -968,11 +992,15 @@ func containsField(fs []*field, f *field) bool {
 
 // Raw runs a raw SQL query and scans the result into T, matching result
 // columns to the model's column names. A result column that is not a
-// column of the model is an error. Values are bound parameters.
+// column of the model is an error. Values are bound parameters, encoded as
+// Exec encodes them.
 func (m *ModelOf[T]) Raw(ctx context.Context, q Querier, sql string, args ...any) ([]T, error) {
 	mm := m.m
 	s, err := mm.sessionFor(q)
 	if err != nil {
+		return nil, err
+	}
+	if args, err = encodeArgs(s.db.d, args); err != nil {
 		return nil, err
 	}
 	var out []T

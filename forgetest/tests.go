@@ -41,6 +41,12 @@ var Tests = []Test{
 	{"ContextCancel", testContextCancel},
 	{"Events", testEvents},
 	{"BadInput", testBadInput},
+	{"ValueRefusals", testValueRefusals},
+	{"ValueEdges", testValueEdges},
+	{"RawArgs", testRawArgs},
+	{"AggregatePaging", testAggregatePaging},
+	{"NullOrder", testNullOrder},
+	{"NilDB", testNilDB},
 }
 
 func must(t *testing.T, err error) {

@@ -1,0 +1,486 @@
+package forgetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/forge-orm/forge"
+)
+
+// The value rules (docs/ARCHITECTURE.md, "Values per database"): every value
+// round trips exactly or is refused with a *forge.ValueError naming the
+// model and field, before anything is written, on every driver.
+
+// badValue is one value forge must refuse, with the write that tries it.
+type badValue struct {
+	name  string
+	field string // the Go field the error must name
+	row   Value
+}
+
+func badValues() []badValue {
+	nan, inf := math.NaN(), math.Inf(1)
+	nul, bad := "a\x00b", "caf\xe9"
+	y0 := time.Date(0, 12, 31, 23, 59, 59, 0, time.UTC)
+	y10k := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	// In UTC+1 this is year 1 locally but year 0 in UTC.
+	early := time.Date(1, 1, 1, 0, 30, 0, 0, time.FixedZone("UTC+1", 3600))
+	return []badValue{
+		{"NaN", "F", Value{F: nan}},
+		{"+Inf", "F", Value{F: inf}},
+		{"-Inf", "F", Value{F: -inf}},
+		{"NaN in a nullable float", "NF", Value{NF: &nan}},
+		{"Inf in a nullable float", "NF", Value{NF: &inf}},
+		{"NUL in text", "Text", Value{Text: nul}},
+		{"NUL at the end of text", "Text", Value{Text: "abc\x00"}},
+		{"NUL after non-ASCII text", "Text", Value{Text: "ü\x00"}},
+		{"invalid UTF-8", "Text", Value{Text: bad}},
+		{"NUL in nullable text", "NText", Value{NText: &nul}},
+		{"invalid UTF-8 in nullable text", "NText", Value{NText: &bad}},
+		{"year 0", "T", Value{T: y0}},
+		{"year 10000", "T", Value{T: y10k}},
+		{"year 0 in UTC", "T", Value{T: early}},
+		{"year -1", "T", Value{T: time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC)}},
+		{"year 10000 in a nullable time", "NT", Value{NT: &y10k}},
+		{"NUL in JSON", "JSON", Value{JSON: Meta{Tags: []string{"x\x00"}}}},
+		{"NUL in nullable JSON", "NJSON", Value{NJSON: &Meta{Attrs: map[string]string{"k\x00": "v"}}}},
+	}
+}
+
+func checkValueError(t *testing.T, what string, err error, field string) {
+	t.Helper()
+	var ve *forge.ValueError
+	if !errors.As(err, &ve) {
+		t.Errorf("%s: %v, want a *forge.ValueError", what, err)
+		return
+	}
+	if ve.Model != "Value" || ve.Field != field {
+		t.Errorf("%s: the error names model %q field %q, want Value.%s: %v", what, ve.Model, ve.Field, field, err)
+	}
+}
+
+// goodRow fills the fields a bad value leaves zero with good ones, so that
+// only the bad value can be refused.
+func goodRow(v Value) Value {
+	if v.T.IsZero() {
+		v.T = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return v
+}
+
+func testValueRefusals(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	c := Values.Cols()
+	ok, err := Values.Create(ctx, h.DB, goodRow(Value{Text: "keep"}))
+	must(t, err)
+	for _, bv := range badValues() {
+		row := goodRow(bv.row)
+		_, err := Values.Create(ctx, h.DB, row)
+		checkValueError(t, bv.name+": Create", err, bv.field)
+		_, err = Values.CreateMany(ctx, h.DB, []Value{goodRow(Value{Text: "first"}), row})
+		checkValueError(t, bv.name+": CreateMany", err, bv.field)
+		_, err = Values.Upsert(ctx, h.DB, row, forge.OnConflict())
+		checkValueError(t, bv.name+": Upsert", err, bv.field)
+		_, err = h.DB.Batch(ctx, Values.CreateOp(goodRow(Value{Text: "first"})), Values.CreateOp(row))
+		checkValueError(t, bv.name+": Batch", err, bv.field)
+	}
+	// Updates and filters follow the same rules.
+	nan := math.NaN()
+	y0 := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	pin := forge.Eq(&c.ID, ok.ID)
+	_, err = Values.Update(ctx, h.DB, pin, forge.Set(&c.F, nan))
+	checkValueError(t, "Update to NaN", err, "F")
+	_, err = Values.UpdateMany(ctx, h.DB, forge.All(), forge.Set(&c.T, y0))
+	checkValueError(t, "UpdateMany to year 0", err, "T")
+	_, err = Values.UpdateMany(ctx, h.DB, forge.All(), forge.Set(&c.NText, forge.Ptr("x\x00")))
+	checkValueError(t, "UpdateMany to NUL text", err, "NText")
+	_, err = h.DB.Batch(ctx, Values.UpdateManyOp(forge.All(), forge.Set(&c.F, 1.0)), Values.UpdateManyOp(forge.All(), forge.Set(&c.F, nan)))
+	checkValueError(t, "a Batch whose second op sets NaN", err, "F")
+	for name, cond := range map[string]forge.Cond{
+		"Eq NaN":            forge.Eq(&c.F, nan),
+		"Gt year 0":         forge.Gt(&c.T, y0),
+		"In with NUL":       forge.In(&c.Text, "a", "b\x00"),
+		"Contains NUL":      forge.Contains(&c.Text, "\x00"),
+		"StartsWith NUL":    forge.StartsWith(&c.Text, "k\x00"),
+		"EndsWith NUL":      forge.EndsWith(&c.NText, "\x00p"),
+		"EndsWith bad UTF8": forge.EndsWith(&c.Text, "\xff"),
+	} {
+		_, err := Values.FindMany(ctx, h.DB, forge.Where(cond))
+		var ve *forge.ValueError
+		if !errors.As(err, &ve) || ve.Model != "Value" {
+			t.Errorf("filter %s: %v, want a *forge.ValueError", name, err)
+		}
+	}
+	// Nothing was written, and the table still reads.
+	all, err := Values.FindMany(ctx, h.DB)
+	must(t, err)
+	if len(all) != 1 || all[0].Text != "keep" || all[0].F != 0 {
+		t.Errorf("after refused writes the table holds %+v, want only the first row unchanged", all)
+	}
+}
+
+func testValueEdges(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	c := Values.Cols()
+	negZero := math.Copysign(0, -1)
+	cases := []struct {
+		name string
+		in   Value
+		want func(v *Value) // the value as stored, from the input
+	}{
+		{"first instant of year 1", Value{T: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)}, nil},
+		{"last microsecond of year 9999", Value{T: time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)}, nil},
+		{"year 9999 from a zone east of UTC", Value{T: time.Date(10000, 1, 1, 0, 30, 0, 0, time.FixedZone("UTC+1", 3600))}, nil},
+		{"nanoseconds are truncated to microseconds", Value{T: time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)},
+			func(v *Value) { v.T = time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC) }},
+		{"before 1970, truncated toward the past", Value{T: time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+			func(v *Value) { v.T = time.Date(1969, 12, 31, 23, 59, 59, 999999000, time.UTC) }},
+		{"a monotonic clock reading", Value{T: time.Now()}, func(v *Value) { v.T = v.T.Round(0).UTC().Truncate(time.Microsecond) }},
+		{"-0 is stored as 0", Value{T: time.Unix(0, 0), F: negZero, NF: &negZero}, func(v *Value) { v.F = 0; v.NF = forge.Ptr(0.0) }},
+		{"the largest and smallest floats", Value{T: time.Unix(0, 0), F: -math.MaxFloat64, NF: forge.Ptr(math.SmallestNonzeroFloat64)}, nil},
+		{"every Unicode plane and a tab", Value{T: time.Unix(0, 0), Text: "\t\u007f\u0080\u07ff\u0800\uffff\U00010000\U0010ffff"}, nil},
+		{"NUL in bytes is fine", Value{T: time.Unix(0, 0), Bytes: []byte{0, 0, 0}, NBytes: []byte{0}}, nil},
+		{"a backslash-u0000 text in JSON", Value{T: time.Unix(0, 0), JSON: Meta{Tags: []string{`\u0000`}}}, nil},
+	}
+	for _, tc := range cases {
+		want := tc.in
+		if tc.want != nil {
+			tc.want(&want)
+		}
+		out, err := Values.Create(ctx, h.DB, tc.in)
+		if err != nil {
+			t.Errorf("%s: Create: %v", tc.name, err)
+			continue
+		}
+		want.ID = out.ID
+		got, err := Values.FindUnique(ctx, h.DB, forge.Eq(&c.ID, out.ID))
+		must(t, err)
+		diffValues(t, tc.name+": read back", normValue(got), normValue(want))
+		diffValues(t, tc.name+": Create returned", normValue(out), normValue(want))
+		if got.F == 0 && math.Signbit(got.F) {
+			t.Errorf("%s: read back -0", tc.name)
+		}
+		// The stored value is found by the value given (forge encodes
+		// filter values as it encodes stored ones).
+		n, err := Values.Count(ctx, h.DB, forge.Eq(&c.ID, out.ID), forge.Eq(&c.T, tc.in.T), forge.Eq(&c.F, tc.in.F), forge.Eq(&c.Text, tc.in.Text))
+		must(t, err)
+		if n != 1 {
+			t.Errorf("%s: filtering by the values given found %d rows", tc.name, n)
+		}
+	}
+}
+
+// placeholders returns n placeholders of the DB's dialect, comma separated.
+func placeholders(db *forge.DB, n int) string {
+	var b []byte
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b = append(b, ", "...)
+		}
+		b = db.Dialect().AppendPlaceholder(b, i)
+	}
+	return string(b)
+}
+
+func testRawArgs(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	c := Values.Cols()
+	insert := `INSERT INTO "all_values" ("text", "i64", "i32", "f", "b", "t", "bytes", "json") VALUES (` + placeholders(h.DB, 8) + `)`
+	now := time.Now() // carries a monotonic reading: String() would add "m=+..."
+	loc := time.Date(2001, 2, 3, 4, 5, 6, 7008009, time.FixedZone("x", -7*3600))
+	for i, tm := range []time.Time{now, loc} {
+		_, err := forge.Exec(ctx, h.DB, insert, "raw"+strconv.Itoa(i), int64(1), int32(2), 1.5, true, tm, []byte{1}, `{"tags":[]}`)
+		must(t, err)
+		got, err := Values.FindFirst(ctx, h.DB, forge.Where(forge.Eq(&c.Text, "raw"+strconv.Itoa(i))))
+		if err != nil {
+			t.Fatalf("reading a row written by Exec with a time.Time: %v", err)
+		}
+		if want := tm.UTC().Truncate(time.Microsecond); !got.T.Equal(want) {
+			t.Errorf("Exec stored the time %v as %v", want, got.T)
+		}
+		// Typed filters compare with it correctly.
+		for name, cond := range map[string]forge.Cond{
+			"Eq": forge.Eq(&c.T, tm),
+			"Ge": forge.Ge(&c.T, tm),
+			"Le": forge.Le(&c.T, tm),
+			"Gt": forge.Gt(&c.T, tm.Add(-time.Microsecond)),
+			"Lt": forge.Lt(&c.T, tm.Add(time.Microsecond)),
+		} {
+			n, err := Values.Count(ctx, h.DB, cond, forge.Eq(&c.Text, "raw"+strconv.Itoa(i)))
+			must(t, err)
+			if n != 1 {
+				t.Errorf("time %d: filter %s on a time written by Exec found %d rows", i, name, n)
+			}
+		}
+		// Raw queries bind times the same way.
+		q := `SELECT "id", "text" FROM "all_values" WHERE "t" = ` + placeholders(h.DB, 1)
+		rows, err := Values.Raw(ctx, h.DB, q, tm)
+		must(t, err)
+		if len(rows) != 1 {
+			t.Errorf("time %d: Raw with a time.Time argument found %d rows", i, len(rows))
+		}
+	}
+	// Raw arguments follow the value rules, and nothing runs.
+	for name, args := range map[string][]any{
+		"NaN":       {"bad", int64(1), int32(2), math.NaN(), true, now, []byte{1}, `{}`},
+		"year 0":    {"bad", int64(1), int32(2), 1.0, true, time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), []byte{1}, `{}`},
+		"NUL text":  {"b\x00d", int64(1), int32(2), 1.0, true, now, []byte{1}, `{}`},
+		"bad UTF-8": {"\xc3", int64(1), int32(2), 1.0, true, now, []byte{1}, `{}`},
+	} {
+		_, err := forge.Exec(ctx, h.DB, insert, args...)
+		var ve *forge.ValueError
+		if !errors.As(err, &ve) || ve.Arg == 0 || ve.Model != "" {
+			t.Errorf("Exec with %s: %v, want a *forge.ValueError naming the argument", name, err)
+		}
+		_, err = h.DB.Batch(ctx, forge.ExecOp(insert, args...))
+		if !errors.As(err, &ve) {
+			t.Errorf("ExecOp with %s: %v, want a *forge.ValueError", name, err)
+		}
+	}
+	n, err := Values.Count(ctx, h.DB)
+	must(t, err)
+	if n != 2 {
+		t.Errorf("%d rows, want the 2 good ones", n)
+	}
+}
+
+type scoreGroup struct {
+	AuthorID int64
+	Posts    int64
+	Score    float64
+	Words    int32
+}
+
+type timeRange struct {
+	First, Last   time.Time
+	NFirst, NLast *time.Time
+	MinAge        int64
+	MaxNick       *string
+}
+
+func testAggregatePaging(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	us := seedUsers(t, h.DB, 6)
+	pc := Posts.Cols()
+	// Author i has i+1 posts; scores tie for authors 1 and 2.
+	var posts []Post
+	for i, u := range us {
+		for j := 0; j <= i; j++ {
+			score := float64(i)
+			if i == 2 {
+				score = 1
+			}
+			posts = append(posts, Post{AuthorID: u.ID, Title: "p", Words: int32(j), Score: score})
+		}
+	}
+	_, err := Posts.CreateMany(ctx, h.DB, posts)
+	must(t, err)
+	describe := func(order func(r *scoreGroup, a *forge.Agg)) func(r *scoreGroup, a *forge.Agg) {
+		return func(r *scoreGroup, a *forge.Agg) {
+			forge.Group(a, &r.AuthorID, &pc.AuthorID)
+			forge.CountAll(a, &r.Posts)
+			forge.Max(a, &r.Score, &pc.Score)
+			forge.Max(a, &r.Words, &pc.Words)
+			if order != nil {
+				order(r, a)
+			}
+		}
+	}
+	authors := func(gs []scoreGroup) []int64 {
+		var out []int64
+		for _, g := range gs {
+			out = append(out, g.AuthorID)
+		}
+		return out
+	}
+	// Top 3 authors by post count.
+	top, err := forge.Aggregate(ctx, h.DB, Posts, describe(func(r *scoreGroup, a *forge.Agg) { a.OrderBy(&r.Posts, forge.Desc) }), forge.Take(3))
+	must(t, err)
+	if want := []int64{us[5].ID, us[4].ID, us[3].ID}; !slices.Equal(authors(top), want) || top[0].Posts != 6 {
+		t.Errorf("top 3 by count: %+v, want authors %v", top, want)
+	}
+	// Page 2 of the groups ordered by a group column.
+	page, err := forge.Aggregate(ctx, h.DB, Posts, describe(nil), forge.OrderBy(&pc.AuthorID, forge.Desc), forge.Skip(2), forge.Take(2))
+	must(t, err)
+	if want := []int64{us[3].ID, us[2].ID}; !slices.Equal(authors(page), want) {
+		t.Errorf("OrderBy a group column with Skip/Take: %v, want %v", authors(page), want)
+	}
+	// Ties on an aggregate are broken by the group columns: pages are
+	// stable and cover every group once.
+	var seen []int64
+	for skip := 0; skip < len(us); skip += 2 {
+		p, err := forge.Aggregate(ctx, h.DB, Posts, describe(func(r *scoreGroup, a *forge.Agg) { a.OrderBy(&r.Score, forge.Asc) }), forge.Skip(skip), forge.Take(2))
+		must(t, err)
+		seen = append(seen, authors(p)...)
+	}
+	if want := []int64{us[0].ID, us[1].ID, us[2].ID, us[3].ID, us[4].ID, us[5].ID}; !slices.Equal(seen, want) {
+		t.Errorf("pages ordered by a tied aggregate: %v, want %v", seen, want)
+	}
+	// Ordering by a field that is not mapped is a QueryError.
+	var qe *forge.QueryError
+	_, err = forge.Aggregate(ctx, h.DB, Posts, func(r *scoreGroup, a *forge.Agg) {
+		forge.CountAll(a, &r.Posts)
+		a.OrderBy(&r.Score, forge.Desc)
+	})
+	if !errors.As(err, &qe) {
+		t.Errorf("OrderBy an unmapped result field: %v", err)
+	}
+
+	// Min and Max of times (and of nullable columns) into their Go types.
+	uc := Users.Cols()
+	t0 := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, u := range us {
+		_, err := Users.Update(ctx, h.DB, forge.Eq(&uc.ID, u.ID), forge.Set(&uc.CreatedAt, t0.AddDate(i, 0, 0)))
+		must(t, err)
+	}
+	_, err = Users.Update(ctx, h.DB, forge.Eq(&uc.ID, us[1].ID), forge.Set(&uc.Nickname, forge.Ptr("zed")))
+	must(t, err)
+	tr, err := forge.Aggregate(ctx, h.DB, Users, func(r *timeRange, a *forge.Agg) {
+		forge.Min(a, &r.First, &uc.CreatedAt)
+		forge.Max(a, &r.Last, &uc.CreatedAt)
+		forge.Min(a, &r.MinAge, &uc.Age)
+		forge.Max(a, &r.MaxNick, &uc.Nickname)
+	})
+	must(t, err)
+	if len(tr) != 1 || !tr[0].First.Equal(t0) || !tr[0].Last.Equal(t0.AddDate(5, 0, 0)) || tr[0].MinAge != 20 || tr[0].MaxNick == nil || *tr[0].MaxNick != "zed" {
+		t.Errorf("Min/Max of times: %+v", tr)
+	}
+	vc := Values.Cols()
+	_, err = Values.CreateMany(ctx, h.DB, []Value{{T: t0}, {T: t0.Add(time.Hour), NT: forge.Ptr(t0.Add(-time.Hour))}})
+	must(t, err)
+	nr, err := forge.Aggregate(ctx, h.DB, Values, func(r *timeRange, a *forge.Agg) {
+		forge.Min(a, &r.NFirst, &vc.NT)
+		forge.Max(a, &r.NLast, &vc.NT)
+	}, forge.Where(forge.IsNull(&vc.NT)))
+	must(t, err)
+	if len(nr) != 1 || nr[0].NFirst != nil || nr[0].NLast != nil {
+		t.Errorf("Min/Max of only NULL times: %+v", nr)
+	}
+	nr, err = forge.Aggregate(ctx, h.DB, Values, func(r *timeRange, a *forge.Agg) {
+		forge.Min(a, &r.NFirst, &vc.NT)
+	})
+	must(t, err)
+	if len(nr) != 1 || nr[0].NFirst == nil || !nr[0].NFirst.Equal(t0.Add(-time.Hour)) {
+		t.Errorf("Min of a nullable time: %+v", nr)
+	}
+}
+
+func testNullOrder(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	c := Users.Cols()
+	nicks := []*string{forge.Ptr("b"), nil, forge.Ptr("a"), nil, forge.Ptr("c"), forge.Ptr("a")}
+	var us []User
+	for i, n := range nicks {
+		u, err := Users.Create(ctx, h.DB, User{Email: fmt.Sprintf("n%d@x", i), Name: "n", Nickname: n})
+		must(t, err)
+		us = append(us, u)
+	}
+	// The expected order: NULL is the largest value, ties by id.
+	expect := func(desc bool) []int64 {
+		s := slices.Clone(us)
+		slices.SortStableFunc(s, func(a, b User) int {
+			r := 0
+			switch {
+			case a.Nickname == nil && b.Nickname == nil:
+			case a.Nickname == nil:
+				r = 1
+			case b.Nickname == nil:
+				r = -1
+			default:
+				r = compareStrings(*a.Nickname, *b.Nickname)
+			}
+			if desc {
+				r = -r
+			}
+			if r == 0 {
+				r = compareInts(a.ID, b.ID)
+			}
+			return r
+		})
+		return ids(s)
+	}
+	for _, dir := range []forge.Direction{forge.Asc, forge.Desc} {
+		want := expect(dir == forge.Desc)
+		got, err := Users.FindMany(ctx, h.DB, forge.OrderBy(&c.Nickname, dir), forge.OrderBy(&c.ID, forge.Asc))
+		must(t, err)
+		if !slices.Equal(ids(got), want) {
+			t.Errorf("OrderBy(Nickname, %v): %v, want %v (NULL sorts as the largest value)", dir, ids(got), want)
+		}
+		// Keyset pages over the nullable column visit every row once, in
+		// that order, for every page size.
+		for size := 1; size <= 4; size++ {
+			var seen []int64
+			opts := []forge.Option{forge.OrderBy(&c.Nickname, dir), forge.Take(size)}
+			page, err := Users.FindMany(ctx, h.DB, opts...)
+			must(t, err)
+			for len(page) > 0 && len(seen) <= len(us) {
+				seen = append(seen, ids(page)...)
+				last := page[len(page)-1]
+				page, err = Users.FindMany(ctx, h.DB, append(opts, forge.After(&last))...)
+				must(t, err)
+			}
+			if !slices.Equal(seen, want) {
+				t.Errorf("After over Nickname %v, pages of %d: %v, want %v", dir, size, seen, want)
+			}
+		}
+	}
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compareInts(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func testNilDB(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	var db *forge.DB
+	var tx *forge.Tx
+	c := Users.Cols()
+	cases := map[string]error{}
+	cases["Transaction"] = db.Transaction(ctx, func(*forge.Tx) error { return nil })
+	_, cases["Batch"] = db.Batch(ctx, Users.CreateOp(User{Email: "x"}))
+	cases["CreateSchema"] = db.CreateSchema(ctx)
+	_, cases["Drift"] = db.Drift(ctx)
+	cases["Close"] = db.Close()
+	cases["Tx.Transaction"] = tx.Transaction(ctx, func(*forge.Tx) error { return nil })
+	_, cases["Tx.Batch"] = tx.Batch(ctx, Users.CreateOp(User{Email: "x"}))
+	_, cases["Exec"] = forge.Exec(ctx, db, "SELECT 1")
+	_, cases["Aggregate"] = forge.Aggregate(ctx, db, Users, func(r *struct{ N int64 }, a *forge.Agg) { forge.CountAll(a, &r.N) })
+	_, cases["Raw"] = Users.Raw(ctx, db, "SELECT 1")
+	_, cases["FindMany"] = Users.FindMany(ctx, db)
+	_, cases["Update"] = Users.Update(ctx, db, forge.Eq(&c.ID, 1), forge.Set(&c.Name, "x"))
+	_, cases["Upsert"] = Users.Upsert(ctx, db, User{Email: "x"}, forge.OnConflict(&c.Email))
+	cases["zero DB Transaction"] = (&forge.DB{}).Transaction(ctx, func(*forge.Tx) error { return nil })
+	_, cases["zero DB Batch"] = (&forge.DB{}).Batch(ctx)
+	cases["nil function"] = h.DB.Transaction(ctx, nil)
+	for name, err := range cases {
+		var qe *forge.QueryError
+		if !errors.As(err, &qe) {
+			t.Errorf("%s on a nil *DB: %v, want a *forge.QueryError", name, err)
+		}
+	}
+	if db.Dialect() != nil || db.Driver() != nil || db.Schema() != nil {
+		t.Error("the accessors of a nil *DB return something")
+	}
+}
