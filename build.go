@@ -258,6 +258,9 @@ func (b *builder) cond(m *model, c *Cond) error {
 		}
 		return nil
 	case opIn, opNotIn:
+		if vals := c.val.([]any); len(vals) > inlineLimit(b.d) {
+			return b.inJSON(f, c.op == opNotIn, vals)
+		}
 		b.col(f)
 		if c.op == opIn {
 			b.str(" IN (")
@@ -318,6 +321,40 @@ func (b *builder) cond(m *model, c *Cond) error {
 	b.col(f)
 	b.str(opText[c.op])
 	b.arg(ev)
+	return nil
+}
+
+// inlineLimit is the longest In list bound value by value: longer lists
+// are bound as one JSON array (dialect.AppendInJSON), so that no list runs
+// into the dialect's parameter limit and statements stay short.
+func inlineLimit(d dialect.Dialect) int { return min(d.MaxParams()/2, 1000) }
+
+// inJSON writes an In or NotIn whose values are bound as one JSON array.
+func (b *builder) inJSON(f *field, not bool, vals []any) error {
+	m := f.m
+	if f.kind == schema.Bytes || f.kind == schema.JSON {
+		return qerr(m, "In/NotIn on %s with %d values: a %s column takes at most %d (the dialect binds at most %d parameters); split the list", f.name, len(vals), f.kind, inlineLimit(b.d), b.d.MaxParams())
+	}
+	enc := make([]any, len(vals))
+	for i, v := range vals {
+		ev, err := encode(b.d, f, v)
+		if err != nil {
+			return err
+		}
+		if ev == nil {
+			return qerr(m, "In/NotIn on %s with a nil value; use IsNull", f.name)
+		}
+		if t, ok := ev.(time.Time); ok {
+			ev = t.Format(time.RFC3339Nano)
+		}
+		enc[i] = ev
+	}
+	js, err := json.Marshal(enc)
+	if err != nil {
+		return qerr(m, "In/NotIn on %s: %v", f.name, err)
+	}
+	b.args = append(b.args, string(js))
+	b.b = b.d.AppendInJSON(b.b, b.d.AppendIdent(nil, f.col), not, len(b.args), f.kind)
 	return nil
 }
 

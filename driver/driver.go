@@ -252,6 +252,10 @@ func (e *ConstraintError) Error() string {
 	} else if e.Table != "" {
 		s += " on table " + e.Table
 	}
+	if e.Kind == ForeignKey && len(e.Columns) == 0 && len(e.Fields) == 0 && e.Constraint == "" {
+		// SQLite reports a foreign key failure without naming the key.
+		s += " (which foreign key is unknown: the database did not say)"
+	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}

@@ -47,6 +47,10 @@ var Tests = []Test{
 	{"AggregatePaging", testAggregatePaging},
 	{"NullOrder", testNullOrder},
 	{"NilDB", testNilDB},
+	{"UpsertKeepsDefaults", testUpsertKeepsDefaults},
+	{"ExplicitIDs", testExplicitIDs},
+	{"InLong", testInLong},
+	{"ConstraintNames", testConstraintNames},
 }
 
 func must(t *testing.T, err error) {
