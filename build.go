@@ -301,7 +301,11 @@ func (b *builder) cond(m *model, c *Cond) error {
 		b.args = append(b.args, v)
 		return nil
 	}
-	ev, err := encode(b.d, f, c.val)
+	val, op := c.val, c.op
+	if f.kind == schema.Time && (op == opLt || op == opGe) {
+		val, op = ceilTime(val, op)
+	}
+	ev, err := encode(b.d, f, val)
 	if err != nil {
 		return err
 	}
@@ -319,9 +323,46 @@ func (b *builder) cond(m *model, c *Cond) error {
 		return qerr(m, "comparing %s with nil; use IsNull or IsNotNull", f.name)
 	}
 	b.col(f)
-	b.str(opText[c.op])
+	b.str(opText[op])
 	b.arg(ev)
 	return nil
+}
+
+// ceilTime rounds the time (or *time.Time) bound of col < x or col >= x up
+// to a whole microsecond. Stored times are whole microseconds and encode
+// truncates, so that Eq finds the value Create stored; col > x and col <= x
+// are exact with the truncation, col < x and col >= x need the ceiling.
+// When the ceiling would leave the storable years (x in the last
+// microsecond of 9999), the comparison becomes col <= x or col > x, which
+// is the same over the stored values.
+func ceilTime(v any, op condOp) (any, condOp) {
+	var x time.Time
+	switch t := v.(type) {
+	case time.Time:
+		x = t
+	case *time.Time:
+		if t == nil {
+			return v, op
+		}
+		x = *t
+	default:
+		return v, op
+	}
+	c := x.Truncate(time.Microsecond)
+	if c.Equal(x) {
+		return v, op
+	}
+	c = c.Add(time.Microsecond)
+	if c.UTC().Year() > driver.MaxYear {
+		if op == opLt {
+			return v, opLe
+		}
+		return v, opGt
+	}
+	if _, ok := v.(*time.Time); ok {
+		return &c, op
+	}
+	return c, op
 }
 
 // inlineLimit is the longest In list bound value by value: longer lists
