@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/schema"
 )
 
@@ -503,6 +504,9 @@ func defaultValue(f *field, v any) (any, error) {
 	}
 	if rv.Type() != want {
 		return nil, fmt.Errorf("value %v has type %T, the field holds %s", v, v, want)
+	}
+	if reason := driver.CheckValue(v); reason != "" {
+		return nil, errors.New(reason)
 	}
 	switch f.kind {
 	case schema.ID, schema.TextID:

@@ -225,6 +225,15 @@ func testConstraintNames(t *testing.T, h *Harness) {
 	if n != 2 {
 		t.Errorf("%d rows after the violations, want 2", n)
 	}
+	// An explicit id moves the sequence of a table whose name needs
+	// quoting.
+	_, err = Odds.Create(ctx, db, Odd{ID: first.ID + 50, Weird: "e", Comma: "e"})
+	must(t, err)
+	gen, err := Odds.Create(ctx, db, Odd{Weird: "g", Comma: "g"})
+	must(t, err)
+	if gen.ID <= first.ID+50 {
+		t.Errorf("generated id %d after the explicit id %d", gen.ID, first.ID+50)
+	}
 	// The suite's own foreign key failure says which key, or that it is
 	// unknown.
 	_, err = Posts.Create(ctx, h.DB, Post{AuthorID: 424242, Title: "orphan"})
