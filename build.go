@@ -413,8 +413,8 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 		if err != nil {
 			return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
 		}
-		if hasJSONNul(b) {
-			return nil, &ValueError{Model: f.m.name, Field: f.name, Value: v, Reason: "the JSON holds a NUL character (\\u0000); PostgreSQL's jsonb cannot store it, so forge refuses it everywhere"}
+		if reason := jsonProblem(b); reason != "" {
+			return nil, &ValueError{Model: f.m.name, Field: f.name, Value: v, Reason: reason}
 		}
 		return string(b), nil
 	case schema.Bytes:
@@ -505,19 +505,27 @@ func valueError(f *field, arg int, v any, reason string) error {
 	return &ValueError{Model: f.m.name, Field: f.name, Value: v, Reason: reason}
 }
 
-// hasJSONNul reports whether encoded JSON holds the escape \u0000 (an
-// escaped backslash followed by "u0000" is text, not a NUL).
-func hasJSONNul(b []byte) bool {
+// jsonProblem returns why encoded JSON cannot be stored exactly, or "": a
+// \u0000 escape (PostgreSQL's jsonb cannot store it), or a \ufffd escape,
+// which is how encoding/json writes (silently replaces) invalid UTF-8 in a
+// string; a valid U+FFFD it writes as is. An escaped backslash followed by
+// "u0000" is text, not an escape.
+func jsonProblem(b []byte) string {
 	for i := 0; i+5 < len(b); i++ {
 		if b[i] != '\\' {
 			continue
 		}
-		if b[i+1] == 'u' && string(b[i+2:i+6]) == "0000" {
-			return true
+		if b[i+1] == 'u' {
+			switch string(b[i+2 : i+6]) {
+			case "0000":
+				return "the JSON holds a NUL character (\\u0000); PostgreSQL's jsonb cannot store it, so forge refuses it everywhere"
+			case "fffd":
+				return "the JSON holds a string that is not valid UTF-8 (encoding/json would replace it with U+FFFD); forge refuses it everywhere"
+			}
 		}
 		i++ // skip the escaped character
 	}
-	return false
+	return ""
 }
 
 // encodeArgs applies the value rules to raw SQL arguments (Exec, Raw,

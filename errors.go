@@ -30,7 +30,7 @@ type CapabilityError = driver.CapabilityError
 // ValueError reports a value forge refuses to store because not every
 // database would give it back exactly: text with a NUL byte or invalid
 // UTF-8, a NaN or infinite float, a time outside years 1 to 9999, JSON
-// holding \u0000. It names the model and field (or the position of a raw
+// holding \u0000 or invalid UTF-8. It names the model and field (or the position of a raw
 // SQL argument); nothing is written. See docs/ARCHITECTURE.md, "Values".
 type ValueError = driver.ValueError
 

@@ -125,6 +125,8 @@ func badValues() []badValue {
 		{"year 10000 in a nullable time", "NT", Scalar{NT: &y10k}},
 		{"NUL in JSON", "JSON", Scalar{JSON: Meta{Tags: []string{"x\x00"}}}},
 		{"NUL in nullable JSON", "NJSON", Scalar{NJSON: &Meta{Attrs: map[string]string{"k\x00": "v"}}}},
+		{"invalid UTF-8 in JSON", "JSON", Scalar{JSON: Meta{Tags: []string{"ok", "caf\xe9"}}}},
+		{"invalid UTF-8 in a JSON key", "NJSON", Scalar{NJSON: &Meta{Attrs: map[string]string{"\xff": "v"}}}},
 	}
 }
 
@@ -225,7 +227,8 @@ func testValueEdges(t *testing.T, h *Harness) {
 		{"-0 is stored as 0", Scalar{T: time.Unix(0, 0), F: negZero, NF: &negZero}, func(v *Scalar) { v.F = 0; v.NF = forge.Ptr(0.0) }},
 		{"the largest floats", Scalar{T: time.Unix(0, 0), F: -math.MaxFloat64, NF: forge.Ptr(math.MaxFloat64)}, nil},
 		{"every Unicode plane and a tab", Scalar{T: time.Unix(0, 0), Text: "\t\u007f\u0080\u07ff\u0800\uffff\U00010000\U0010ffff"}, nil},
-		{"a backslash-u0000 text in JSON", Scalar{T: time.Unix(0, 0), JSON: Meta{Tags: []string{`\u0000`}}}, nil},
+		{"a backslash-u0000 text in JSON", Scalar{T: time.Unix(0, 0), JSON: Meta{Tags: []string{`\u0000`, `\\u0000`, `\ufffd`}}}, nil},
+		{"U+FFFD itself in JSON", Scalar{T: time.Unix(0, 0), JSON: Meta{Tags: []string{"\ufffd"}, Attrs: map[string]string{"\ufffd": "\ufffd"}}}, nil},
 	}
 	for _, tc := range cases {
 		want := tc.in

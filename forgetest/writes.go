@@ -179,6 +179,7 @@ type Odd struct {
 	ID     int64
 	Weird  string
 	Comma  string
+	Other  string
 	Parent *int64
 }
 
@@ -187,8 +188,9 @@ var Odds = forge.Model("odd.t", func(o *Odd, f *forge.Fields) {
 	f.ID(&o.ID)
 	f.Text(&o.Weird).Column(`we"ird col`).Unique()
 	f.Text(&o.Comma).Column("a, b.c (x)")
+	f.Text(&o.Other).Column("o: (p)")
 	f.NullInt(&o.Parent).Column("par ent").References(forge.Ref[Odd]())
-	f.Index(&o.Comma, &o.Weird).Unique().Name("odd_pair")
+	f.Index(&o.Comma, &o.Other).Unique().Name("odd_pair")
 })
 
 // OddSchema holds Odds.
@@ -208,6 +210,10 @@ func testConstraintNames(t *testing.T, h *Harness) {
 	}
 	_, err = Odds.Create(ctx, db, Odd{Weird: "w2", Comma: "c2"})
 	must(t, err)
+	_, err = Odds.Create(ctx, db, Odd{Weird: "w9", Comma: "c2"})
+	if !errors.As(err, &ce) || ce.Kind != forge.UniqueViolation || ce.Model != "Odd" || !slices.Equal(ce.Fields, []string{"Comma", "Other"}) {
+		t.Errorf("unique violation on two columns with commas, dots, colons and parentheses in their names: %v (%#v)", err, ce)
+	}
 	_, err = Odds.Update(ctx, db, forge.Eq(&Odds.Cols().ID, first.ID), forge.Set(&Odds.Cols().Weird, "w2"))
 	if !errors.As(err, &ce) || ce.Kind != forge.UniqueViolation || !slices.Equal(ce.Fields, []string{"Weird"}) {
 		t.Errorf("unique violation by an update: %v (%#v)", err, ce)
