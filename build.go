@@ -39,6 +39,9 @@ type builder struct {
 	args     []any
 	hasWhere bool
 	n        *quotedNames // the last model's quoted names
+	// jsonLists binds every In list as one JSON array: the condition's
+	// values would not fit under the dialect's parameter limit otherwise.
+	jsonLists bool
 }
 
 // names returns m's quoted names, remembering the last model's.
@@ -198,7 +201,28 @@ func (b *builder) where(m *model, c *Cond) error {
 	}
 	b.str(" WHERE ")
 	b.hasWhere = true
+	b.jsonLists = len(b.args)+condArgs(c) > b.d.MaxParams()
 	return b.cond(m, c)
+}
+
+// condArgs is the number of values c binds with In lists inline (lists
+// longer than maxInlineList count as the one value they bind).
+func condArgs(c *Cond) int {
+	switch c.op {
+	case opNone, opAll, opErr, opIsNull, opNotNull:
+		return 0
+	case opAnd, opOr, opNot:
+		n := 0
+		for i := range c.kids {
+			n += condArgs(&c.kids[i])
+		}
+		return n
+	case opIn, opNotIn:
+		if n := len(c.val.([]any)); n <= maxInlineList {
+			return n
+		}
+	}
+	return 1
 }
 
 // cond writes one condition.
@@ -258,7 +282,7 @@ func (b *builder) cond(m *model, c *Cond) error {
 		}
 		return nil
 	case opIn, opNotIn:
-		if vals := c.val.([]any); len(vals) > inlineLimit(b.d) {
+		if vals := c.val.([]any); len(vals) > maxInlineList || b.jsonLists {
 			return b.inJSON(f, c.op == opNotIn, vals)
 		}
 		b.col(f)
@@ -365,16 +389,18 @@ func ceilTime(v any, op condOp) (any, condOp) {
 	return c, op
 }
 
-// inlineLimit is the longest In list bound value by value: longer lists
-// are bound as one JSON array (dialect.AppendInJSON), so that no list runs
-// into the dialect's parameter limit and statements stay short.
-func inlineLimit(d dialect.Dialect) int { return min(d.MaxParams()/2, 1000) }
+// maxInlineList is the longest In list bound value by value. Longer lists,
+// and every list of a condition whose values would not fit under the
+// dialect's parameter limit, are bound as one JSON array
+// (dialect.AppendInJSON): a list of any length works, and statements stay
+// short.
+const maxInlineList = 1000
 
 // inJSON writes an In or NotIn whose values are bound as one JSON array.
 func (b *builder) inJSON(f *field, not bool, vals []any) error {
 	m := f.m
 	if f.kind == schema.Bytes || f.kind == schema.JSON {
-		return qerr(m, "In/NotIn on %s with %d values: a %s column takes at most %d (the dialect binds at most %d parameters); split the list", f.name, len(vals), f.kind, inlineLimit(b.d), b.d.MaxParams())
+		return qerr(m, "In/NotIn on %s with %d values: a %s column takes at most %d, and no more than fit under the dialect's limit of %d parameters; split the list", f.name, len(vals), f.kind, maxInlineList, b.d.MaxParams())
 	}
 	enc := make([]any, len(vals))
 	for i, v := range vals {

@@ -116,8 +116,8 @@ func testInLong(t *testing.T, h *Harness) {
 	c, vc := Users.Cols(), Scalars.Cols()
 	us := seedUsers(t, h.DB, 5)
 	limit := h.DB.Dialect().MaxParams()
-	inline := min(limit/2, 1000) // the longest list bound value by value
-	for _, n := range []int{3, inline, inline + 1, limit + 1, 2*limit + 3} {
+	inline := min(limit, 1000) // about the longest list bound value by value
+	for _, n := range []int{3, inline - 1, inline, inline + 1, limit + 1, 2*limit + 3} {
 		vals := make([]int64, n)
 		for i := range vals {
 			vals[i] = -int64(i) // none matches
