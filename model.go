@@ -39,6 +39,7 @@ func Model[T any](table string, declare func(t *T, f *Fields)) *ModelOf[T] {
 	}
 	if m.typ.Kind() != reflect.Struct {
 		m.errorf("", "the model type %s is not a struct", m.typ)
+		m.finish() // sets Err and an empty descriptor, so NewSchema reports it
 		return &ModelOf[T]{m: m, cols: tmpl}
 	}
 	m.size = m.typ.Size()

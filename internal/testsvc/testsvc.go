@@ -141,3 +141,36 @@ func SQLD(t testing.TB) string {
 	WaitPort(t, addr, 15*time.Second, log)
 	return fmt.Sprintf("http://%s", addr)
 }
+
+var goTool struct {
+	once      sync.Once
+	cmd, root string
+	err       error
+}
+
+// Go returns the go command (from PATH, else /usr/local/go/bin/go) and
+// its GOROOT (from `go env GOROOT`), for tests that build or run other
+// programs, such as js/wasm test binaries. It fails the test when there is
+// no go command: the tests run under one, so that is a broken setup.
+func Go(t testing.TB) (cmd, goroot string) {
+	t.Helper()
+	goTool.once.Do(func() {
+		goTool.cmd, goTool.err = exec.LookPath("go")
+		if goTool.err != nil {
+			if _, err := os.Stat("/usr/local/go/bin/go"); err != nil {
+				return
+			}
+			goTool.cmd, goTool.err = "/usr/local/go/bin/go", nil
+		}
+		out, err := exec.Command(goTool.cmd, "env", "GOROOT").Output()
+		if err != nil {
+			goTool.err = fmt.Errorf("go env GOROOT: %w", err)
+			return
+		}
+		goTool.root = string(bytes.TrimSpace(out))
+	})
+	if goTool.err != nil {
+		t.Fatalf("testsvc: no usable go command: %v", goTool.err)
+	}
+	return goTool.cmd, goTool.root
+}
