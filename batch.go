@@ -192,7 +192,7 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 	if len(db.obs) == 0 {
 		res, err := bt.Batch(ctx, stmts)
 		if err != nil {
-			return nil, db.enrich(err, m)
+			return nil, db.enrich(err, m, op)
 		}
 		if len(res) != len(stmts) {
 			return nil, fmt.Errorf("forge: the driver returned %d results for a batch of %d statements", len(res), len(stmts))
@@ -216,7 +216,7 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 		n += r.RowsAffected
 	}
 	if err != nil {
-		err = db.enrich(err, m)
+		err = db.enrich(err, m, op)
 	}
 	db.s.end(ctx2, e, n, err)
 	if err != nil {

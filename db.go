@@ -243,14 +243,14 @@ func (s *session) query(ctx context.Context, st stmt, read func(driver.Rows) (in
 	if len(db.obs) == 0 {
 		rows, err := s.q.Query(ctx, st.sql, st.args)
 		if err != nil {
-			return db.enrich(err, st.m)
+			return db.enrich(err, st.m, st.op)
 		}
 		_, err = read(rows)
 		if cerr := rows.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return db.enrich(err, st.m)
+			return db.enrich(err, st.m, st.op)
 		}
 		return nil
 	}
@@ -264,7 +264,7 @@ func (s *session) query(ctx context.Context, st stmt, read func(driver.Rows) (in
 		}
 	}
 	if err != nil {
-		err = db.enrich(err, st.m)
+		err = db.enrich(err, st.m, st.op)
 	}
 	s.end(ctx, e, n, err)
 	return err
@@ -276,14 +276,14 @@ func (s *session) exec(ctx context.Context, st stmt) (driver.Result, error) {
 	if len(db.obs) == 0 {
 		res, err := s.q.Exec(ctx, st.sql, st.args)
 		if err != nil {
-			return res, db.enrich(err, st.m)
+			return res, db.enrich(err, st.m, st.op)
 		}
 		return res, nil
 	}
 	e, ctx := s.start(ctx, st)
 	res, err := s.q.Exec(ctx, st.sql, st.args)
 	if err != nil {
-		err = db.enrich(err, st.m)
+		err = db.enrich(err, st.m, st.op)
 	}
 	s.end(ctx, e, res.RowsAffected, err)
 	return res, err

@@ -45,8 +45,9 @@ const (
 	CheckViolation      = driver.Check
 )
 
-// enrich adds model and field names to a constraint error.
-func (db *DB) enrich(err error, m *model) error {
+// enrich adds model and field names to a constraint error raised by a
+// statement of operation op on model m (nil for raw SQL).
+func (db *DB) enrich(err error, m *model, op Operation) error {
 	var ce *driver.ConstraintError
 	if !errors.As(err, &ce) || ce.Model != "" {
 		return err
@@ -83,6 +84,15 @@ func (db *DB) enrich(err error, m *model) error {
 	ce.Model = target.name
 	if ce.Table == "" {
 		ce.Table = target.table
+	}
+	if ce.Kind == driver.ForeignKey && ce.Constraint == "" && len(ce.Columns) == 0 && target == m &&
+		(op == OpCreate || op == OpCreateMany || op == OpUpsert) && len(m.desc.ForeignKeys) == 1 {
+		// SQLite does not say which key failed. An insert can only break
+		// the foreign keys of its own table (forge's keys reference
+		// primary keys, which an upsert never changes): with one, it is
+		// that one.
+		fk := m.desc.ForeignKeys[0]
+		ce.Constraint, ce.Columns = fk.Name, fk.Columns
 	}
 	if ce.Constraint != "" {
 		// The schema knows the constraint's columns better than the
