@@ -86,11 +86,10 @@ func (db *DB) enrich(err error, m *model, op Operation) error {
 		ce.Table = target.table
 	}
 	if ce.Kind == driver.ForeignKey && ce.Constraint == "" && len(ce.Columns) == 0 && target == m &&
-		(op == OpCreate || op == OpCreateMany || op == OpUpsert) && len(m.desc.ForeignKeys) == 1 {
-		// SQLite does not say which key failed. An insert can only break
-		// the foreign keys of its own table (forge's keys reference
-		// primary keys, which an upsert never changes): with one, it is
-		// that one.
+		(op == OpCreate || op == OpCreateMany) && len(m.desc.ForeignKeys) == 1 {
+		// SQLite does not say which key failed. A plain insert can only
+		// break the foreign keys of its own table: with one, it is that
+		// one. (An upsert may update a key that other tables reference.)
 		fk := m.desc.ForeignKeys[0]
 		ce.Constraint, ce.Columns = fk.Name, fk.Columns
 	}
