@@ -46,6 +46,7 @@ var Tests = []Test{
 	{"RawArgs", testRawArgs},
 	{"AggregatePaging", testAggregatePaging},
 	{"NullOrder", testNullOrder},
+	{"NullOrderTwoColumns", testNullOrderTwoColumns},
 	{"NilDB", testNilDB},
 	{"UpsertKeepsDefaults", testUpsertKeepsDefaults},
 	{"ExplicitIDs", testExplicitIDs},

@@ -544,6 +544,77 @@ func testNullOrder(t *testing.T, h *Harness) {
 	}
 }
 
+// testNullOrderTwoColumns pages over two orderings, a nullable and a
+// non-null one, in every combination of directions, with ties and NULLs:
+// keyset pages and Skip/Take pages visit the rows of the full ordering once,
+// in order, and the full ordering is the one forge documents.
+func testNullOrderTwoColumns(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	c := Users.Cols()
+	nicks := []*string{nil, forge.Ptr("x"), forge.Ptr("y"), nil, forge.Ptr("x")}
+	var us []User
+	for i := 0; i < 15; i++ {
+		u, err := Users.Create(ctx, h.DB, User{Email: fmt.Sprintf("t%02d@x", i), Name: fmt.Sprintf("n%d", i%3), Nickname: nicks[(i*7)%len(nicks)]})
+		must(t, err)
+		us = append(us, u)
+	}
+	cmpNick := func(a, b *string) int {
+		switch {
+		case a == nil && b == nil:
+			return 0
+		case a == nil:
+			return 1
+		case b == nil:
+			return -1
+		}
+		return compareStrings(*a, *b)
+	}
+	for _, d1 := range []forge.Direction{forge.Asc, forge.Desc} {
+		for _, d2 := range []forge.Direction{forge.Asc, forge.Desc} {
+			want := slices.Clone(us)
+			slices.SortStableFunc(want, func(a, b User) int {
+				r := cmpNick(a.Nickname, b.Nickname)
+				if d1 == forge.Desc {
+					r = -r
+				}
+				if r == 0 {
+					r = compareStrings(a.Name, b.Name)
+					if d2 == forge.Desc {
+						r = -r
+					}
+				}
+				if r == 0 {
+					r = compareInts(a.ID, b.ID)
+				}
+				return r
+			})
+			order := []forge.Option{forge.OrderBy(&c.Nickname, d1), forge.OrderBy(&c.Name, d2)}
+			for _, size := range []int{1, 2, 4} {
+				var keyset, skipped []int64
+				page, err := Users.FindMany(ctx, h.DB, append(order, forge.Take(size))...)
+				must(t, err)
+				for len(page) > 0 && len(keyset) <= len(us) {
+					keyset = append(keyset, ids(page)...)
+					last := page[len(page)-1]
+					page, err = Users.FindMany(ctx, h.DB, append(order, forge.Take(size), forge.After(&last))...)
+					must(t, err)
+				}
+				for skip := 0; skip < len(us); skip += size {
+					p, err := Users.FindMany(ctx, h.DB, append(order, forge.Skip(skip), forge.Take(size))...)
+					must(t, err)
+					skipped = append(skipped, ids(p)...)
+				}
+				if !slices.Equal(keyset, ids(want)) {
+					t.Errorf("Nickname %v, Name %v, keyset pages of %d: %v, want %v", d1, d2, size, keyset, ids(want))
+				}
+				if !slices.Equal(skipped, ids(want)) {
+					t.Errorf("Nickname %v, Name %v, Skip/Take pages of %d: %v, want %v", d1, d2, size, skipped, ids(want))
+				}
+			}
+		}
+	}
+}
+
 func compareStrings(a, b string) int {
 	switch {
 	case a < b:
