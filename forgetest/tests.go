@@ -43,6 +43,7 @@ var Tests = []Test{
 	{"BadInput", testBadInput},
 	{"ValueRefusals", testValueRefusals},
 	{"ValueEdges", testValueEdges},
+	{"ValueRandom", testValueRandom},
 	{"RawArgs", testRawArgs},
 	{"AggregatePaging", testAggregatePaging},
 	{"NullOrder", testNullOrder},
