@@ -95,9 +95,13 @@ func (m *ModelOf[T]) DeleteManyOp(where Cond) *Op {
 	}}
 }
 
-// prepare builds every op's statement; nothing runs if one fails.
+// prepare builds every op's statement; nothing runs if one fails. The
+// statements after the ops' own move id sequences past explicit ids that
+// CreateOps inserted (PostgreSQL), one per model.
 func prepare(d dialect.Dialect, ops []*Op) ([]driver.Stmt, error) {
-	stmts := make([]driver.Stmt, len(ops))
+	stmts := make([]driver.Stmt, len(ops), len(ops)+1)
+	var maxIDs map[*model]int64
+	var order []*model
 	for i, o := range ops {
 		if o == nil {
 			return nil, &QueryError{Msg: "Batch: a nil op"}
@@ -108,8 +112,31 @@ func prepare(d dialect.Dialect, ops []*Op) ([]driver.Stmt, error) {
 				return nil, err
 			}
 			o.st, o.keys = st, keys
+			if m := st.m; st.op == OpCreate && m.pk != nil && m.pk.auto && len(keys) == 1 {
+				if maxIDs == nil {
+					maxIDs = map[*model]int64{}
+				}
+				id := keys[0].(int64)
+				if prev, ok := maxIDs[m]; !ok {
+					order = append(order, m)
+					maxIDs[m] = id
+				} else {
+					maxIDs[m] = max(prev, id)
+				}
+			}
+		} else if o.st.op == OpExec {
+			args, err := encodeArgs(d, o.st.args)
+			if err != nil {
+				return nil, &driver.BatchError{Index: i, SQL: o.st.sql, Err: err}
+			}
+			o.st.args = args
 		}
 		stmts[i] = driver.Stmt{SQL: o.st.sql, Args: o.st.args}
+	}
+	for _, m := range order {
+		if sync := m.syncID(d, OpCreate, maxIDs[m]); sync.sql != "" {
+			stmts = append(stmts, driver.Stmt{SQL: sync.sql, Args: sync.args})
+		}
 	}
 	return stmts, nil
 }
@@ -119,6 +146,9 @@ func prepare(d dialect.Dialect, ops []*Op) ([]driver.Stmt, error) {
 // interactive transactions it is one transaction. A driver with neither
 // returns a *CapabilityError.
 func (db *DB) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
+	if !db.ok() {
+		return nil, errNilDB()
+	}
 	stmts, err := prepare(db.d, ops)
 	if err != nil {
 		return nil, err
@@ -162,7 +192,7 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 	if len(db.obs) == 0 {
 		res, err := bt.Batch(ctx, stmts)
 		if err != nil {
-			return nil, db.enrich(err, m)
+			return nil, db.enrich(err, m, op)
 		}
 		if len(res) != len(stmts) {
 			return nil, fmt.Errorf("forge: the driver returned %d results for a batch of %d statements", len(res), len(stmts))
@@ -186,7 +216,7 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 		n += r.RowsAffected
 	}
 	if err != nil {
-		err = db.enrich(err, m)
+		err = db.enrich(err, m, op)
 	}
 	db.s.end(ctx2, e, n, err)
 	if err != nil {
@@ -200,7 +230,11 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 
 // Batch runs ops inside the transaction, in order.
 func (tx *Tx) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
-	if _, err := prepare(tx.db.d, ops); err != nil {
+	if tx == nil || tx.db == nil {
+		return nil, errNilDB()
+	}
+	stmts, err := prepare(tx.db.d, ops)
+	if err != nil {
 		return nil, err
 	}
 	results := make([]driver.Result, len(ops))
@@ -212,6 +246,11 @@ func (tx *Tx) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
 		o.res = res
 		results[i] = res
 		tx.s.mutatedOp(ctx, o)
+	}
+	for i, st := range stmts[len(ops):] {
+		if _, err := tx.s.exec(ctx, stmt{op: OpCreate, sql: st.SQL, args: st.Args}); err != nil {
+			return nil, &driver.BatchError{Index: len(ops) + i, SQL: st.SQL, Err: err}
+		}
 	}
 	return results, nil
 }

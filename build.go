@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/schema"
 )
 
@@ -37,6 +39,9 @@ type builder struct {
 	args     []any
 	hasWhere bool
 	n        *quotedNames // the last model's quoted names
+	// jsonLists binds every In list as one JSON array: the condition's
+	// values would not fit under the dialect's parameter limit otherwise.
+	jsonLists bool
 }
 
 // names returns m's quoted names, remembering the last model's.
@@ -167,12 +172,25 @@ func (b *builder) orderAndLimit(sq *selectQuery) {
 			b.str(", ")
 		}
 		b.col(o.f)
-		if o.desc {
-			b.str(" DESC")
-		}
+		b.direction(o.desc, o.f.nullable)
 	}
 	if sq.take >= 0 || sq.skip > 0 {
 		b.b = b.d.AppendLimit(b.b, sq.take, sq.skip)
+	}
+}
+
+// direction writes an ordering's direction. forge sorts NULL as the
+// largest value on every dialect (PostgreSQL's default; SQLite's is the
+// opposite), and says so explicitly for a nullable column: NULLS LAST
+// ascending, NULLS FIRST descending.
+func (b *builder) direction(desc, nullable bool) {
+	switch {
+	case desc && nullable:
+		b.str(" DESC NULLS FIRST")
+	case desc:
+		b.str(" DESC")
+	case nullable:
+		b.str(" NULLS LAST")
 	}
 }
 
@@ -183,7 +201,28 @@ func (b *builder) where(m *model, c *Cond) error {
 	}
 	b.str(" WHERE ")
 	b.hasWhere = true
+	b.jsonLists = len(b.args)+condArgs(c) > b.d.MaxParams()
 	return b.cond(m, c)
+}
+
+// condArgs is the number of values c binds with In lists inline (lists
+// longer than maxInlineList count as the one value they bind).
+func condArgs(c *Cond) int {
+	switch c.op {
+	case opNone, opAll, opErr, opIsNull, opNotNull:
+		return 0
+	case opAnd, opOr, opNot:
+		n := 0
+		for i := range c.kids {
+			n += condArgs(&c.kids[i])
+		}
+		return n
+	case opIn, opNotIn:
+		if n := len(c.val.([]any)); n <= maxInlineList {
+			return n
+		}
+	}
+	return 1
 }
 
 // cond writes one condition.
@@ -243,6 +282,9 @@ func (b *builder) cond(m *model, c *Cond) error {
 		}
 		return nil
 	case opIn, opNotIn:
+		if vals := c.val.([]any); len(vals) > maxInlineList || b.jsonLists {
+			return b.inJSON(f, c.op == opNotIn, vals)
+		}
 		b.col(f)
 		if c.op == opIn {
 			b.str(" IN (")
@@ -266,6 +308,9 @@ func (b *builder) cond(m *model, c *Cond) error {
 		return nil
 	case opContains, opStartsWith, opEndsWith:
 		s := c.val.(string)
+		if reason := checkText(s); reason != "" {
+			return valueError(f, 0, s, reason)
+		}
 		if s == "" {
 			// Every text contains "", starts and ends with it; NULL stays
 			// unknown, as with any other comparison (NOT must not match it).
@@ -280,7 +325,11 @@ func (b *builder) cond(m *model, c *Cond) error {
 		b.args = append(b.args, v)
 		return nil
 	}
-	ev, err := encode(b.d, f, c.val)
+	val, op := c.val, c.op
+	if f.kind == schema.Time && (op == opLt || op == opGe) {
+		val, op = ceilTime(val, op)
+	}
+	ev, err := encode(b.d, f, val)
 	if err != nil {
 		return err
 	}
@@ -298,13 +347,88 @@ func (b *builder) cond(m *model, c *Cond) error {
 		return qerr(m, "comparing %s with nil; use IsNull or IsNotNull", f.name)
 	}
 	b.col(f)
-	b.str(opText[c.op])
+	b.str(opText[op])
 	b.arg(ev)
 	return nil
 }
 
+// ceilTime rounds the time (or *time.Time) bound of col < x or col >= x up
+// to a whole microsecond. Stored times are whole microseconds and encode
+// truncates, so that Eq finds the value Create stored; col > x and col <= x
+// are exact with the truncation, col < x and col >= x need the ceiling.
+// When the ceiling would leave the storable years (x in the last
+// microsecond of 9999), the comparison becomes col <= x or col > x, which
+// is the same over the stored values.
+func ceilTime(v any, op condOp) (any, condOp) {
+	var x time.Time
+	switch t := v.(type) {
+	case time.Time:
+		x = t
+	case *time.Time:
+		if t == nil {
+			return v, op
+		}
+		x = *t
+	default:
+		return v, op
+	}
+	c := x.Truncate(time.Microsecond)
+	if c.Equal(x) {
+		return v, op
+	}
+	c = c.Add(time.Microsecond)
+	if c.UTC().Year() > driver.MaxYear {
+		if op == opLt {
+			return v, opLe
+		}
+		return v, opGt
+	}
+	if _, ok := v.(*time.Time); ok {
+		return &c, op
+	}
+	return c, op
+}
+
+// maxInlineList is the longest In list bound value by value. Longer lists,
+// and every list of a condition whose values would not fit under the
+// dialect's parameter limit, are bound as one JSON array
+// (dialect.AppendInJSON): a list of any length works, and statements stay
+// short.
+const maxInlineList = 1000
+
+// inJSON writes an In or NotIn whose values are bound as one JSON array.
+func (b *builder) inJSON(f *field, not bool, vals []any) error {
+	m := f.m
+	if f.kind == schema.Bytes || f.kind == schema.JSON {
+		return qerr(m, "In/NotIn on %s with %d values: a %s column takes at most %d, and no more than fit under the dialect's limit of %d parameters; split the list", f.name, len(vals), f.kind, maxInlineList, b.d.MaxParams())
+	}
+	enc := make([]any, len(vals))
+	for i, v := range vals {
+		ev, err := encode(b.d, f, v)
+		if err != nil {
+			return err
+		}
+		if ev == nil {
+			return qerr(m, "In/NotIn on %s with a nil value; use IsNull", f.name)
+		}
+		if t, ok := ev.(time.Time); ok {
+			ev = t.Format(time.RFC3339Nano)
+		}
+		enc[i] = ev
+	}
+	js, err := json.Marshal(enc)
+	if err != nil {
+		return qerr(m, "In/NotIn on %s: %v", f.name, err)
+	}
+	b.args = append(b.args, string(js))
+	b.b = b.d.AppendInJSON(b.b, b.d.AppendIdent(nil, f.col), not, len(b.args), f.kind)
+	return nil
+}
+
 // encode converts a field value (of the field's Go type) into the value
-// bound for the driver; nil means NULL.
+// bound for the driver; nil means NULL. It is the one validation step of
+// every value forge sends for a field: a value that not every database
+// stores exactly is a *ValueError, before any statement is built.
 func encode(d dialect.Dialect, f *field, v any) (any, error) {
 	switch f.kind {
 	case schema.JSON:
@@ -314,6 +438,9 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
+		}
+		if reason := jsonProblem(b); reason != "" {
+			return nil, &ValueError{Model: f.m.name, Field: f.name, Value: v, Reason: reason}
 		}
 		return string(b), nil
 	case schema.Bytes:
@@ -330,7 +457,7 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 			if x == nil {
 				return nil, nil
 			}
-			return *x, nil
+			v = *x
 		case *int64:
 			if x == nil {
 				return nil, nil
@@ -345,7 +472,7 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 			if x == nil {
 				return nil, nil
 			}
-			return *x, nil
+			v = *x
 		case *bool:
 			if x == nil {
 				return nil, nil
@@ -355,13 +482,102 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 			if x == nil {
 				return nil, nil
 			}
-			return d.EncodeTime(*x), nil
+			v = *x
 		}
 	}
-	if t, ok := v.(time.Time); ok {
-		return d.EncodeTime(t), nil
+	return encodeScalar(d, f, 0, v)
+}
+
+// encodeScalar checks one non-NULL value (driver.CheckValue) and converts
+// it as forge stores it: times in UTC truncated to microseconds and in the
+// dialect's form, -0 as 0. f names the field, or arg the raw argument.
+func encodeScalar(d dialect.Dialect, f *field, arg int, v any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		if reason := checkText(x); reason != "" {
+			return nil, valueError(f, arg, v, reason)
+		}
+	case float64:
+		if reason := driver.CheckValue(x); reason != "" {
+			return nil, valueError(f, arg, v, reason)
+		}
+		if x == 0 {
+			return float64(0), nil // -0 is stored as 0 (SQLite drops the sign)
+		}
+	case time.Time:
+		if reason := driver.CheckValue(x); reason != "" {
+			return nil, valueError(f, arg, v, reason)
+		}
+		return d.EncodeTime(driver.NormalizeTime(x)), nil
 	}
 	return v, nil
+}
+
+// checkText is driver.CheckValue for text, with a fast path for short
+// ASCII.
+func checkText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0 || c >= utf8.RuneSelf {
+			return driver.CheckValue(s)
+		}
+	}
+	return ""
+}
+
+func valueError(f *field, arg int, v any, reason string) error {
+	if f == nil {
+		return &ValueError{Arg: arg, Value: v, Reason: reason}
+	}
+	return &ValueError{Model: f.m.name, Field: f.name, Value: v, Reason: reason}
+}
+
+// jsonProblem returns why encoded JSON cannot be stored exactly, or "": a
+// \u0000 escape (PostgreSQL's jsonb cannot store it), or a \ufffd escape,
+// which is how encoding/json writes (silently replaces) invalid UTF-8 in a
+// string; a valid U+FFFD it writes as is. An escaped backslash followed by
+// "u0000" is text, not an escape.
+func jsonProblem(b []byte) string {
+	for i := 0; i+5 < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] == 'u' {
+			switch string(b[i+2 : i+6]) {
+			case "0000":
+				return "the JSON holds a NUL character (\\u0000); PostgreSQL's jsonb cannot store it, so forge refuses it everywhere"
+			case "fffd":
+				return "the JSON holds a string that is not valid UTF-8 (encoding/json would replace it with U+FFFD); forge refuses it everywhere"
+			}
+		}
+		i++ // skip the escaped character
+	}
+	return ""
+}
+
+// encodeArgs applies the value rules to raw SQL arguments (Exec, Raw,
+// ExecOp): text, floats and times are checked like field values, and a
+// time.Time is bound the way forge stores times on the dialect (never its
+// String() form). args is copied only when a value changes.
+func encodeArgs(d dialect.Dialect, args []any) ([]any, error) {
+	out := args
+	for i, a := range args {
+		switch a.(type) {
+		case string, float64, time.Time:
+		default:
+			continue
+		}
+		v, err := encodeScalar(d, nil, i+1, a)
+		if err != nil {
+			return nil, err
+		}
+		if _, isTime := a.(time.Time); isTime || v != a {
+			if &out[0] == &args[0] {
+				out = append([]any(nil), args...)
+			}
+			out[i] = v
+		}
+	}
+	return out, nil
 }
 
 func isNil(v any) bool {

@@ -2,6 +2,7 @@ package forge
 
 import (
 	"context"
+	"math"
 	"reflect"
 	"time"
 	"unsafe"
@@ -23,6 +24,7 @@ type selectQuery struct {
 	fields   []*field
 	incs     []*include
 	after    unsafe.Pointer
+	agg      bool // an Aggregate: no primary key ordering
 }
 
 type orderTerm struct {
@@ -87,8 +89,9 @@ func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 		sq.fields = appendField(sq.fields, m.pk)
 	}
 	// Pages need a total order: with After, Take or Skip, the primary key
-	// breaks ties between equal ordering values.
-	if m.pk != nil && (sq.after != nil || (sq.norder > 0 && (sq.take >= 0 || sq.skip > 0))) {
+	// breaks ties between equal ordering values. (Aggregate orders its
+	// groups by the group columns instead.)
+	if m.pk != nil && !sq.agg && (sq.after != nil || (sq.norder > 0 && (sq.take >= 0 || sq.skip > 0))) {
 		hasPK := false
 		for _, o := range sq.order() {
 			hasPK = hasPK || o.f == m.pk
@@ -167,7 +170,8 @@ func buildSelect(d dialect.Dialect, m *model, sq *selectQuery, fields []*field) 
 }
 
 // writeAfter adds the keyset condition for After: rows that sort after the
-// cursor row under the query's ordering.
+// cursor row under the query's ordering, where NULL sorts as the largest
+// value (see builder.direction).
 func writeAfter(b *builder, m *model, sq *selectQuery) error {
 	if !b.hasWhere {
 		b.str(" WHERE (")
@@ -175,33 +179,54 @@ func writeAfter(b *builder, m *model, sq *selectQuery) error {
 		b.str(" AND (")
 	}
 	order := sq.order()
+	vals := make([]any, len(order))
+	for i, o := range order {
+		v, err := o.f.load(b.d, sq.after)
+		if err != nil {
+			return err
+		}
+		vals[i] = v
+	}
 	for i := range order {
 		if i > 0 {
 			b.str(" OR ")
 		}
 		b.str("(")
 		for j := 0; j <= i; j++ {
-			o := order[j]
-			v, err := o.f.load(b.d, sq.after)
-			if err != nil {
-				return err
-			}
-			if v == nil {
-				return qerr(m, "After: the cursor row's %s is NULL; order by non-null columns", o.f.name)
-			}
+			o, v := order[j], vals[j]
 			if j > 0 {
 				b.str(" AND ")
 			}
-			b.col(o.f)
 			switch {
+			case j < i && v == nil: // equal to NULL
+				b.col(o.f)
+				b.str(" IS NULL")
 			case j < i:
+				b.col(o.f)
 				b.str(" = ")
+				b.arg(v)
+			case v == nil && o.desc: // below NULL: every value
+				b.col(o.f)
+				b.str(" IS NOT NULL")
+			case v == nil: // above NULL: nothing
+				b.str("1 = 0")
 			case o.desc:
+				b.col(o.f)
 				b.str(" < ")
-			default:
+				b.arg(v)
+			case o.f.nullable: // above a value: larger values and NULL
+				b.str("(")
+				b.col(o.f)
 				b.str(" > ")
+				b.arg(v)
+				b.str(" OR ")
+				b.col(o.f)
+				b.str(" IS NULL)")
+			default:
+				b.col(o.f)
+				b.str(" > ")
+				b.arg(v)
 			}
-			b.arg(v)
 		}
 		b.str(")")
 	}
@@ -531,6 +556,14 @@ func (m *ModelOf[T]) createMany(ctx context.Context, q Querier, op Operation, vs
 			args = append(args, v)
 		}
 	}
+	var sync stmt
+	if withID {
+		maxID := int64(math.MinInt64)
+		for i := range rows {
+			maxID = max(maxID, *(*int64)(mm.pk.ptr(unsafe.Pointer(&rows[i]))))
+		}
+		sync = mm.syncID(d, op, maxID)
+	}
 	run := func(s *session) error {
 		for start := 0; start < len(rows); start += per {
 			end := min(start+per, len(rows))
@@ -538,15 +571,20 @@ func (m *ModelOf[T]) createMany(ctx context.Context, q Querier, op Operation, vs
 				return err
 			}
 		}
+		if sync.sql != "" {
+			if _, err := s.exec(ctx, sync); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
-	if len(rows) <= per || s.tx != nil {
+	if (len(rows) <= per && sync.sql == "") || s.tx != nil {
 		return rows, run(s)
 	}
 	// Several statements: atomically, in a transaction or one batch.
 	_, begins := s.db.conn.(driver.Beginner)
 	if bt, ok := s.db.conn.(driver.Batcher); ok && !begins {
-		err = m.createBatched(ctx, s, bt, op, fields, rows, args, per)
+		err = m.createBatched(ctx, s, bt, op, fields, rows, args, per, sync)
 	} else {
 		err = s.db.Transaction(ctx, func(tx *Tx) error { return run(&tx.s) })
 	}
@@ -575,6 +613,17 @@ func (m *model) insertReturning(sent []*field) []*field {
 		return []*field{m.pk}
 	}
 	return m.fields
+}
+
+// syncID returns the statement that moves m's id sequence past maxID (the
+// largest explicit id just inserted), or the zero stmt when the dialect
+// needs none.
+func (m *model) syncID(d dialect.Dialect, op Operation, maxID int64) stmt {
+	if m.pk == nil || !m.pk.auto {
+		return stmt{}
+	}
+	sql, args := d.SyncIdentity(m.table, m.pk.col, maxID)
+	return stmt{op: op, m: m, sql: sql, args: args}
 }
 
 // insertValues builds INSERT INTO t (fields) VALUES (...), (...) for n rows
@@ -607,7 +656,7 @@ func insertValues(d dialect.Dialect, m *model, fields []*field, n int, args []an
 
 // createBatched inserts rows in several statements sent as one atomic
 // batch, for drivers that batch but have no interactive transactions.
-func (m *ModelOf[T]) createBatched(ctx context.Context, s *session, bt driver.Batcher, op Operation, fields []*field, rows []T, args []any, per int) error {
+func (m *ModelOf[T]) createBatched(ctx context.Context, s *session, bt driver.Batcher, op Operation, fields []*field, rows []T, args []any, per int, sync stmt) error {
 	mm := m.m
 	d := s.db.d
 	if !d.Returning() {
@@ -621,10 +670,21 @@ func (m *ModelOf[T]) createBatched(ctx context.Context, s *session, bt driver.Ba
 		b.columns(mm.fields)
 		stmts = append(stmts, driver.Stmt{SQL: b.sql(), Args: b.args, Rows: true})
 	}
+	inserts := len(stmts)
+	if sync.sql != "" {
+		stmts = append(stmts, driver.Stmt{SQL: sync.sql, Args: sync.args})
+	}
 	res, err := s.db.runBatch(ctx, bt, op, stmts, mm)
 	if err != nil {
 		return err
 	}
+	return m.scanBatched(ctx, s, op, res[:inserts], rows)
+}
+
+// scanBatched reads the rows of INSERT ... RETURNING statements run in a
+// batch into rows, and reports the mutation.
+func (m *ModelOf[T]) scanBatched(ctx context.Context, s *session, op Operation, res []driver.BatchResult, rows []T) error {
+	mm := m.m
 	plan := newScanPlan(mm.fields)
 	i := 0
 	for _, r := range res {
@@ -893,12 +953,17 @@ type Conflict struct {
 // an existing row. With no columns, the primary key.
 func OnConflict(cols ...any) Conflict { return Conflict{on: cols} }
 
-// Update lists the columns to overwrite on conflict. By default every
-// inserted column except the primary key and the conflict columns.
+// Update lists the columns to overwrite on conflict (named here, they are
+// overwritten even when they hold a default). By default: every column the
+// caller gave, that is every inserted column except the primary key, the
+// conflict columns and the columns with a Default or DefaultNow that the
+// caller left zero, so an existing row keeps its CreatedAt.
 func (c Conflict) Update(cols ...any) Conflict { c.update = cols; return c }
 
 // Upsert inserts v, or updates the existing row that conflicts with it on
-// the conflict columns, and returns the row as stored.
+// the conflict columns, and returns the row as stored. On conflict it
+// updates only what the caller gave (see Conflict.Update): defaults fill a
+// new row, never overwrite an existing one.
 func (m *ModelOf[T]) Upsert(ctx context.Context, q Querier, v T, on Conflict) (T, error) {
 	var zero T
 	mm := m.m
@@ -920,6 +985,14 @@ func (m *ModelOf[T]) Upsert(ctx context.Context, q Querier, v T, on Conflict) (T
 	rows := []T{v}
 	base := unsafe.Pointer(&rows[0])
 	withID := mm.pk.auto && !mm.pk.isZero(base)
+	// Fields the caller left to their default (DefaultNow, Default) are
+	// inserted with it but not overwritten on conflict.
+	var defaulted []*field
+	for _, f := range mm.fields {
+		if f.def != nil && f.isZero(base) {
+			defaulted = append(defaulted, f)
+		}
+	}
 	fields := mm.prepareInsert(base, time.Now().UTC(), withID)
 	var update []string
 	if on.update != nil {
@@ -932,7 +1005,7 @@ func (m *ModelOf[T]) Upsert(ctx context.Context, q Querier, v T, on Conflict) (T
 		}
 	} else {
 		for _, f := range fields {
-			if f.pk || containsField(conflict, f) {
+			if f.pk || containsField(conflict, f) || containsField(defaulted, f) {
 				continue
 			}
 			update = append(update, f.col)
@@ -951,7 +1024,44 @@ func (m *ModelOf[T]) Upsert(ctx context.Context, q Querier, v T, on Conflict) (T
 		cols[i] = f.col
 	}
 	b.b = d.AppendUpsert(b.b, cols, update)
-	if err := m.writeReturning(ctx, s, OpUpsert, &b, rows); err != nil {
+	var sync stmt
+	if withID {
+		sync = mm.syncID(d, OpUpsert, *(*int64)(mm.pk.ptr(base)))
+	}
+	if sync.sql == "" || s.tx != nil {
+		if err := m.writeReturning(ctx, s, OpUpsert, &b, rows); err != nil {
+			return zero, err
+		}
+		if sync.sql != "" {
+			if _, err := s.exec(ctx, sync); err != nil {
+				return zero, err
+			}
+		}
+		return rows[0], nil
+	}
+	// An explicit id moves the id sequence in the same transaction or
+	// batch as the write.
+	_, begins := s.db.conn.(driver.Beginner)
+	if bt, ok := s.db.conn.(driver.Batcher); ok && !begins {
+		b.str(" RETURNING ")
+		b.columns(mm.fields)
+		res, err := s.db.runBatch(ctx, bt, OpUpsert, []driver.Stmt{{SQL: b.sql(), Args: b.args, Rows: true}, {SQL: sync.sql, Args: sync.args}}, mm)
+		if err != nil {
+			return zero, err
+		}
+		if err := m.scanBatched(ctx, s, OpUpsert, res[:1], rows); err != nil {
+			return zero, err
+		}
+		return rows[0], nil
+	}
+	err = s.db.Transaction(ctx, func(tx *Tx) error {
+		if err := m.writeReturning(ctx, &tx.s, OpUpsert, &b, rows); err != nil {
+			return err
+		}
+		_, err := tx.s.exec(ctx, sync)
+		return err
+	})
+	if err != nil {
 		return zero, err
 	}
 	return rows[0], nil
@@ -968,11 +1078,15 @@ func containsField(fs []*field, f *field) bool {
 
 // Raw runs a raw SQL query and scans the result into T, matching result
 // columns to the model's column names. A result column that is not a
-// column of the model is an error. Values are bound parameters.
+// column of the model is an error. Values are bound parameters, encoded as
+// Exec encodes them.
 func (m *ModelOf[T]) Raw(ctx context.Context, q Querier, sql string, args ...any) ([]T, error) {
 	mm := m.m
 	s, err := mm.sessionFor(q)
 	if err != nil {
+		return nil, err
+	}
+	if args, err = encodeArgs(s.db.d, args); err != nil {
 		return nil, err
 	}
 	var out []T
