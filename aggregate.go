@@ -3,6 +3,7 @@ package forge
 import (
 	"context"
 	"reflect"
+	"strconv"
 	"unsafe"
 
 	"github.com/forge-orm/forge/driver"
@@ -16,7 +17,15 @@ type Agg struct {
 	rbase unsafe.Pointer
 	rsize uintptr
 	items []aggItem
+	order []aggOrder
 	errs  []error
+}
+
+// aggOrder orders the result by one of its items.
+type aggOrder struct {
+	dst  unsafe.Pointer
+	desc bool
+	item int
 }
 
 type aggItem struct {
@@ -49,6 +58,24 @@ func (a *Agg) add(fn string, dst unsafe.Pointer, dstTyp reflect.Type, col unsafe
 		it.f = f
 	}
 	a.items = append(a.items, it)
+}
+
+// OrderBy orders the result by one of its fields, dst (a pointer into the
+// result template already mapped by Group or an aggregate), so that "the
+// ten authors with the most posts" is
+//
+//	forge.CountAll(a, &r.Posts)
+//	a.OrderBy(&r.Posts, forge.Desc)
+//
+// with forge.Take(10). Orderings apply in the order given, before any
+// OrderBy option; NULL sorts as the largest value, as everywhere.
+func (a *Agg) OrderBy(dst any, dir Direction) {
+	rv := reflect.ValueOf(dst)
+	if !rv.IsValid() || rv.Kind() != reflect.Pointer || rv.IsNil() {
+		a.errs = append(a.errs, qerr(a.m, "Aggregate: OrderBy wants a pointer to a field of the result template, got %T", dst))
+		return
+	}
+	a.order = append(a.order, aggOrder{dst: rv.UnsafePointer(), desc: dir == Desc})
 }
 
 // Group groups by col and stores each group's value in dst.
@@ -106,7 +133,11 @@ func Max[V any](a *Agg, dst *V, col *V) {
 //		forge.Sum(a, &r.Words, &c.Words)
 //	}, forge.Where(forge.Eq(&c.Draft, false)), forge.OrderBy(&c.AuthorID, forge.Asc))
 //
-// opts may hold Where, OrderBy (on group columns), Take and Skip.
+// opts may hold Where, OrderBy (on group columns), Take and Skip; order by
+// an aggregate with Agg.OrderBy. When the query pages (Take or Skip), the
+// group columns not already ordered on are added as last orderings, so
+// that pages are stable: "top N groups" is Agg.OrderBy or OrderBy, then
+// Take(N).
 func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], describe func(r *R, a *Agg), opts ...Option) ([]R, error) {
 	mm := m.m
 	r, err := mm.runnerFor(q)
@@ -122,7 +153,19 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 	if len(a.items) == 0 {
 		return nil, qerr(mm, "Aggregate: nothing to compute")
 	}
-	var sq selectQuery
+	for i := range a.order {
+		o := &a.order[i]
+		o.item = -1
+		for j, it := range a.items {
+			if unsafe.Add(a.rbase, it.dstOff) == o.dst {
+				o.item = j
+			}
+		}
+		if o.item < 0 {
+			return nil, qerr(mm, "Aggregate: OrderBy: the pointer is not a field of the result template mapped by Group or an aggregate")
+		}
+	}
+	sq := selectQuery{agg: true}
 	if err := parse(mm, &sq, opts, "Aggregate"); err != nil {
 		return nil, err
 	}
@@ -135,9 +178,32 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 			groups = append(groups, it.f)
 		}
 	}
+	order := a.order
 	for _, o := range sq.order() {
-		if !containsField(groups, o.f) {
-			return nil, qerr(mm, "Aggregate: OrderBy(%s) needs Group on that column", o.f.name)
+		item := -1
+		for j, it := range a.items {
+			if it.fn == "" && it.f == o.f {
+				item = j
+			}
+		}
+		if item < 0 {
+			return nil, qerr(mm, "Aggregate: OrderBy(%s) needs Group on that column (order by an aggregate with Agg.OrderBy)", o.f.name)
+		}
+		order = append(order, aggOrder{item: item, desc: o.desc})
+	}
+	if sq.take >= 0 || sq.skip > 0 {
+		// A total order for stable pages: the group columns identify a row.
+		for j, it := range a.items {
+			if it.fn != "" {
+				continue
+			}
+			seen := false
+			for _, o := range order {
+				seen = seen || a.items[o.item].fn == "" && a.items[o.item].f == it.f
+			}
+			if !seen {
+				order = append(order, aggOrder{item: j})
+			}
 		}
 	}
 	d := r.db.d
@@ -180,14 +246,38 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 		}
 		b.col(g)
 	}
-	b.orderAndLimit(&sq)
+	for i, o := range order {
+		if i == 0 {
+			b.str(" ORDER BY ")
+		} else {
+			b.str(", ")
+		}
+		it := a.items[o.item]
+		if it.fn == "" {
+			b.col(it.f)
+			b.direction(o.desc, it.f.nullable)
+			continue
+		}
+		// An aggregate by its position in the select list: the same on
+		// every dialect, and it cannot drift from the expression.
+		b.b = strconv.AppendInt(b.b, int64(o.item+1), 10)
+		b.direction(o.desc, it.fn != "COUNT")
+	}
+	if sq.take >= 0 || sq.skip > 0 {
+		b.b = d.AppendLimit(b.b, sq.take, sq.skip)
+	}
 	var out []R
 	err = r.query(ctx, b.stmt(OpAggregate, mm), func(rows driver.Rows) (int64, error) {
 		dests := make([]any, len(a.items))
 		tmps := make([]reflect.Value, len(a.items))
+		direct := make([]bool, len(a.items))
 		for i, it := range a.items {
-			if it.fn != "" {
-				tmps[i] = reflect.New(reflect.PointerTo(it.dstTyp)) // **V: NULL-safe
+			// A group column, or a nullable destination (*V, scanned as
+			// **V), takes the value directly; other aggregates go through
+			// a **V, NULL-safe, and stay zero on NULL.
+			direct[i] = it.fn == "" || it.dstTyp.Kind() == reflect.Pointer
+			if !direct[i] {
+				tmps[i] = reflect.New(reflect.PointerTo(it.dstTyp))
 			}
 		}
 		var zero R
@@ -195,7 +285,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 			out = append(out, zero)
 			base := unsafe.Pointer(&out[len(out)-1])
 			for i, it := range a.items {
-				if it.fn == "" {
+				if direct[i] {
 					dests[i] = reflect.NewAt(it.dstTyp, unsafe.Add(base, it.dstOff)).Interface()
 				} else {
 					tmps[i].Elem().SetZero()
@@ -206,7 +296,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 				return int64(len(out)), err
 			}
 			for i, it := range a.items {
-				if it.fn == "" {
+				if direct[i] {
 					continue
 				}
 				if p := tmps[i].Elem(); !p.IsNil() {

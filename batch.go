@@ -93,10 +93,15 @@ func (tx *Tx) Batch(ctx context.Context, ops ...*BatchOp) ([]driver.Result, erro
 
 // batch builds every op's statement once (nothing runs if one fails or
 // names a model outside the DB's schema), runs them atomically and reports
-// their mutations.
+// their mutations. After the ops' own statements come those that move id
+// sequences past the explicit ids CreateOps inserted (PostgreSQL), one per
+// model.
 func (r *runner) batch(ctx context.Context, ops []*BatchOp) ([]driver.Result, error) {
-	stmts := make([]stmt, len(ops))
+	d := r.db.d
+	stmts := make([]stmt, len(ops), len(ops)+1)
 	var m *model // the model named in events and errors: the first op's
+	var maxIDs map[*model]int64
+	var order []*model
 	for i, o := range ops {
 		if o == nil {
 			return nil, &QueryError{Msg: "Batch: a nil op"}
@@ -105,11 +110,29 @@ func (r *runner) batch(ctx context.Context, ops []*BatchOp) ([]driver.Result, er
 			if err := o.m.check(r); err != nil {
 				return nil, err
 			}
-			st, keys, err := o.build(r.db.d)
+			st, keys, err := o.build(d)
 			if err != nil {
 				return nil, err
 			}
 			o.st, o.keys = st, keys
+			if st.op == OpCreate && o.m.pk.auto && len(keys) == 1 {
+				if maxIDs == nil {
+					maxIDs = map[*model]int64{}
+				}
+				id := keys[0].(int64)
+				if prev, ok := maxIDs[o.m]; !ok {
+					order = append(order, o.m)
+					maxIDs[o.m] = id
+				} else {
+					maxIDs[o.m] = max(prev, id)
+				}
+			}
+		} else if o.st.op == OpExec {
+			args, err := encodeArgs(d, o.st.args)
+			if err != nil {
+				return nil, &driver.BatchError{Index: i, SQL: o.st.sql, Err: err}
+			}
+			o.st.args = args
 		}
 		if m == nil {
 			m = o.st.m
@@ -119,10 +142,16 @@ func (r *runner) batch(ctx context.Context, ops []*BatchOp) ([]driver.Result, er
 	if len(stmts) == 0 {
 		return nil, nil
 	}
+	for _, m := range order {
+		if sync := m.syncID(d, OpCreate, maxIDs[m]); sync.sql != "" {
+			stmts = append(stmts, sync)
+		}
+	}
 	results, err := r.atomic(ctx, OpBatch, m, stmts, nil)
 	if err != nil {
 		return nil, err
 	}
+	results = results[:len(ops)]
 	for i, o := range ops {
 		o.res = results[i]
 		r.mutatedOp(ctx, o)
@@ -210,7 +239,7 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 	if len(db.obs) == 0 {
 		res, err := bt.Batch(ctx, stmts)
 		if err != nil {
-			return nil, db.enrich(err, m)
+			return nil, db.enrich(err, m, op)
 		}
 		if len(res) != len(stmts) {
 			return nil, fmt.Errorf("forge: the driver returned %d results for a batch of %d statements", len(res), len(stmts))
@@ -234,7 +263,7 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 		n += r.RowsAffected
 	}
 	if err != nil {
-		err = db.enrich(err, m)
+		err = db.enrich(err, m, op)
 	}
 	db.r.end(ctx2, e, n, err)
 	if err != nil {

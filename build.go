@@ -1,9 +1,13 @@
 package forge
 
 import (
+	"encoding/json"
+	"time"
 	"unsafe"
 
 	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/schema"
 )
 
 // builder writes one statement.
@@ -14,6 +18,9 @@ type builder struct {
 	hasWhere bool
 	rows     bool         // RETURNING was written
 	n        *quotedNames // the last model's quoted names
+	// jsonLists binds every In list as one JSON array: the condition's
+	// values would not fit under the dialect's parameter limit otherwise.
+	jsonLists bool
 }
 
 // names returns m's quoted names, remembering the last model's.
@@ -281,7 +288,8 @@ func writeSets(b *builder, m *model, sets []Assignment) error {
 }
 
 // writeAfter adds the keyset condition for After: rows that sort after the
-// cursor row under the query's ordering.
+// cursor row under the query's ordering, where NULL sorts as the largest
+// value (see builder.direction).
 func writeAfter(b *builder, m *model, sq *selectQuery) error {
 	if !b.hasWhere {
 		b.str(" WHERE (")
@@ -289,33 +297,54 @@ func writeAfter(b *builder, m *model, sq *selectQuery) error {
 		b.str(" AND (")
 	}
 	order := sq.order()
+	vals := make([]any, len(order))
+	for i, o := range order {
+		v, err := o.f.load(b.d, sq.after)
+		if err != nil {
+			return err
+		}
+		vals[i] = v
+	}
 	for i := range order {
 		if i > 0 {
 			b.str(" OR ")
 		}
 		b.str("(")
 		for j := 0; j <= i; j++ {
-			o := order[j]
-			v, err := o.f.load(b.d, sq.after)
-			if err != nil {
-				return err
-			}
-			if v == nil {
-				return qerr(m, "After: the cursor row's %s is NULL; order by non-null columns", o.f.name)
-			}
+			o, v := order[j], vals[j]
 			if j > 0 {
 				b.str(" AND ")
 			}
-			b.col(o.f)
 			switch {
+			case j < i && v == nil: // equal to NULL
+				b.col(o.f)
+				b.str(" IS NULL")
 			case j < i:
+				b.col(o.f)
 				b.str(" = ")
+				b.arg(v)
+			case v == nil && o.desc: // below NULL: every value
+				b.col(o.f)
+				b.str(" IS NOT NULL")
+			case v == nil: // above NULL: nothing
+				b.str("1 = 0")
 			case o.desc:
+				b.col(o.f)
 				b.str(" < ")
-			default:
+				b.arg(v)
+			case o.f.nullable: // above a value: larger values and NULL
+				b.str("(")
+				b.col(o.f)
 				b.str(" > ")
+				b.arg(v)
+				b.str(" OR ")
+				b.col(o.f)
+				b.str(" IS NULL)")
+			default:
+				b.col(o.f)
+				b.str(" > ")
+				b.arg(v)
 			}
-			b.arg(v)
 		}
 		b.str(")")
 	}
@@ -332,12 +361,25 @@ func (b *builder) orderAndLimit(sq *selectQuery) {
 			b.str(", ")
 		}
 		b.col(o.f)
-		if o.desc {
-			b.str(" DESC")
-		}
+		b.direction(o.desc, o.f.nullable)
 	}
 	if sq.take >= 0 || sq.skip > 0 {
 		b.b = b.d.AppendLimit(b.b, sq.take, sq.skip)
+	}
+}
+
+// direction writes an ordering's direction. forge sorts NULL as the
+// largest value on every dialect (PostgreSQL's default; SQLite's is the
+// opposite), and says so explicitly for a nullable column: NULLS LAST
+// ascending, NULLS FIRST descending.
+func (b *builder) direction(desc, nullable bool) {
+	switch {
+	case desc && nullable:
+		b.str(" DESC NULLS FIRST")
+	case desc:
+		b.str(" DESC")
+	case nullable:
+		b.str(" NULLS LAST")
 	}
 }
 
@@ -348,7 +390,28 @@ func (b *builder) where(w *filter) error {
 	}
 	b.str(" WHERE ")
 	b.hasWhere = true
+	b.jsonLists = len(b.args)+filterArgs(w) > b.d.MaxParams()
 	return b.cond(w)
+}
+
+// filterArgs is the number of values w binds with In lists inline (lists
+// longer than maxInlineList count as the one value they bind).
+func filterArgs(w *filter) int {
+	switch w.op {
+	case opNone, opAll, opIsNull, opNotNull:
+		return 0
+	case opAnd, opOr, opNot:
+		n := 0
+		for i := range w.kids {
+			n += filterArgs(&w.kids[i])
+		}
+		return n
+	case opIn, opNotIn:
+		if n := len(w.val.([]any)); n <= maxInlineList {
+			return n
+		}
+	}
+	return 1
 }
 
 // cond writes one condition.
@@ -400,6 +463,9 @@ func (b *builder) cond(w *filter) error {
 		b.str(" IS NOT NULL")
 		return nil
 	case opIn, opNotIn:
+		if vals := w.val.([]any); len(vals) > maxInlineList || b.jsonLists {
+			return b.inJSON(f, w.op == opNotIn, vals)
+		}
 		b.col(f)
 		if w.op == opIn {
 			b.str(" IN (")
@@ -423,6 +489,9 @@ func (b *builder) cond(w *filter) error {
 		return nil
 	case opContains, opStartsWith, opEndsWith:
 		s := w.val.(string)
+		if reason := checkText(s); reason != "" {
+			return valueError(f, 0, s, reason)
+		}
 		if s == "" {
 			// Every text contains "", starts and ends with it; NULL stays
 			// unknown, as with any other comparison (NOT must not match it).
@@ -437,12 +506,16 @@ func (b *builder) cond(w *filter) error {
 		b.args = append(b.args, v)
 		return nil
 	}
-	ev, err := encode(b.d, f, w.val)
+	val, op := w.val, w.op
+	if f.kind == schema.Time && (op == opLt || op == opGe) {
+		val, op = ceilTime(val, op)
+	}
+	ev, err := encode(b.d, f, val)
 	if err != nil {
 		return err
 	}
 	if ev == nil {
-		switch w.op {
+		switch op {
 		case opEq:
 			b.col(f)
 			b.str(" IS NULL")
@@ -455,7 +528,80 @@ func (b *builder) cond(w *filter) error {
 		return qerr(f.m, "comparing %s with nil; use IsNull or IsNotNull", f.name)
 	}
 	b.col(f)
-	b.str(opText[w.op])
+	b.str(opText[op])
 	b.arg(ev)
+	return nil
+}
+
+// ceilTime rounds the time (or *time.Time) bound of col < x or col >= x up
+// to a whole microsecond. Stored times are whole microseconds and encode
+// truncates, so that Eq finds the value Create stored; col > x and col <= x
+// are exact with the truncation, col < x and col >= x need the ceiling.
+// When the ceiling would leave the storable years (x in the last
+// microsecond of 9999), the comparison becomes col <= x or col > x, which
+// is the same over the stored values.
+func ceilTime(v any, op condOp) (any, condOp) {
+	var x time.Time
+	switch t := v.(type) {
+	case time.Time:
+		x = t
+	case *time.Time:
+		if t == nil {
+			return v, op
+		}
+		x = *t
+	default:
+		return v, op
+	}
+	c := x.Truncate(time.Microsecond)
+	if c.Equal(x) {
+		return v, op
+	}
+	c = c.Add(time.Microsecond)
+	if c.UTC().Year() > driver.MaxYear {
+		if op == opLt {
+			return v, opLe
+		}
+		return v, opGt
+	}
+	if _, ok := v.(*time.Time); ok {
+		return &c, op
+	}
+	return c, op
+}
+
+// maxInlineList is the longest In list bound value by value. Longer lists,
+// and every list of a condition whose values would not fit under the
+// dialect's parameter limit, are bound as one JSON array
+// (dialect.AppendInJSON): a list of any length works, and statements stay
+// short.
+const maxInlineList = 1000
+
+// inJSON writes an In or NotIn whose values are bound as one JSON array.
+func (b *builder) inJSON(f *field, not bool, vals []any) error {
+	m := f.m
+	if f.kind == schema.Bytes || f.kind == schema.JSON {
+		return qerr(m, "In/NotIn on %s with %d values: a %s column takes at most %d, and no more than fit under the dialect's limit of %d parameters; split the list", f.name, len(vals), f.kind, maxInlineList, b.d.MaxParams())
+	}
+	enc := make([]any, len(vals))
+	for i, v := range vals {
+		ev, err := encode(b.d, f, v)
+		if err != nil {
+			return err
+		}
+		if ev == nil {
+			return qerr(m, "In/NotIn on %s with a nil value; use IsNull", f.name)
+		}
+		if t, ok := ev.(time.Time); ok {
+			ev = t.Format(time.RFC3339Nano)
+		}
+		enc[i] = ev
+	}
+	js, err := json.Marshal(enc)
+	if err != nil {
+		return qerr(m, "In/NotIn on %s: %v", f.name, err)
+	}
+	b.args = append(b.args, string(js))
+	b.b = b.d.AppendInJSON(b.b, b.d.AppendIdent(nil, f.col), not, len(b.args), f.kind)
 	return nil
 }

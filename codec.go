@@ -2,12 +2,14 @@ package forge
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
 	"unsafe"
 
 	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/schema"
 )
 
@@ -130,10 +132,14 @@ func nullSetTime(f *field, p unsafe.Pointer, now time.Time) {
 	*(**time.Time)(p) = &t
 }
 
-// checkDefault accepts a default of Go type V.
+// checkDefault accepts a default of Go type V that follows the value
+// rules (driver.CheckValue).
 func checkDefault[V any](v any) (any, error) {
 	if _, ok := v.(V); !ok {
 		return nil, fmt.Errorf("value %v has type %T, the field holds %s", v, v, reflect.TypeFor[V]())
+	}
+	if reason := driver.CheckValue(v); reason != "" {
+		return nil, errors.New(reason)
 	}
 	return v, nil
 }
@@ -202,6 +208,9 @@ func encodeJSON(_ dialect.Dialect, f *field, v any) (any, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
+	}
+	if reason := jsonProblem(b); reason != "" {
+		return nil, &ValueError{Model: f.m.name, Field: f.name, Value: v, Reason: reason}
 	}
 	return string(b), nil
 }

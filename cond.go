@@ -184,7 +184,9 @@ func Where(conds ...Cond) Option {
 }
 
 // OrderBy orders by a column. Several OrderBy options order by several
-// columns, in the order given. When the query also pages (Take, Skip or
+// columns, in the order given. NULL sorts as the largest value on every
+// database: last ascending, first descending (forge writes NULLS LAST /
+// NULLS FIRST, so SQLite orders as PostgreSQL does). When the query also pages (Take, Skip or
 // After), the primary key is added as a last ordering column so that pages
 // are stable.
 func OrderBy[V any](col *V, dir Direction) Option {
@@ -204,7 +206,8 @@ func Select(cols ...any) Option { return Option{kind: optSelect, cols: cols} }
 // After continues a keyset (cursor) pagination after row, the last row of
 // the previous page: it selects the rows that come after row in the
 // query's ordering. The primary key is added as the last ordering column
-// so the order is total. Ordering columns should not be nullable.
+// so the order is total. Nullable ordering columns work: NULL sorts as the
+// largest value on every database (last ascending, first descending).
 func After[T any](row *T) Option {
 	return Option{kind: optAfter, after: unsafe.Pointer(row), typ: reflect.TypeFor[T]()}
 }

@@ -58,16 +58,39 @@ func Open(s *Schema, conn driver.Conn, opts ...OpenOption) (*DB, error) {
 }
 
 // Close closes the driver connection.
-func (db *DB) Close() error { return db.conn.Close() }
+func (db *DB) Close() error {
+	if db == nil || db.conn == nil {
+		return errNilDB()
+	}
+	return db.conn.Close()
+}
 
-// Dialect returns the dialect of the driver.
-func (db *DB) Dialect() dialect.Dialect { return db.d }
+// Dialect returns the dialect of the driver (nil for a nil DB).
+func (db *DB) Dialect() dialect.Dialect {
+	if db == nil {
+		return nil
+	}
+	return db.d
+}
 
-// Driver returns the driver connection.
-func (db *DB) Driver() driver.Conn { return db.conn }
+// Driver returns the driver connection (nil for a nil DB).
+func (db *DB) Driver() driver.Conn {
+	if db == nil {
+		return nil
+	}
+	return db.conn
+}
 
-// Schema returns the schema the DB was opened with.
-func (db *DB) Schema() *Schema { return db.schema }
+// Schema returns the schema the DB was opened with (nil for a nil DB).
+func (db *DB) Schema() *Schema {
+	if db == nil {
+		return nil
+	}
+	return db.schema
+}
+
+// ok reports whether db was built by Open.
+func (db *DB) ok() bool { return db != nil && db.conn != nil && db.schema != nil }
 
 // Querier is what model methods run on: a *DB or a *Tx.
 type Querier interface {
@@ -89,7 +112,13 @@ func runnerOf(q Querier) (*runner, error) {
 			return r, nil
 		}
 	}
-	return nil, &QueryError{Msg: "nil DB or Tx"}
+	return nil, errNilDB()
+}
+
+// errNilDB is what every entry point returns for a nil *DB or *Tx (or a
+// DB that was not built by Open).
+func errNilDB() error {
+	return &QueryError{Msg: "nil DB or Tx (open one with forge.Open)"}
 }
 
 // runner runs statements on a driver querier (the connection or a
@@ -217,14 +246,14 @@ func (r *runner) query(ctx context.Context, st stmt, read func(driver.Rows) (int
 	if len(db.obs) == 0 {
 		rows, err := r.q.Query(ctx, st.sql, st.args)
 		if err != nil {
-			return db.enrich(err, st.m)
+			return db.enrich(err, st.m, st.op)
 		}
 		_, err = read(rows)
 		if cerr := rows.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return db.enrich(err, st.m)
+			return db.enrich(err, st.m, st.op)
 		}
 		return nil
 	}
@@ -238,7 +267,7 @@ func (r *runner) query(ctx context.Context, st stmt, read func(driver.Rows) (int
 		}
 	}
 	if err != nil {
-		err = db.enrich(err, st.m)
+		err = db.enrich(err, st.m, st.op)
 	}
 	r.end(ctx, e, n, err)
 	return err
@@ -250,14 +279,14 @@ func (r *runner) exec(ctx context.Context, st stmt) (driver.Result, error) {
 	if len(db.obs) == 0 {
 		res, err := r.q.Exec(ctx, st.sql, st.args)
 		if err != nil {
-			return res, db.enrich(err, st.m)
+			return res, db.enrich(err, st.m, st.op)
 		}
 		return res, nil
 	}
 	e, ctx := r.start(ctx, st)
 	res, err := r.q.Exec(ctx, st.sql, st.args)
 	if err != nil {
-		err = db.enrich(err, st.m)
+		err = db.enrich(err, st.m, st.op)
 	}
 	r.end(ctx, e, res.RowsAffected, err)
 	return res, err
@@ -309,10 +338,16 @@ func (db *DB) emit(ctx context.Context, e *MutationEvent) {
 func (r *runner) wantKeys() bool { return len(r.db.muts) > 0 }
 
 // Exec runs raw SQL that returns no rows. Values are bound parameters;
-// write the dialect's placeholders (? for SQLite, $1 for PostgreSQL).
+// write the dialect's placeholders (? for SQLite, $1 for PostgreSQL). A
+// time.Time argument is bound as forge stores times on the dialect, and
+// text, floats and times follow the value rules of field values (see
+// ValueError).
 func Exec(ctx context.Context, q Querier, sql string, args ...any) (driver.Result, error) {
 	r, err := runnerOf(q)
 	if err != nil {
+		return driver.Result{}, err
+	}
+	if args, err = encodeArgs(r.db.d, args); err != nil {
 		return driver.Result{}, err
 	}
 	return r.exec(ctx, stmt{op: OpExec, sql: sql, args: args})
@@ -353,6 +388,12 @@ func ReadOnly() TxOption { return func(o *driver.TxOptions) { o.ReadOnly = true 
 // the rollback). The driver must support interactive transactions; HTTP
 // drivers that only batch return a *CapabilityError that says to use Batch.
 func (db *DB) Transaction(ctx context.Context, fn func(tx *Tx) error, opts ...TxOption) (err error) {
+	if !db.ok() {
+		return errNilDB()
+	}
+	if fn == nil {
+		return &QueryError{Msg: "Transaction: nil function"}
+	}
 	b, ok := db.conn.(driver.Beginner)
 	if !ok {
 		use := "it runs single statements only; there is no atomic alternative on this driver"
@@ -422,6 +463,12 @@ func (db *DB) timed(ctx context.Context, tx *Tx, op Operation, sql string, f fun
 // Transaction runs fn in a nested transaction (a savepoint): an error or a
 // panic in fn rolls back to the savepoint only.
 func (tx *Tx) Transaction(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if tx == nil || tx.db == nil {
+		return errNilDB()
+	}
+	if fn == nil {
+		return &QueryError{Msg: "Transaction: nil function"}
+	}
 	if tx.done {
 		return errTxDone
 	}

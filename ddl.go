@@ -15,6 +15,9 @@ import (
 // Batch); on a driver with neither they run one by one, and since each is
 // idempotent, running CreateSchema again finishes an interrupted run.
 func (db *DB) CreateSchema(ctx context.Context) error {
+	if !db.ok() {
+		return errNilDB()
+	}
 	plan := migrate.Create(db.d, db.schema.desc, migrate.Options{IfNotExists: true})
 	stmts, err := plan.Statements(db.d)
 	if err != nil {
@@ -53,6 +56,9 @@ func canAtomic(conn driver.Conn) bool {
 //		log.Printf("schema drift:\n%s", plan.Describe())
 //	}
 func (db *DB) Drift(ctx context.Context) (*migrate.Plan, error) {
+	if !db.ok() {
+		return nil, errNilDB()
+	}
 	live, err := migrate.Inspect(ctx, db.conn, db.d)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,13 @@
 // type does not compile. A pointer that is not a field of the model is
 // reported as a *QueryError before anything reaches the database.
 //
+// Every value is stored so that every database gives it back exactly, or is
+// refused, before anything is written, with a *ValueError naming the model
+// and field: text must be valid UTF-8 without NUL, floats finite, times
+// within years 1 to 9999 (stored in UTC, in whole microseconds). NULL sorts
+// as the largest value on every database. docs/ARCHITECTURE.md has the
+// table per value class and database.
+//
 // Drivers implement the small port in package driver and are passed to Open
 // as values: the embedded SQLite driver (module github.com/forge-orm/forge/sqlite),
 // PostgreSQL over pgx (github.com/forge-orm/forge/pgx), and any database/sql

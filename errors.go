@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/forge-orm/forge/driver"
 )
@@ -27,6 +28,13 @@ type ConstraintError = driver.ConstraintError
 // its Use field names the alternative.
 type CapabilityError = driver.CapabilityError
 
+// ValueError reports a value forge refuses to store because not every
+// database would give it back exactly: text with a NUL byte or invalid
+// UTF-8, a NaN or infinite float, a time outside years 1 to 9999, JSON
+// holding \u0000 or invalid UTF-8. It names the model and field (or the position of a raw
+// SQL argument); nothing is written. See docs/ARCHITECTURE.md, "Values".
+type ValueError = driver.ValueError
+
 // BatchError reports which statement of a batch failed.
 type BatchError = driver.BatchError
 
@@ -38,8 +46,9 @@ const (
 	CheckViolation      = driver.Check
 )
 
-// enrich adds model and field names to a constraint error.
-func (db *DB) enrich(err error, m *model) error {
+// enrich adds model and field names to a constraint error raised by a
+// statement of operation op on model m (nil for raw SQL).
+func (db *DB) enrich(err error, m *model, op Operation) error {
 	var ce *driver.ConstraintError
 	if !errors.As(err, &ce) || ce.Model != "" {
 		return err
@@ -62,6 +71,14 @@ func (db *DB) enrich(err error, m *model) error {
 			}
 		}
 	}
+	if target == nil || !knownColumns(target, ce.Columns) {
+		// SQLite names columns as "table.column, ..." without quoting, so
+		// a name with a dot, a comma or a colon is misread: find the
+		// model's key whose text the message holds.
+		if x, cols := db.matchText(ce, m); x != nil {
+			target, ce.Table, ce.Columns = x, x.table, cols
+		}
+	}
 	if target == nil {
 		return err
 	}
@@ -69,8 +86,20 @@ func (db *DB) enrich(err error, m *model) error {
 	if ce.Table == "" {
 		ce.Table = target.table
 	}
-	if len(ce.Columns) == 0 && ce.Constraint != "" {
-		ce.Columns = constraintOf(target, ce.Constraint)
+	if ce.Kind == driver.ForeignKey && ce.Constraint == "" && len(ce.Columns) == 0 && target == m &&
+		(op == OpCreate || op == OpCreateMany) && len(m.desc.ForeignKeys) == 1 {
+		// SQLite does not say which key failed. A plain insert can only
+		// break the foreign keys of its own table: with one, it is that
+		// one. (An upsert may update a key that other tables reference.)
+		fk := m.desc.ForeignKeys[0]
+		ce.Constraint, ce.Columns = fk.Name, fk.Columns
+	}
+	if ce.Constraint != "" {
+		// The schema knows the constraint's columns better than the
+		// database's message does.
+		if cols := constraintOf(target, ce.Constraint); cols != nil {
+			ce.Columns = cols
+		}
 	}
 	if ce.Constraint == "" && ce.Kind == driver.Unique && len(ce.Columns) > 0 {
 		for _, ix := range target.desc.Indexes {
@@ -90,6 +119,73 @@ func (db *DB) enrich(err error, m *model) error {
 		}
 	}
 	return err
+}
+
+// knownColumns reports whether every column is a column of m.
+func knownColumns(m *model, cols []string) bool {
+	for _, c := range cols {
+		found := false
+		for _, f := range m.fields {
+			found = found || f.col == c
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// matchText finds, for a unique or not-null violation whose columns were
+// not read, the model (the statement's first) and key whose SQLite text
+// ("table.a, table.b") the error message holds; the longest match wins.
+func (db *DB) matchText(ce *driver.ConstraintError, m *model) (*model, []string) {
+	if ce.Err == nil || (ce.Kind != driver.Unique && ce.Kind != driver.NotNull) {
+		return nil, nil
+	}
+	msg := ce.Err.Error()
+	var best *model
+	var bestCols []string
+	bestLen := 0
+	try := func(x *model, cols []string) {
+		text := ""
+		for i, c := range cols {
+			if i > 0 {
+				text += ", "
+			}
+			text += x.table + "." + c
+		}
+		i := strings.Index(msg, "failed: "+text)
+		if i < 0 {
+			return
+		}
+		// The key must end the list: what follows is not ", table.".
+		rest := msg[i+len("failed: ")+len(text):]
+		if strings.HasPrefix(rest, ", "+x.table+".") || len(text) <= bestLen {
+			return
+		}
+		best, bestCols, bestLen = x, cols, len(text)
+	}
+	models := db.schema.models
+	if m != nil {
+		models = append([]*model{m}, models...)
+	}
+	for _, x := range models {
+		if ce.Kind == driver.NotNull {
+			for _, f := range x.fields {
+				try(x, []string{f.col})
+			}
+			continue
+		}
+		if x.pk != nil {
+			try(x, []string{x.pk.col})
+		}
+		for _, ix := range x.desc.Indexes {
+			if ix.Unique {
+				try(x, ix.Columns)
+			}
+		}
+	}
+	return best, bestCols
 }
 
 // constraintOf returns the columns of the named index or foreign key of m.

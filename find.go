@@ -20,6 +20,7 @@ type selectQuery struct {
 	fields   []*field // Select's fields; nil for all
 	incs     []includeQuery
 	after    unsafe.Pointer
+	agg      bool // an Aggregate: no primary key ordering
 }
 
 type orderTerm struct {
@@ -105,8 +106,9 @@ func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 		}
 	}
 	// Pages need a total order: with After, Take or Skip, the primary key
-	// breaks ties between equal ordering values.
-	if m.pk != nil && (sq.after != nil || (sq.norder > 0 && (sq.take >= 0 || sq.skip > 0))) {
+	// breaks ties between equal ordering values. (Aggregate orders its
+	// groups by the group columns instead.)
+	if m.pk != nil && !sq.agg && (sq.after != nil || (sq.norder > 0 && (sq.take >= 0 || sq.skip > 0))) {
 		hasPK := false
 		for _, o := range sq.order() {
 			hasPK = hasPK || o.f == m.pk
@@ -331,6 +333,9 @@ func pinnedEqs(w *filter, eqs []*field) []*field {
 func (m *model) raw(ctx context.Context, q Querier, sql string, args []any, buf *rowBuf) error {
 	r, err := m.runnerFor(q)
 	if err != nil {
+		return err
+	}
+	if args, err = encodeArgs(r.db.d, args); err != nil {
 		return err
 	}
 	return r.query(ctx, stmt{op: OpRaw, m: m, sql: sql, args: args}, func(rows driver.Rows) (int64, error) {

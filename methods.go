@@ -108,7 +108,9 @@ func (m *ModelOf[T]) UpdateMany(ctx context.Context, q Querier, where Cond, sets
 }
 
 // Upsert inserts v, or updates the existing row that conflicts with it on
-// the conflict columns, and returns the row as stored.
+// the conflict columns, and returns the row as stored. On conflict it
+// updates only what the caller gave (see Conflict.Update): defaults fill a
+// new row, never overwrite an existing one.
 func (m *ModelOf[T]) Upsert(ctx context.Context, q Querier, v T, on Conflict) (T, error) {
 	if err := m.m.upsert(ctx, q, unsafe.Pointer(&v), &on); err != nil {
 		var zero T
@@ -132,7 +134,8 @@ func (m *ModelOf[T]) DeleteMany(ctx context.Context, q Querier, where Cond) (int
 
 // Raw runs a raw SQL query and scans the result into T, matching result
 // columns to the model's column names. A result column that is not a
-// column of the model is an error. Values are bound parameters.
+// column of the model is an error. Values are bound parameters, encoded as
+// Exec encodes them.
 func (m *ModelOf[T]) Raw(ctx context.Context, q Querier, sql string, args ...any) ([]T, error) {
 	var buf rowBuf
 	if err := m.m.raw(ctx, q, sql, args, &buf); err != nil {

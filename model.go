@@ -246,7 +246,8 @@ func (f *Fields) TextID(p *string) *FieldBuilder {
 	return b
 }
 
-// Text declares a non-null text column.
+// Text declares a non-null text column. Text must be valid UTF-8 without
+// NUL bytes (a *ValueError otherwise): use Bytes for binary data.
 func (f *Fields) Text(p *string) *FieldBuilder {
 	return f.add(unsafe.Pointer(p), reflect.TypeFor[string](), schema.Text, false)
 }
@@ -276,7 +277,8 @@ func (f *Fields) NullInt32(p **int32) *FieldBuilder {
 	return f.add(unsafe.Pointer(p), reflect.TypeFor[*int32](), schema.Int32, true)
 }
 
-// Float declares a non-null float64 column.
+// Float declares a non-null float64 column. NaN and ±Inf are refused with
+// a *ValueError; -0 is stored as 0.
 func (f *Fields) Float(p *float64) *FieldBuilder {
 	return f.add(unsafe.Pointer(p), reflect.TypeFor[float64](), schema.Float, false)
 }
@@ -296,8 +298,9 @@ func (f *Fields) NullBool(p **bool) *FieldBuilder {
 	return f.add(unsafe.Pointer(p), reflect.TypeFor[*bool](), schema.Bool, true)
 }
 
-// Time declares a non-null time column. Times are stored in UTC and read
-// back in UTC.
+// Time declares a non-null time column. Times are stored in UTC, truncated
+// to whole microseconds, and read back in UTC; a time outside years 1 to
+// 9999 (UTC) is refused with a *ValueError.
 func (f *Fields) Time(p *time.Time) *FieldBuilder {
 	return f.add(unsafe.Pointer(p), reflect.TypeFor[time.Time](), schema.Time, false)
 }

@@ -2,6 +2,7 @@ package forge
 
 import (
 	"context"
+	"math"
 	"reflect"
 	"time"
 	"unsafe"
@@ -33,8 +34,11 @@ type Conflict struct {
 // an existing row. With no columns, the primary key.
 func OnConflict(cols ...any) Conflict { return Conflict{on: cols} }
 
-// Update lists the columns to overwrite on conflict. By default every
-// inserted column except the primary key and the conflict columns.
+// Update lists the columns to overwrite on conflict (named here, they are
+// overwritten even when they hold a default). By default: every column the
+// caller gave, that is every inserted column except the primary key, the
+// conflict columns and the columns with a Default or DefaultNow that the
+// caller left zero, so an existing row keeps its CreatedAt.
 func (c Conflict) Update(cols ...any) Conflict { c.update = cols; return c }
 
 // at returns the address of row i of the rows of m at base.
@@ -148,23 +152,53 @@ func (m *model) create(ctx context.Context, q Querier, op Operation, base unsafe
 		return err
 	}
 	ret := m.insertReturning(fields)
-	if n <= per {
-		st := buildInsert(d, op, m, fields, n, args, readBack(d, m, ret, n))
-		return r.writeReturning(ctx, st, m, base, n, ret)
-	}
-	// Several statements: each reads its rows back with RETURNING.
-	if !d.Returning() {
+	if n > per && !d.Returning() {
 		return &CapabilityError{Op: op.String() + " in several statements", Driver: driver.Name(r.db.conn), Use: "insert fewer rows at a time"}
 	}
 	w := len(fields)
-	stmts := make([]stmt, 0, (n+per-1)/per)
+	stmts := make([]stmt, 0, (n+per-1)/per+1)
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
-		stmts = append(stmts, buildInsert(d, op, m, fields, end-start, args[start*w:end*w], ret))
+		rb := ret // several statements each read their rows with RETURNING
+		if n <= per {
+			rb = readBack(d, m, ret, n)
+		}
+		stmts = append(stmts, buildInsert(d, op, m, fields, end-start, args[start*w:end*w], rb))
+	}
+	if withID {
+		maxID := int64(math.MinInt64)
+		for i := 0; i < n; i++ {
+			maxID = max(maxID, *(*int64)(m.pk.ptr(m.at(base, i))))
+		}
+		if sync := m.syncID(d, op, maxID); sync.sql != "" {
+			stmts = append(stmts, sync)
+		}
+	}
+	return r.writeRows(ctx, op, m, stmts, base, n, ret)
+}
+
+// syncID returns the statement that moves m's id sequence past maxID (the
+// largest explicit id just inserted), or the zero stmt when the dialect
+// needs none.
+func (m *model) syncID(d dialect.Dialect, op Operation, maxID int64) stmt {
+	if m.pk == nil || !m.pk.auto {
+		return stmt{}
+	}
+	sql, args := d.SyncIdentity(m.table, m.pk.col, maxID)
+	return stmt{op: op, m: m, sql: sql, args: args}
+}
+
+// writeRows runs the statements of one write of the n rows at base that
+// reads ret back: one statement through writeReturning; several (chunks of
+// rows, or a statement that moves an id sequence) atomically (see
+// runner.atomic), each statement with RETURNING reading its rows in order.
+func (r *runner) writeRows(ctx context.Context, op Operation, m *model, stmts []stmt, base unsafe.Pointer, n int, ret []*field) error {
+	if len(stmts) == 1 {
+		return r.writeReturning(ctx, stmts[0], m, base, n, ret)
 	}
 	plan := newScanPlan(ret)
 	i := 0
-	_, err = r.atomic(ctx, op, m, stmts, func(_ int, rows driver.Rows) (int64, error) {
+	_, err := r.atomic(ctx, op, m, stmts, func(_ int, rows driver.Rows) (int64, error) {
 		read := int64(0)
 		for rows.Next() {
 			if i >= n {
@@ -396,6 +430,14 @@ func (m *model) upsert(ctx context.Context, q Querier, base unsafe.Pointer, on *
 		conflict = m.pkOnly
 	}
 	withID := m.pk.auto && !m.pk.isZero(base)
+	// Fields the caller left to their default (DefaultNow, Default) are
+	// inserted with it but not overwritten on conflict.
+	var defaulted []*field
+	for _, f := range m.fields {
+		if f.def != nil && f.isZero(base) {
+			defaulted = append(defaulted, f)
+		}
+	}
 	fields := m.prepareInsert(base, time.Now().UTC(), withID)
 	var update []string
 	if on.update != nil {
@@ -408,7 +450,7 @@ func (m *model) upsert(ctx context.Context, q Querier, base unsafe.Pointer, on *
 		}
 	} else {
 		for _, f := range fields {
-			if f.pk || containsField(conflict, f) {
+			if f.pk || containsField(conflict, f) || containsField(defaulted, f) {
 				continue
 			}
 			update = append(update, f.col)
@@ -422,6 +464,12 @@ func (m *model) upsert(ctx context.Context, q Querier, base unsafe.Pointer, on *
 	if err != nil {
 		return err
 	}
-	st := buildUpsert(d, m, fields, args, conflict, update, readBack(d, m, m.fields, 1))
-	return r.writeReturning(ctx, st, m, base, 1, m.fields)
+	stmts := []stmt{buildUpsert(d, m, fields, args, conflict, update, readBack(d, m, m.fields, 1))}
+	if withID {
+		// An explicit id moves the id sequence atomically with the write.
+		if sync := m.syncID(d, OpUpsert, *(*int64)(m.pk.ptr(base))); sync.sql != "" {
+			stmts = append(stmts, sync)
+		}
+	}
+	return r.writeRows(ctx, OpUpsert, m, stmts, base, 1, m.fields)
 }

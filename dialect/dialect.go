@@ -41,6 +41,18 @@ type Dialect interface {
 	// never empty (forge writes "column = column" for that: true for any
 	// text, unknown for NULL).
 	AppendMatch(b []byte, kind MatchKind, column []byte, n int, s string) ([]byte, any)
+	// AppendInJSON appends a condition true when column is (or, with not,
+	// is not) one of the values of a JSON array bound as parameter n: how
+	// forge sends an In list too long to bind value by value. kind is the
+	// column's kind; values are encoded as for the column (times as the
+	// dialect binds them), never NULL.
+	AppendInJSON(b []byte, column []byte, not bool, n int, kind schema.Kind) []byte
+	// SyncIdentity returns the statement that moves the sequence generating
+	// table.column's ids past maxID after rows were inserted with explicit
+	// ids, so that the next generated id does not collide; "" when the
+	// database needs none (SQLite takes the largest rowid plus one). It
+	// never moves a sequence backwards.
+	SyncIdentity(table, column string, maxID int64) (string, []any)
 	// ColumnType is the column's type in DDL, without NULL/DEFAULT.
 	ColumnType(c *schema.Column) string
 	// AppendLiteral appends v as a SQL literal, for DDL defaults.

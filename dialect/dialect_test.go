@@ -97,3 +97,35 @@ func TestFitName(t *testing.T) {
 		t.Error("dialect limits")
 	}
 }
+
+func TestInJSON(t *testing.T) {
+	col := []byte(`"c"`)
+	for _, tc := range []struct {
+		d    dialect.Dialect
+		not  bool
+		kind schema.Kind
+		sql  string
+	}{
+		{dialect.SQLite, false, schema.Int64, `"c" IN (SELECT value FROM json_each(?2))`},
+		{dialect.SQLite, true, schema.Text, `"c" NOT IN (SELECT value FROM json_each(?2))`},
+		{dialect.Postgres, false, schema.ID, `"c" = ANY(ARRAY(SELECT CAST(value AS bigint) FROM jsonb_array_elements_text(CAST($2 AS jsonb))))`},
+		{dialect.Postgres, true, schema.Time, `NOT ("c" = ANY(ARRAY(SELECT CAST(value AS timestamp with time zone) FROM jsonb_array_elements_text(CAST($2 AS jsonb)))))`},
+	} {
+		if got := string(tc.d.AppendInJSON(nil, col, tc.not, 2, tc.kind)); got != tc.sql {
+			t.Errorf("%s %v: %s, want %s", tc.d.Name(), tc.kind, got, tc.sql)
+		}
+	}
+}
+
+func TestSyncIdentity(t *testing.T) {
+	if q, _ := dialect.SQLite.SyncIdentity("t", "id", 5); q != "" {
+		t.Errorf("SQLite needs no identity sync: %s", q)
+	}
+	q, args := dialect.Postgres.SyncIdentity(`odd "t"`, "my id", 42)
+	if q == "" || len(args) != 3 || args[0] != `"odd ""t"""` || args[1] != "my id" || args[2] != int64(42) {
+		t.Errorf("%s %v", q, args)
+	}
+	if q, _ := dialect.Postgres.SyncIdentity("t", "id", 0); q != "" {
+		t.Errorf("an id below 1 moves no sequence: %s", q)
+	}
+}

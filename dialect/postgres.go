@@ -52,6 +52,50 @@ func (d postgres) AppendMatch(b []byte, kind MatchKind, column []byte, n int, s 
 	return b, p
 }
 
+// AppendInJSON compares with = ANY over an array built from the JSON
+// array's elements, cast to the column's type.
+func (d postgres) AppendInJSON(b []byte, column []byte, not bool, n int, kind schema.Kind) []byte {
+	typ := "text"
+	switch kind {
+	case schema.ID, schema.Int64:
+		typ = "bigint"
+	case schema.Int32:
+		typ = "integer"
+	case schema.Float:
+		typ = "double precision"
+	case schema.Bool:
+		typ = "boolean"
+	case schema.Time:
+		typ = "timestamp with time zone"
+	}
+	if not {
+		b = append(b, "NOT ("...)
+	}
+	b = append(b, column...)
+	b = append(b, " = ANY(ARRAY(SELECT CAST(value AS "...)
+	b = append(b, typ...)
+	b = append(b, ") FROM jsonb_array_elements_text(CAST("...)
+	b = d.AppendPlaceholder(b, n)
+	b = append(b, " AS jsonb))))"...)
+	if not {
+		b = append(b, ")"...)
+	}
+	return b
+}
+
+// SyncIdentity sets the identity's sequence to the largest of maxID and its
+// last value (pg_sequence_last_value is NULL before the first nextval).
+// The table is passed as a quoted identifier, the column as a plain name,
+// as pg_get_serial_sequence reads them; all three are bound values.
+func (d postgres) SyncIdentity(table, column string, maxID int64) (string, []any) {
+	if maxID < 1 { // below the sequence's minimum: nothing to move past
+		return "", nil
+	}
+	const q = "SELECT setval(s, greatest($3, coalesce(pg_sequence_last_value(s), 0))) " +
+		"FROM (SELECT CAST(pg_get_serial_sequence($1, $2) AS regclass) AS s) AS q WHERE s IS NOT NULL"
+	return q, []any{string(d.AppendIdent(nil, table)), column, maxID}
+}
+
 func (postgres) ColumnType(c *schema.Column) string {
 	switch c.Kind {
 	case schema.ID:

@@ -61,6 +61,20 @@ func (sqlite) AppendMatch(b []byte, kind MatchKind, column []byte, n int, s stri
 	return b, s
 }
 
+// AppendInJSON reads the list with json_each: its values compare with the
+// column as bound values would (JSON integers are INTEGER, strings TEXT).
+func (sqlite) AppendInJSON(b []byte, column []byte, not bool, n int, kind schema.Kind) []byte {
+	b = append(b, column...)
+	if not {
+		b = append(b, " NOT"...)
+	}
+	b = append(b, " IN (SELECT value FROM json_each(?"...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, "))"...)
+}
+
+func (sqlite) SyncIdentity(table, column string, maxID int64) (string, []any) { return "", nil }
+
 func (sqlite) ColumnType(c *schema.Column) string {
 	switch c.Kind {
 	case schema.ID, schema.Int64, schema.Int32, schema.Bool:

@@ -19,7 +19,9 @@
 // Arguments passed to Query, Exec and Batch are nil or one of: int64, int32,
 // float64, bool, string, []byte, time.Time. forge encodes every other Go type
 // (JSON, times on databases without a time type) before it reaches the
-// driver, using the connection's [dialect.Dialect].
+// driver, using the connection's [dialect.Dialect], and has checked every
+// value with [CheckValue]: text is valid UTF-8 without NUL, floats are
+// finite, times are within years MinYear..MaxYear and whole microseconds.
 //
 // Rows.Scan receives pointers to those same types, or pointers to pointers
 // to them for nullable columns (a NULL sets the inner pointer to nil), or
@@ -251,6 +253,10 @@ func (e *ConstraintError) Error() string {
 		}
 	} else if e.Table != "" {
 		s += " on table " + e.Table
+	}
+	if e.Kind == ForeignKey && len(e.Columns) == 0 && len(e.Fields) == 0 && e.Constraint == "" {
+		// SQLite reports a foreign key failure without naming the key.
+		s += " (which foreign key is unknown: the database did not say)"
 	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Assign stores src into dest. It is the conversion every driver that
@@ -247,3 +249,90 @@ func (r *BufferedRows) Err() error { return nil }
 
 // Close implements Rows.
 func (r *BufferedRows) Close() error { r.i = len(r.Values) + 1; return nil }
+
+// ValueError reports a value forge refuses to send because not every
+// database would store it and give it back exactly (see CheckValue).
+// Nothing is written when a value is refused: forge checks every value
+// before it builds the statement.
+type ValueError struct {
+	Model  string // the model, "" for a raw SQL argument
+	Field  string // the Go field, "" for a raw SQL argument
+	Arg    int    // 1-based position of a raw SQL argument, 0 for a field
+	Value  any
+	Reason string
+}
+
+func (e *ValueError) Error() string {
+	s := "forge: "
+	switch {
+	case e.Model != "" && e.Field != "":
+		s += "model " + e.Model + ", field " + e.Field
+	case e.Model != "":
+		s += "model " + e.Model
+	default:
+		s += "argument " + strconv.Itoa(e.Arg)
+	}
+	return s + ": " + e.Reason
+}
+
+// MinYear and MaxYear bound the times forge stores (in UTC): SQLite's text
+// layout has four digits for the year, and PostgreSQL's text input (the HTTP
+// drivers send times as text) has no year 0.
+const (
+	MinYear = 1
+	MaxYear = 9999
+)
+
+// CheckValue returns why v cannot be stored so that every database gives it
+// back exactly, or "" when it can. It is the one rule per value class that
+// forge applies to every argument on every driver:
+//
+//   - text (string) must be valid UTF-8 without NUL bytes: PostgreSQL refuses
+//     both, and SQLite's text functions stop at a NUL;
+//   - a float64 must be finite: PostgreSQL stores NaN and ±Inf, but SQLite
+//     turns NaN into NULL and JSON-based protocols cannot carry them;
+//   - a time.Time must fall within years MinYear..MaxYear in UTC.
+//
+// Integers, booleans and []byte are always storable (D1 further limits
+// integers to ±(2^53-1): its driver refuses larger ones).
+func CheckValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return checkText(x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Sprintf("the float %v is not a finite number; SQLite stores NaN as NULL and not every database stores ±Inf, so forge refuses them everywhere (use a nullable field for \"no value\")", x)
+		}
+	case time.Time:
+		if y := x.UTC().Year(); y < MinYear || y > MaxYear {
+			return fmt.Sprintf("the time %s is outside years %d to %d (UTC), the range every database stores exactly", x.UTC().Format(time.RFC3339Nano), MinYear, MaxYear)
+		}
+	}
+	return ""
+}
+
+func checkText(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 0 {
+			return fmt.Sprintf("the text has a NUL byte at offset %d; PostgreSQL cannot store it in text, so forge refuses it everywhere (use a bytes field for binary data)", i)
+		}
+		if c >= utf8.RuneSelf {
+			if !utf8.ValidString(s[i:]) {
+				return "the text is not valid UTF-8; PostgreSQL refuses it, so forge refuses it everywhere (use a bytes field for binary data)"
+			}
+			if strings.IndexByte(s[i:], 0) >= 0 {
+				return fmt.Sprintf("the text has a NUL byte at offset %d; PostgreSQL cannot store it in text, so forge refuses it everywhere (use a bytes field for binary data)", i+strings.IndexByte(s[i:], 0))
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// NormalizeTime returns t as forge stores it: in UTC, truncated to whole
+// microseconds (PostgreSQL's precision; forge truncates before sending so
+// that every driver stores the same instant, and SQLite the same text).
+func NormalizeTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/forge-orm/forge/driver"
 )
@@ -101,6 +102,59 @@ func TestParseTimeFixed(t *testing.T) {
 	for _, s := range []string{"2023-02-29T00:00:00.000000000Z", "2024-13-01T00:00:00.000000000Z", "2024-01-01T00:00:00.00000000xZ"} {
 		if _, err := driver.ParseTime(s); err == nil {
 			t.Errorf("%s parsed", s)
+		}
+	}
+}
+
+func TestCheckValue(t *testing.T) {
+	ok := []any{"", "plain", "ünï 🎉\t\u007f", "\U0010ffff", 0.0, -1.5e-300, math.MaxFloat64,
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 59, 0, 0, time.FixedZone("+1", 3600)), int64(math.MinInt64), []byte{0}, true, nil}
+	for _, v := range ok {
+		if r := driver.CheckValue(v); r != "" {
+			t.Errorf("CheckValue(%#v) = %q, want it accepted", v, r)
+		}
+	}
+	bad := map[any]string{
+		"a\x00":        "NUL",
+		"\x00":         "NUL",
+		"é\x00":        "NUL",
+		"\xff":         "UTF-8",
+		"ok \xc3":      "UTF-8",
+		"\xed\xa0\x80": "UTF-8", // a surrogate half
+		math.NaN():     "finite",
+		math.Inf(-1):   "finite",
+		time.Date(0, 12, 31, 23, 59, 59, 999999999, time.UTC):             "years",
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC):                      "years",
+		time.Date(1, 1, 1, 0, 30, 0, 0, time.FixedZone("+1", 3600)):       "years",
+		time.Date(-4713, 11, 24, 0, 0, 0, 0, time.UTC):                    "years",
+		time.Date(294276, 1, 1, 0, 0, 0, 0, time.UTC):                     "years",
+		time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("-2", -7200)): "years",
+	}
+	for v, want := range bad {
+		if r := driver.CheckValue(v); !strings.Contains(r, want) {
+			t.Errorf("CheckValue(%#v) = %q, want a reason about %q", v, r, want)
+		}
+	}
+	// Every byte string: refused exactly when it is not UTF-8 or has a NUL.
+	for i := 0; i < 1<<16; i++ {
+		s := string([]byte{byte(i), byte(i >> 8)})
+		want := !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0
+		if got := driver.CheckValue(s) != ""; got != want {
+			t.Errorf("CheckValue(%q) refused=%v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestNormalizeTime(t *testing.T) {
+	for _, tc := range []struct{ in, want time.Time }{
+		{time.Date(2024, 1, 1, 0, 0, 0, 1999, time.UTC), time.Date(2024, 1, 1, 0, 0, 0, 1000, time.UTC)},
+		{time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(1969, 12, 31, 23, 59, 59, 999999000, time.UTC)},
+		{time.Date(2024, 1, 1, 5, 30, 0, 999, time.FixedZone("+5:30", 19800)), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		got := driver.NormalizeTime(tc.in)
+		if !got.Equal(tc.want) || got.Location() != time.UTC {
+			t.Errorf("NormalizeTime(%v) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }

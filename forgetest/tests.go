@@ -41,6 +41,18 @@ var Tests = []Test{
 	{"ContextCancel", testContextCancel},
 	{"Events", testEvents},
 	{"BadInput", testBadInput},
+	{"ValueRefusals", testValueRefusals},
+	{"ValueEdges", testValueEdges},
+	{"ValueRandom", testValueRandom},
+	{"RawArgs", testRawArgs},
+	{"AggregatePaging", testAggregatePaging},
+	{"NullOrder", testNullOrder},
+	{"NullOrderTwoColumns", testNullOrderTwoColumns},
+	{"NilDB", testNilDB},
+	{"UpsertKeepsDefaults", testUpsertKeepsDefaults},
+	{"ExplicitIDs", testExplicitIDs},
+	{"InLong", testInLong},
+	{"ConstraintNames", testConstraintNames},
 }
 
 func must(t *testing.T, err error) {

@@ -45,19 +45,52 @@ func Constraint(f Fields, err error) *driver.ConstraintError {
 }
 
 // keyColumns reads the columns of a detail such as
-// `Key (email)=(a@b.c) already exists.`
+// `Key (email, "Odd ""Name"")=(a@b.c, x) already exists.`: PostgreSQL
+// quotes an identifier that needs it (spaces, quotes, capitals) and doubles
+// the quotes inside, so the list is read identifier by identifier, never
+// split on commas or parentheses that may be part of a name or a value. A
+// list it cannot read (an expression index) gives nil.
 func keyColumns(detail string) []string {
 	rest, ok := strings.CutPrefix(detail, "Key (")
 	if !ok {
 		return nil
 	}
-	list, _, ok := strings.Cut(rest, ")=(")
-	if !ok {
-		return nil
+	var cols []string
+	for {
+		var col string
+		if strings.HasPrefix(rest, `"`) {
+			var b strings.Builder
+			i := 1
+			for {
+				j := strings.IndexByte(rest[i:], '"')
+				if j < 0 {
+					return nil
+				}
+				b.WriteString(rest[i : i+j])
+				i += j + 1
+				if i < len(rest) && rest[i] == '"' { // a doubled quote
+					b.WriteByte('"')
+					i++
+					continue
+				}
+				break
+			}
+			col, rest = b.String(), rest[i:]
+		} else {
+			j := strings.IndexAny(rest, ",)( \"")
+			if j <= 0 {
+				return nil
+			}
+			col, rest = rest[:j], rest[j:]
+		}
+		cols = append(cols, col)
+		switch {
+		case strings.HasPrefix(rest, ", "):
+			rest = rest[2:]
+		case strings.HasPrefix(rest, ")=("):
+			return cols
+		default:
+			return nil
+		}
 	}
-	cols := strings.Split(list, ", ")
-	for i, c := range cols {
-		cols[i] = strings.Trim(c, `"`)
-	}
-	return cols
 }
