@@ -240,7 +240,7 @@ func (m *model) find(ctx context.Context, q Querier, op Operation, pin *Cond, op
 		buf.hint = sq.take
 	}
 	err = r.query(ctx, b.stmt(op, m), func(rows driver.Rows) (int64, error) {
-		return buf.scanRows(m, rows, plan, limit)
+		return buf.scanRows(rows, plan, limit)
 	})
 	if err != nil {
 		return err
@@ -351,6 +351,6 @@ func (m *model) raw(ctx context.Context, q Querier, sql string, args []any, buf 
 				return 0, qerr(m, "Raw: result column %q is not a column of the model", c)
 			}
 		}
-		return buf.scanRows(m, rows, newScanPlan(fields), -1)
+		return buf.scanRows(rows, newScanPlan(fields), -1)
 	})
 }

@@ -72,7 +72,7 @@ func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, 
 			keys = append(keys, targetCol.codec.keyArg(k))
 		}
 	}
-	var children rowBuf
+	children := t.rowBuf()
 	children.hint = len(keys)
 	fields := sq.selected(t)
 	plan := newScanPlan(fields)
@@ -105,7 +105,7 @@ func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, 
 		b.str(")")
 		b.orderAndLimit(sq)
 		err := r.query(ctx, b.stmt(OpInclude, t), func(rows driver.Rows) (int64, error) {
-			return children.scanRows(t, rows, plan, -1)
+			return children.scanRows(rows, plan, -1)
 		})
 		if err != nil {
 			return err
@@ -132,11 +132,11 @@ func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, 
 		dst := rel.ptr(base)
 		switch {
 		case rel.many && s.end > s.start:
-			*(*sliceHeader)(dst) = sliceHeader{data: children.at(t, s.start), len: s.end - s.start, cap: s.end - s.start}
+			*(*sliceHeader)(dst) = sliceHeader{data: children.at(s.start), len: s.end - s.start, cap: s.end - s.start}
 		case rel.many:
 			*(*sliceHeader)(dst) = sliceHeader{data: unsafe.Pointer(&noRows)}
 		case s.end > s.start:
-			*(*unsafe.Pointer)(dst) = children.at(t, s.start)
+			*(*unsafe.Pointer)(dst) = children.at(s.start)
 		default:
 			*(*unsafe.Pointer)(dst) = nil
 		}
@@ -148,10 +148,10 @@ func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, 
 // reports false if the rows of one key are not contiguous.
 func spanRows(t *model, col *field, buf *rowBuf, spans map[relKey]span) bool {
 	for i := 0; i < buf.n; {
-		k, _ := col.key(buf.at(t, i))
+		k, _ := col.key(buf.at(i))
 		j := i + 1
 		for j < buf.n {
-			if kj, _ := col.key(buf.at(t, j)); kj != k {
+			if kj, _ := col.key(buf.at(j)); kj != k {
 				break
 			}
 			j++
@@ -173,7 +173,7 @@ func groupRows(t *model, col *field, buf *rowBuf) {
 	of := make([]int, buf.n)
 	var counts []int
 	for i := 0; i < buf.n; i++ {
-		k, _ := col.key(buf.at(t, i))
+		k, _ := col.key(buf.at(i))
 		g, ok := group[k]
 		if !ok {
 			g = len(counts)
@@ -189,7 +189,7 @@ func groupRows(t *model, col *field, buf *rowBuf) {
 	}
 	data := t.grow(nil, 0, buf.n)
 	for i := 0; i < buf.n; i++ {
-		t.copyRow(unsafe.Add(data, uintptr(next[of[i]])*t.size), buf.at(t, i))
+		t.copyRow(unsafe.Add(data, uintptr(next[of[i]])*t.size), buf.at(i))
 		next[of[i]]++
 	}
 	buf.data, buf.c = data, buf.n

@@ -21,7 +21,7 @@ func (m *ModelOf[T]) FindManySQL(d dialect.Dialect, opts ...Option) (string, []a
 
 // FindMany returns the rows matching opts.
 func (m *ModelOf[T]) FindMany(ctx context.Context, q Querier, opts ...Option) ([]T, error) {
-	var buf rowBuf
+	buf := m.m.rowBuf()
 	if err := m.m.find(ctx, q, OpFindMany, nil, opts, -1, &buf); err != nil {
 		return nil, err
 	}
@@ -30,7 +30,7 @@ func (m *ModelOf[T]) FindMany(ctx context.Context, q Querier, opts ...Option) ([
 
 // FindFirst returns the first row matching opts, or ErrNotFound.
 func (m *ModelOf[T]) FindFirst(ctx context.Context, q Querier, opts ...Option) (T, error) {
-	var buf rowBuf
+	buf := m.m.rowBuf()
 	err := m.m.find(ctx, q, OpFindFirst, nil, opts, 1, &buf)
 	return first[T](&buf, err)
 }
@@ -38,7 +38,7 @@ func (m *ModelOf[T]) FindFirst(ctx context.Context, q Querier, opts ...Option) (
 // FindUnique returns the row matching where, which must pin one row (Eq on
 // the primary key or on unique fields); ErrNotFound when there is none.
 func (m *ModelOf[T]) FindUnique(ctx context.Context, q Querier, where Cond, opts ...Option) (T, error) {
-	var buf rowBuf
+	buf := m.m.rowBuf()
 	err := m.m.find(ctx, q, OpFindUnique, &where, opts, 1, &buf)
 	return first[T](&buf, err)
 }
@@ -137,7 +137,7 @@ func (m *ModelOf[T]) DeleteMany(ctx context.Context, q Querier, where Cond) (int
 // column of the model is an error. Values are bound parameters, encoded as
 // Exec encodes them.
 func (m *ModelOf[T]) Raw(ctx context.Context, q Querier, sql string, args ...any) ([]T, error) {
-	var buf rowBuf
+	buf := m.m.rowBuf()
 	if err := m.m.raw(ctx, q, sql, args, &buf); err != nil {
 		return nil, err
 	}

@@ -57,17 +57,23 @@ func (p *scanPlan) scan(rows driver.Rows, base unsafe.Pointer) error {
 	return nil
 }
 
-// rowBuf holds the rows of one model read so far, in memory the model's
-// grow allocated: the untyped core fills it, and the generic shell hands
-// it back as a []T (see rowsOf) without a copy.
+// rowBuf holds the rows read so far, in memory that grow (typed code: a
+// model's, or Aggregate's for its result type) allocated: the untyped core
+// fills it, and the generic shell hands it back as a []T (see rowsOf)
+// without a copy.
 type rowBuf struct {
 	data unsafe.Pointer
 	n, c int
-	hint int // the capacity of the first allocation; 8 when zero
+	hint int     // the capacity of the first allocation; 8 when zero
+	size uintptr // of one row
+	grow func(data unsafe.Pointer, n, c int) unsafe.Pointer
 }
 
+// rowBuf returns an empty rowBuf for rows of m.
+func (m *model) rowBuf() rowBuf { return rowBuf{size: m.size, grow: m.grow} }
+
 // add returns the address of a new zero row at the end of buf.
-func (buf *rowBuf) add(m *model) unsafe.Pointer {
+func (buf *rowBuf) add() unsafe.Pointer {
 	if buf.n == buf.c {
 		c := 2 * buf.c
 		if c == 0 {
@@ -76,24 +82,24 @@ func (buf *rowBuf) add(m *model) unsafe.Pointer {
 				c = 8
 			}
 		}
-		buf.data = m.grow(buf.data, buf.n, c)
+		buf.data = buf.grow(buf.data, buf.n, c)
 		buf.c = c
 	}
 	buf.n++
-	return unsafe.Add(buf.data, uintptr(buf.n-1)*m.size)
+	return unsafe.Add(buf.data, uintptr(buf.n-1)*buf.size)
 }
 
 // at returns the address of row i.
-func (buf *rowBuf) at(m *model, i int) unsafe.Pointer {
-	return unsafe.Add(buf.data, uintptr(i)*m.size)
+func (buf *rowBuf) at(i int) unsafe.Pointer {
+	return unsafe.Add(buf.data, uintptr(i)*buf.size)
 }
 
 // scanRows reads at most limit rows (all when limit < 0) into buf: a query
 // that wants one row does not step the statement again to find its end.
-func (buf *rowBuf) scanRows(m *model, rows driver.Rows, plan *scanPlan, limit int) (int64, error) {
+func (buf *rowBuf) scanRows(rows driver.Rows, plan *scanPlan, limit int) (int64, error) {
 	read := 0
 	for read != limit && rows.Next() {
-		if err := plan.scan(rows, buf.add(m)); err != nil {
+		if err := plan.scan(rows, buf.add()); err != nil {
 			return int64(read), err
 		}
 		read++
