@@ -73,3 +73,16 @@ func TestIncludeAllocations(t *testing.T) {
 		t.Errorf("the include path allocates %v times; the budget is 9 (half of the 19 it took)", with-plain)
 	}
 }
+
+// Aggregate with a nil describe function is a QueryError, not a panic.
+func TestAggregateNilDescribe(t *testing.T) {
+	db, err := forge.Open(testSchema, newTableConn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type counts struct{ N int64 }
+	var qe *forge.QueryError
+	if _, err := forge.Aggregate[counts](tctx, db, Accounts, nil); !errors.As(err, &qe) {
+		t.Errorf("nil describe: %v", err)
+	}
+}
