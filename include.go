@@ -78,7 +78,7 @@ func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, 
 	plan := newScanPlan(fields)
 	d := r.db.d
 	for start := 0; start < len(keys); {
-		b := newBuilder(d, 64+16*len(fields)+8*len(keys))
+		b := newBuilder(d, 64+16*len(fields)+8*(len(keys)-start))
 		b.str("SELECT ")
 		b.columns(fields)
 		b.str(" FROM ")

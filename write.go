@@ -151,28 +151,29 @@ func (m *model) create(ctx context.Context, q Querier, op Operation, base unsafe
 	if err != nil {
 		return err
 	}
+	var sync stmt // moves the id sequence past explicit ids (PostgreSQL)
+	if withID {
+		maxID := int64(math.MinInt64)
+		for i := 0; i < n; i++ {
+			maxID = max(maxID, *(*int64)(m.pk.ptr(m.at(base, i))))
+		}
+		sync = m.syncID(d, op, maxID)
+	}
 	ret := m.insertReturning(fields)
-	if n > per && !d.Returning() {
+	rb := ret // several statements each read their rows with RETURNING
+	if n <= per && sync.sql == "" {
+		rb = readBack(d, m, ret, n)
+	} else if !d.Returning() {
 		return &CapabilityError{Op: op.String() + " in several statements", Driver: driver.Name(r.db.conn), Use: "insert fewer rows at a time"}
 	}
 	w := len(fields)
 	stmts := make([]stmt, 0, (n+per-1)/per+1)
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
-		rb := ret // several statements each read their rows with RETURNING
-		if n <= per {
-			rb = readBack(d, m, ret, n)
-		}
 		stmts = append(stmts, buildInsert(d, op, m, fields, end-start, args[start*w:end*w], rb))
 	}
-	if withID {
-		maxID := int64(math.MinInt64)
-		for i := 0; i < n; i++ {
-			maxID = max(maxID, *(*int64)(m.pk.ptr(m.at(base, i))))
-		}
-		if sync := m.syncID(d, op, maxID); sync.sql != "" {
-			stmts = append(stmts, sync)
-		}
+	if sync.sql != "" {
+		stmts = append(stmts, sync)
 	}
 	return r.writeRows(ctx, op, m, stmts, base, n, ret)
 }
@@ -464,12 +465,18 @@ func (m *model) upsert(ctx context.Context, q Querier, base unsafe.Pointer, on *
 	if err != nil {
 		return err
 	}
-	stmts := []stmt{buildUpsert(d, m, fields, args, conflict, update, readBack(d, m, m.fields, 1))}
+	// An explicit id moves the id sequence atomically with the write.
+	var sync stmt
 	if withID {
-		// An explicit id moves the id sequence atomically with the write.
-		if sync := m.syncID(d, OpUpsert, *(*int64)(m.pk.ptr(base))); sync.sql != "" {
-			stmts = append(stmts, sync)
-		}
+		sync = m.syncID(d, OpUpsert, *(*int64)(m.pk.ptr(base)))
 	}
-	return r.writeRows(ctx, OpUpsert, m, stmts, base, 1, m.fields)
+	if sync.sql == "" {
+		st := buildUpsert(d, m, fields, args, conflict, update, readBack(d, m, m.fields, 1))
+		return r.writeReturning(ctx, st, m, base, 1, m.fields)
+	}
+	if !d.Returning() {
+		return &CapabilityError{Op: "Upsert with an explicit id", Driver: driver.Name(r.db.conn), Use: "leave the id to the database"}
+	}
+	st := buildUpsert(d, m, fields, args, conflict, update, m.fields)
+	return r.writeRows(ctx, OpUpsert, m, []stmt{st, sync}, base, 1, m.fields)
 }
