@@ -246,7 +246,7 @@ func run(o *options) error {
 				t, ok := times[k]
 				if !ok {
 					r.Skipped = "no result"
-					if op.Name == "build-select" && (s.Name == "pgx" || s.Name == "database-sql" || s.Name == "sqlc") {
+					if op.Name == "build-select" && (s.Name == "pgx" || s.Name == "database-sql" || s.Name == "database-sql-prepared" || s.Name == "sqlc") {
 						r.Skipped = "not applicable: the SQL is written by hand or generated before compiling"
 					}
 					rep.Records = append(rep.Records, r)
