@@ -57,6 +57,10 @@ type cacheEntry struct {
 	prev, next *cacheEntry // the LRU list: head is the most recently used
 	busy       bool        // a Rows reads from the statement
 	evicted    bool        // out of the cache while busy: finalize when the Rows closes
+	// rows is the Rows of the current use, kept here so that a query does
+	// not allocate one: database/sql calls no method of a driver's Rows
+	// once it closed it, so the next use can take it over.
+	rows cachedRows
 }
 
 // stmtCacheConn is one SQLite connection with its statement cache. Like
@@ -100,7 +104,8 @@ func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []d
 		c.release(e, false)
 		return nil, err
 	}
-	return &cachedRows{Rows: r, c: c, e: e}, nil
+	e.rows = cachedRows{Rows: r, c: c, e: e}
+	return &e.rows, nil
 }
 
 func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
