@@ -320,6 +320,38 @@ func TestStatementCacheSchemaChanges(t *testing.T) {
 	if entryOf(t, a, sel) != stmt {
 		t.Fatal("the statement was prepared anew instead of recompiled")
 	}
+	// Catalog reads (what migrate.Inspect runs) see the change too, on the
+	// connection that made it and on another one.
+	const info = "PRAGMA table_info(t)"
+	names := func(sc *sql.Conn) string {
+		rows, err := sc.QueryContext(context.Background(), info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var cid, notnull, pk int
+			var name, typ string
+			var dflt any
+			if err := rows.Scan(&cid, &name, &typ, &notnull, &dflt, &pk); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, name)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out, ",")
+	}
+	if got, got2 := names(a), names(b); got != "x,y,z" || got2 != "x,y,z" {
+		t.Fatal(got, got2)
+	}
+	mustExec(t, a, "ALTER TABLE t ADD COLUMN w TEXT")
+	if got, got2 := names(a), names(b); got != "x,y,z,w" || got2 != "x,y,z,w" {
+		t.Fatal("table_info after ALTER:", got, got2)
+	}
+	mustExec(t, b, "ALTER TABLE t DROP COLUMN w")
 	// Dropped and created again with the same name, other columns and types.
 	const ins = "INSERT INTO t (x, y) VALUES (?, ?)"
 	mustExec(t, a, ins, 2, "two")
