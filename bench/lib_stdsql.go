@@ -25,6 +25,10 @@ type stdSQLLib struct {
 	prepared                                 bool
 	insertOne, insertMany, update, get, list *sql.Stmt
 	posts                                    map[int]*sql.Stmt // by number of keys
+
+	// row is read-one's destination: database/sql's Scan takes pointers
+	// as any, which escape, so a local Row would be allocated each call.
+	row Row
 }
 
 // openSQLDB opens the *sql.DB every database/sql-based library uses: pgx's
@@ -180,11 +184,11 @@ func (l *stdSQLLib) UpdateOne(ctx context.Context, i int) error {
 
 func (l *stdSQLLib) ReadOne(ctx context.Context, i int) error {
 	id := ReadID(i)
-	var r Row
+	r := &l.row
 	if err := l.queryRow(ctx, l.get, l.q.get, id).Scan(&r.ID, &r.Name, &r.Email, &r.City, &r.Bio, &r.Age, &r.Active, &r.Balance); err != nil {
 		return err
 	}
-	return CheckUser(r, id)
+	return CheckUser(*r, id)
 }
 
 func (l *stdSQLLib) ReadMany(ctx context.Context, i int) error {
@@ -195,11 +199,12 @@ func (l *stdSQLLib) ReadMany(ctx context.Context, i int) error {
 	defer rows.Close()
 	users := make([]Row, 0, ManyRows)
 	for rows.Next() {
-		var r Row
+		// Scanned in place: a Row per iteration would escape to the heap.
+		users = append(users, Row{})
+		r := &users[len(users)-1]
 		if err := rows.Scan(&r.ID, &r.Name, &r.Email, &r.City, &r.Bio, &r.Age, &r.Active, &r.Balance); err != nil {
 			return err
 		}
-		users = append(users, r)
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -246,8 +251,8 @@ func (l *stdSQLLib) ReadRelations(ctx context.Context, i int) error {
 		return err
 	}
 	defer rows.Close()
+	var p PostRow // one destination for every row (it escapes)
 	for rows.Next() {
-		var p PostRow
 		if err := rows.Scan(&p.ID, &p.UserID, &p.Title, &p.Likes); err != nil {
 			return err
 		}
@@ -268,11 +273,11 @@ func (l *stdSQLLib) parents(ctx context.Context) ([]UserPosts, error) {
 	defer rows.Close()
 	users := make([]UserPosts, 0, RelParents)
 	for rows.Next() {
-		var r UserPosts
+		users = append(users, UserPosts{})
+		r := &users[len(users)-1]
 		if err := rows.Scan(&r.ID, &r.Name, &r.Email, &r.City, &r.Bio, &r.Age, &r.Active, &r.Balance); err != nil {
 			return nil, err
 		}
-		users = append(users, r)
 	}
 	return users, rows.Err()
 }
