@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"reflect"
+	"strings"
 )
 
 // cachingConnector wraps modernc.org/sqlite's connector: each connection it
@@ -167,8 +168,12 @@ func (c *stmtCacheConn) acquire(ctx context.Context, query string) (*cacheEntry,
 		_ = s.Close()
 		return nil, nil
 	}
-	e := &cacheEntry{sql: query, stmt: cs, busy: true}
-	c.m[query] = e
+	// The key is a copy: the caller's text may share memory with buffers it
+	// reuses, or with its arguments (forge builds both in one allocation),
+	// which the cache must neither see change nor keep alive.
+	key := strings.Clone(query)
+	e := &cacheEntry{sql: key, stmt: cs, busy: true}
+	c.m[key] = e
 	c.pushFront(e)
 	for len(c.m) > c.size {
 		c.evict(c.tail) // never e: it is the head, and size >= 1

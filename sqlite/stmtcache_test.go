@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/forge-orm/forge/driver"
 	msqlite "modernc.org/sqlite"
@@ -578,5 +579,27 @@ func TestStatementCacheUnwrap(t *testing.T) {
 	cts, err := rows.ColumnTypes()
 	if err != nil || len(cts) != 1 || cts[0].Name() != "n" {
 		t.Fatal(cts, err)
+	}
+}
+
+// The cache keeps its own copy of the text: forge returns statement texts
+// that share memory with their arguments, and a caller may reuse a buffer.
+func TestStatementCacheKeyIsACopy(t *testing.T) {
+	sc := pinned(t, openCached(t, 8))
+	buf := []byte("SELECT 1")
+	q := unsafe.String(&buf[0], len(buf))
+	if got := queryInts(t, sc, q); len(got) != 1 || got[0] != 1 {
+		t.Fatal(got)
+	}
+	copy(buf, "SELECT 2")
+	cacheOf(t, sc, func(c *stmtCacheConn) {
+		for k, e := range c.m {
+			if k != "SELECT 1" || e.sql != "SELECT 1" {
+				t.Fatalf("cache key %q (entry %q) changed with the caller's buffer", k, e.sql)
+			}
+		}
+	})
+	if got := queryInts(t, sc, "SELECT 1"); len(got) != 1 || got[0] != 1 {
+		t.Fatal(got)
 	}
 }
