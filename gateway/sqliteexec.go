@@ -698,6 +698,15 @@ func (ex *executor) describe(ctx context.Context, text string) (*hrana.DescribeR
 	sctx, cancel := context.WithTimeout(ctx, ex.h.srv.cfg.StatementTimeout)
 	defer cancel()
 	err = sc.c.Raw(func(dc any) error {
+		// forge's sqlite.Open wraps the driver's connection (its statement
+		// cache); Unwrap reaches modernc.org/sqlite's.
+		for {
+			u, ok := dc.(interface{ Unwrap() driver.Conn })
+			if !ok {
+				break
+			}
+			dc = u.Unwrap()
+		}
 		ci, ok := dc.(interface {
 			ColumnInfo(string) ([]msqlite.ColumnInfo, error)
 		})
