@@ -257,7 +257,7 @@ func (ex *executor) execute(ctx context.Context, s *hrana.Stmt) (*hrana.StmtResu
 		return nil, e
 	}
 	if len(s.Args) > 0 && len(s.NamedArgs) > 0 {
-		return nil, &hrana.Error{Message: "a statement takes positional or named arguments, not both", Code: "ARGS_BOTH_POSITIONAL_AND_NAMED"}
+		return nil, &hrana.Error{Message: "Specifying both positional and named arguments is not supported", Code: "ARGS_BOTH_POSITIONAL_AND_NAMED"}
 	}
 	names, err := sqliteParams(text)
 	if err != nil {
@@ -270,35 +270,107 @@ func (ex *executor) execute(ctx context.Context, s *hrana.Stmt) (*hrana.StmtResu
 	return ex.run(ctx, text, args, s.WantsRows())
 }
 
-// bindArgs maps Hrana arguments to the statement's parameters by index, as
-// SQLite binds them: positional argument i to parameter i (named or not),
-// a named argument to the parameter of that name with any of the prefixes
-// ':', '@', '$' (or the name as written). Parameters with no argument are
-// NULL, as in SQLite.
+// argsError is sqld's error for arguments that do not match a statement's
+// parameters.
+func argsError(msg string) *hrana.Error {
+	return &hrana.Error{Message: "Arguments do not match SQL parameters: " + msg, Code: "ARGS_INVALID"}
+}
+
+// bindArgs maps Hrana arguments to the statement's parameters by index,
+// exactly as sqld binds them (checked against sqld in
+// TestHranaArgsLikeSqld): for each parameter index, a parameter without a
+// name or named ?NNN takes positional argument i (or NNN); one named
+// :a, @a or $a takes the named argument written with its prefix, else
+// without it. Every parameter needs a value, and there may not be more
+// arguments than parameters (named arguments are counted once per name,
+// the last one of a name winning). Since SQLite numbers a name on first
+// use and a later ?NNN may refer to it (SELECT :b, ?1), both styles mix.
 func bindArgs(names []string, pos []hrana.Value, named []hrana.NamedArg) ([]driver.NamedValue, *hrana.Error) {
-	if len(pos) > len(names) {
-		return nil, &hrana.Error{Message: strconv.Itoa(len(pos)) + " arguments for a statement with " + strconv.Itoa(len(names)) + " parameters", Code: "ARGS_INVALID"}
+	n := len(pos)
+	var byName map[string]*hrana.Value // the last argument of each name
+	if len(named) > 0 {
+		byName = make(map[string]*hrana.Value, min(len(named), len(names)+1))
+		for i := range named {
+			byName[named[i].Name] = &named[i].Value
+		}
+		n = len(byName)
+	}
+	if n > len(names) {
+		return nil, argsError("too many parameters, expected " + strconv.Itoa(len(names)) + " found " + strconv.Itoa(n))
 	}
 	out := make([]driver.NamedValue, len(names))
 	for i, name := range names {
 		nv := driver.NamedValue{Ordinal: i + 1}
-		if len(name) > 1 && (name[0] == ':' || name[0] == '@' || name[0] == '$') {
+		var v *hrana.Value
+		switch {
+		case name == "" || name[0] == '?':
+			k := i + 1
+			if name != "" {
+				k, _ = strconv.Atoi(name[1:]) // sqliteParams checked it
+			}
+			if len(named) == 0 && k <= len(pos) {
+				v = &pos[k-1]
+			}
+		default:
 			nv.Name = name[1:] // how modernc.org/sqlite matches a named parameter
-		}
-		if i < len(pos) {
-			nv.Value = driverValue(pos[i])
-		}
-		if name != "" {
-			for _, a := range named {
-				if a.Name == name || name[0] != '?' && a.Name == name[1:] {
-					nv.Value = driverValue(a.Value)
-					break
-				}
+			if v = byName[name]; v == nil {
+				v = byName[name[1:]]
 			}
 		}
+		if v == nil {
+			if name == "" {
+				return nil, argsError("value for parameter " + strconv.Itoa(i+1) + " not found")
+			}
+			return nil, argsError("value for parameter " + name + " not found")
+		}
+		nv.Value = driverValue(*v)
 		out[i] = nv
 	}
+	// modernc.org/sqlite finds a named parameter's value by its name
+	// without the prefix, the first argument of that name: :a and @a (or
+	// $1 after an earlier parameter 1) cannot take different values.
+	var first map[string]int
+	for i, name := range names {
+		if out[i].Name == "" {
+			continue
+		}
+		if first == nil {
+			first = map[string]int{}
+		}
+		if j, ok := first[out[i].Name]; !ok {
+			first[out[i].Name] = i
+		} else if !sameDriverValue(out[j].Value, out[i].Value) {
+			return nil, argsError("parameters " + names[j] + " and " + name + " take different values, which this gateway cannot bind (SQLite's driver matches names without their prefix): use distinct names")
+		}
+		if name[0] == '$' {
+			if k, err := strconv.Atoi(name[1:]); err == nil && k >= 1 && k-1 < i && !sameDriverValue(out[k-1].Value, out[i].Value) {
+				return nil, argsError("parameter " + name + " follows parameter " + strconv.Itoa(k) + " and takes another value, which this gateway cannot bind: use ?" + strconv.Itoa(i+1) + " or a name that is not a number")
+			}
+		}
+	}
 	return out, nil
+}
+
+func sameDriverValue(a, b driver.Value) bool {
+	x, xok := a.([]byte)
+	y, yok := b.([]byte)
+	if xok || yok {
+		return xok && yok && string(x) == string(y)
+	}
+	return a == b
+}
+
+// nullArgs binds every parameter to NULL (for sequence and describe,
+// which take no arguments).
+func nullArgs(names []string) []driver.NamedValue {
+	out := make([]driver.NamedValue, len(names))
+	for i, name := range names {
+		out[i] = driver.NamedValue{Ordinal: i + 1}
+		if name != "" && name[0] != '?' {
+			out[i].Name = name[1:]
+		}
+	}
+	return out
 }
 
 func driverValue(v hrana.Value) driver.Value {
@@ -662,7 +734,7 @@ func (ex *executor) sequence(ctx context.Context, text string) *hrana.Error {
 		if err != nil {
 			return stmtErr(err)
 		}
-		args, _ := bindArgs(names, nil, nil)
+		args := nullArgs(names)
 		if _, e := ex.run(ctx, s, args, false); e != nil {
 			return e
 		}
@@ -724,7 +796,7 @@ func (ex *executor) describe(ctx context.Context, text string) (*hrana.DescribeR
 		if !ok {
 			return errors.New("the SQLite driver cannot run queries")
 		}
-		args, _ := bindArgs(names, nil, nil)
+		args := nullArgs(names)
 		rows, err := q.QueryContext(sctx, "EXPLAIN "+text, args)
 		if err != nil {
 			return err
