@@ -36,6 +36,10 @@ type hranaHandler struct {
 	ro   *sql.DB // nil: read tokens are refused
 	key  [32]byte
 	idle time.Duration
+	// maxValue bounds a string or blob a statement may build
+	// (SQLITE_LIMIT_LENGTH): the larger of the request and response
+	// limits, since no value can come in or go out larger.
+	maxValue int
 
 	mu      sync.Mutex
 	streams map[uint64]*stream
@@ -49,6 +53,7 @@ type hranaHandler struct {
 func newHranaHandler(s *Server) *hranaHandler {
 	h := &hranaHandler{srv: s, rw: s.cfg.SQLite, ro: s.cfg.SQLiteReadOnly, idle: s.cfg.StreamIdle,
 		streams: map[uint64]*stream{}, stop: make(chan struct{}), done: make(chan struct{})}
+	h.maxValue = int(min(max(s.cfg.MaxBodyBytes, int64(s.cfg.MaxResponseBytes), 1<<20), 1_000_000_000))
 	_, _ = rand.Read(h.key[:])
 	var b [8]byte
 	_, _ = rand.Read(b[:])

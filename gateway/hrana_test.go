@@ -116,9 +116,10 @@ func TestHranaExecute(t *testing.T) {
 	if got := c.scalar(`SELECT s FROM t WHERE s LIKE 'semi%'`); got.Text != "semi;colon;" {
 		t.Errorf("trigger: %s", jsonOf(got))
 	}
-	// Files cannot be attached or written (ATTACH is limited to none).
+	// Files cannot be attached or written (the authorizer refuses ATTACH,
+	// which VACUUM INTO runs), and the error does not repeat the path.
 	for _, sql := range []string{`ATTACH '` + t.TempDir() + `/x.db' AS x`, `VACUUM INTO '` + t.TempDir() + `/copy.db'`} {
-		if _, e := c.exec(sql); e == nil || !strings.Contains(e.Message, "too many attached databases") {
+		if _, e := c.exec(sql); e == nil || e.Code != "SQLITE_AUTH" || !strings.Contains(e.Message, "not allowed through the gateway") || strings.Contains(e.Message, "/tmp") {
 			t.Errorf("%s: %v", sql, e)
 		}
 	}

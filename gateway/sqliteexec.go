@@ -19,38 +19,76 @@ import (
 // life.
 type sqliteConn struct {
 	c     *sql.Conn
+	role  Role
 	total int64 // total_changes() after the last statement
 	used  bool  // a statement ran: roll back whatever it left open on release
 	dirty bool  // session state may have changed: close it on release instead of pooling it
 	roTx  bool  // in a BEGIN TRANSACTION READONLY (PRAGMA query_only is on)
+
+	// The authorizer's state (see sqliteauth.go). It runs while a
+	// statement is prepared, on the goroutine that holds the stream.
+	internal bool   // the gateway's own statements: not checked
+	denied   string // why the authorizer refused the statement, for its error
 }
 
-// sqliteLimitAttached is SQLITE_LIMIT_ATTACHED.
-const sqliteLimitAttached = 7
+// SQLite's limit ids (sqlite3_limit).
+const (
+	sqliteLimitLength   = 0 // SQLITE_LIMIT_LENGTH: the largest string or blob
+	sqliteLimitAttached = 7 // SQLITE_LIMIT_ATTACHED
+)
 
-func openSQLiteConn(ctx context.Context, db *sql.DB) (*sqliteConn, error) {
+// openSQLiteConn pins a connection of db for a stream of a token of role,
+// with the gateway's authorizer and limits: no attached database, and no
+// string or blob longer than maxValue bytes (so that no statement builds
+// values larger than a request or a response may hold).
+func openSQLiteConn(ctx context.Context, db *sql.DB, role Role, maxValue int) (*sqliteConn, error) {
 	c, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// No ATTACH: it would create or open any file the gateway can reach.
+	// No ATTACH: it would create or open any file the gateway can reach
+	// (the authorizer refuses it too, with a clearer message).
 	if _, err := msqlite.Limit(c, sqliteLimitAttached, 0); err != nil {
 		_ = c.Close()
 		return nil, err
 	}
-	sc := &sqliteConn{c: c}
-	err = sc.raw(func(q driver.QueryerContext) error {
-		vals, err := queryRow(ctx, q, "SELECT total_changes()")
+	if _, err := msqlite.Limit(c, sqliteLimitLength, maxValue); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	sc := &sqliteConn{c: c, role: role}
+	err = c.Raw(func(dc any) error {
+		r, ok := dc.(msqlite.AuthorizerRegisterer)
+		if !ok {
+			return errors.New("the SQLite driver has no authorizer")
+		}
+		return r.RegisterAuthorizer(sc.authorize)
+	})
+	if err == nil {
+		var vals []driver.Value
+		vals, err = sc.internalQuery(ctx, "SELECT total_changes()")
 		if err == nil {
 			sc.total, _ = vals[0].(int64)
 		}
-		return err
-	})
+	}
 	if err != nil {
+		_ = c.Raw(func(any) error { return driver.ErrBadConn }) // closes it
 		_ = c.Close()
 		return nil, err
 	}
 	return sc, nil
+}
+
+// internalQuery runs one of the gateway's own statements (not checked by
+// the authorizer) and returns its first row.
+func (sc *sqliteConn) internalQuery(ctx context.Context, sql string) (vals []driver.Value, err error) {
+	sc.internal = true
+	defer func() { sc.internal = false }()
+	err = sc.raw(func(q driver.QueryerContext) error {
+		vals, err = queryRow(ctx, q, sql)
+		return err
+	})
+	return vals, err
 }
 
 // raw runs fn on the driver's connection.
@@ -91,14 +129,18 @@ func (sc *sqliteConn) release() {
 	defer cancel()
 	bad := sc.dirty || sc.roTx
 	if sc.used && !bad {
-		err := sc.raw(func(q driver.QueryerContext) error {
-			_, err := queryRow(ctx, q, "ROLLBACK")
-			if err != nil && strings.Contains(err.Error(), "no transaction is active") {
-				return nil
-			}
-			return err
-		})
-		bad = err != nil
+		_, err := sc.internalQuery(ctx, "ROLLBACK")
+		if err != nil && !strings.Contains(err.Error(), "no transaction is active") {
+			bad = true
+		}
+	}
+	if sc.used && !bad {
+		// The authorizer marks a connection that created anything in the
+		// temp schema dirty; this checks that nothing is left there all
+		// the same before another token gets the connection.
+		vals, err := sc.internalQuery(ctx, "SELECT count(*) FROM temp.sqlite_master")
+		n, _ := vals0(vals).(int64)
+		bad = err != nil || n != 0
 	}
 	if bad {
 		_ = sc.c.Raw(func(any) error { return driver.ErrBadConn }) // closes it
@@ -106,22 +148,24 @@ func (sc *sqliteConn) release() {
 	_ = sc.c.Close()
 }
 
+func vals0(vals []driver.Value) driver.Value {
+	if len(vals) == 0 {
+		return nil
+	}
+	return vals[0]
+}
+
 // autocommit reports whether the connection is outside a transaction: it
 // tries BEGIN, which SQLite refuses inside one, and rolls it back.
 func (sc *sqliteConn) autocommit(ctx context.Context) (bool, error) {
-	in := false
-	err := sc.raw(func(q driver.QueryerContext) error {
-		if _, err := queryRow(ctx, q, "BEGIN DEFERRED"); err != nil {
-			if strings.Contains(err.Error(), "within a transaction") {
-				in = true
-				return nil
-			}
-			return err
+	if _, err := sc.internalQuery(ctx, "BEGIN DEFERRED"); err != nil {
+		if strings.Contains(err.Error(), "within a transaction") {
+			return false, nil
 		}
-		_, err := queryRow(ctx, q, "ROLLBACK")
-		return err
-	})
-	return !in, err
+		return false, err
+	}
+	_, err := sc.internalQuery(ctx, "ROLLBACK")
+	return true, err
 }
 
 // executor runs one pipeline's requests on its stream.
@@ -226,7 +270,7 @@ func (ex *executor) conn(ctx context.Context) (*sqliteConn, *hrana.Error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, ex.h.srv.cfg.StatementTimeout)
 	defer cancel()
-	sc, err := openSQLiteConn(cctx, db)
+	sc, err := openSQLiteConn(cctx, db, ex.role, ex.h.maxValue)
 	if err != nil {
 		return nil, &hrana.Error{Message: "could not get a database connection: " + err.Error(), Code: "SQLITE_CANTOPEN"}
 	}
@@ -420,15 +464,8 @@ func (ex *executor) run(ctx context.Context, text string, args []driver.NamedVal
 		// which PRAGMA query_only refuses writes.
 		text = "BEGIN DEFERRED"
 	}
-	switch kw := sqliteKeywords(text, 2); kw[0] {
-	case "PRAGMA", "ATTACH", "DETACH":
-		sc.dirty = true
-	case "CREATE":
-		if len(kw) > 1 && (kw[1] == "TEMP" || kw[1] == "TEMPORARY" || kw[1] == "VIRTUAL") {
-			sc.dirty = true
-		}
-	}
 	sc.used = true
+	sc.denied = ""
 	timeout := ex.h.srv.cfg.StatementTimeout
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -490,7 +527,9 @@ func (ex *executor) run(ctx context.Context, text string, args []driver.NamedVal
 		// What this statement changed: changes() is the count of the last
 		// INSERT, UPDATE or DELETE on the connection, so it counts only
 		// when total_changes() moved.
+		sc.internal = true
 		vals, err := queryRow(ctx, q, "SELECT changes(), total_changes(), last_insert_rowid()")
+		sc.internal = false
 		if err != nil {
 			return nil // the statement ran; its counts are unknown
 		}
@@ -508,15 +547,9 @@ func (ex *executor) run(ctx context.Context, text string, args []driver.NamedVal
 		switch {
 		case kind == "begin-readonly":
 			sc.roTx = true
-			err = sc.raw(func(q driver.QueryerContext) error {
-				_, err := queryRow(ctx, q, "PRAGMA query_only = 1")
-				return err
-			})
+			_, err = sc.internalQuery(ctx, "PRAGMA query_only = 1")
 		case kind == "end" && sc.roTx:
-			if sc.raw(func(q driver.QueryerContext) error {
-				_, err := queryRow(ctx, q, "PRAGMA query_only = 0")
-				return err
-			}) == nil {
+			if _, err := sc.internalQuery(ctx, "PRAGMA query_only = 0"); err == nil {
 				sc.roTx = false
 			}
 		}
@@ -620,6 +653,9 @@ func (ex *executor) sqliteError(ctx, sctx context.Context, err error) *hrana.Err
 		code := "SQLITE_ERROR"
 		if c := se.Code() & 0xff; c > 0 && c < len(sqliteCodes) {
 			code = sqliteCodes[c]
+		}
+		if sc := ex.st.conn; code == "SQLITE_AUTH" && sc != nil && sc.denied != "" {
+			return &hrana.Error{Message: "not authorized: " + sc.denied, Code: code}
 		}
 		return &hrana.Error{Message: sqliteMessage(se.Error()), Code: code}
 	}
@@ -767,6 +803,7 @@ func (ex *executor) describe(ctx context.Context, text string) (*hrana.DescribeR
 		}
 	}
 	res.IsExplain = sqliteKeywords(text, 1)[0] == "EXPLAIN"
+	sc.denied = ""
 	sctx, cancel := context.WithTimeout(ctx, ex.h.srv.cfg.StatementTimeout)
 	defer cancel()
 	err = sc.c.Raw(func(dc any) error {
