@@ -41,10 +41,11 @@ type hranaHandler struct {
 	// limits, since no value can come in or go out larger.
 	maxValue int
 
-	mu      sync.Mutex
-	streams map[uint64]*stream
-	nextID  uint64
-	closed  bool
+	mu       sync.Mutex
+	streams  map[uint64]*stream
+	perToken map[*principal]int // open streams by token
+	nextID   uint64
+	closed   bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -52,7 +53,7 @@ type hranaHandler struct {
 
 func newHranaHandler(s *Server) *hranaHandler {
 	h := &hranaHandler{srv: s, rw: s.cfg.SQLite, ro: s.cfg.SQLiteReadOnly, idle: s.cfg.StreamIdle,
-		streams: map[uint64]*stream{}, stop: make(chan struct{}), done: make(chan struct{})}
+		streams: map[uint64]*stream{}, perToken: map[*principal]int{}, stop: make(chan struct{}), done: make(chan struct{})}
 	h.maxValue = int(min(max(s.cfg.MaxBodyBytes, int64(s.cfg.MaxResponseBytes), 1<<20), 1_000_000_000))
 	_, _ = rand.Read(h.key[:])
 	var b [8]byte
@@ -83,6 +84,7 @@ type stream struct {
 	closed   bool // a close request ran
 	conn     *sqliteConn
 	sqls     map[int32]string
+	sqlBytes int // the bytes of sqls' texts
 }
 
 func (st *stream) tryLock() bool {
@@ -96,8 +98,13 @@ func (st *stream) tryLock() bool {
 
 func (st *stream) unlock() { <-st.lock }
 
-// maxStoredSQL bounds the SQL texts one stream stores.
-const maxStoredSQL = 1000
+// maxStoredSQL and maxStoredSQLBytes bound the SQL texts one stream
+// stores (store_sql), in number and in bytes: at most
+// --max-streams × 256 KiB for every stream together.
+const (
+	maxStoredSQL      = 1000
+	maxStoredSQLBytes = 256 << 10
+)
 
 // janitor closes idle streams until the handler closes.
 func (h *hranaHandler) janitor() {
@@ -126,7 +133,7 @@ func (h *hranaHandler) expire(now time.Time) {
 			continue
 		}
 		if now.Sub(st.lastUsed) > h.idle {
-			delete(h.streams, id)
+			h.remove(id, st)
 			st.gone = true
 			old = append(old, st)
 			continue // stays locked: nobody may use it any more
@@ -152,7 +159,7 @@ func (h *hranaHandler) close() {
 	all := make([]*stream, 0, len(h.streams))
 	for id, st := range h.streams {
 		all = append(all, st)
-		delete(h.streams, id)
+		h.remove(id, st)
 	}
 	h.mu.Unlock()
 	close(h.stop)
@@ -304,11 +311,16 @@ func (h *hranaHandler) acquire(ctx context.Context, req *hrana.PipelineRequest, 
 		h.nextID++
 		st.id = h.nextID
 		if !transient {
-			// It will be kept: it needs a place.
+			// It will be kept: it needs a place, within the token's share,
+			// so that one token cannot take every stream.
+			if n := h.perToken[pol.principal]; n >= h.srv.cfg.MaxStreamsPerToken {
+				return nil, &streamError{http.StatusTooManyRequests, "this token has " + strconv.Itoa(n) + " open streams, its most (--max-streams-per-token); close streams you no longer use", "TOO_MANY_STREAMS"}
+			}
 			if len(h.streams) >= h.srv.cfg.MaxStreams {
 				return nil, &streamError{http.StatusServiceUnavailable, "too many open streams (at most " + strconv.Itoa(h.srv.cfg.MaxStreams) + "); close streams you no longer use", "TOO_MANY_STREAMS"}
 			}
 			h.streams[st.id] = st
+			h.perToken[pol.principal]++
 		}
 		return st, nil
 	}
@@ -322,10 +334,17 @@ func (h *hranaHandler) acquire(ctx context.Context, req *hrana.PipelineRequest, 
 	if st == nil {
 		return nil, &streamError{http.StatusBadRequest, "the stream expired or was closed (streams idle for " + h.idle.String() + " are closed); start a new one", "STREAM_EXPIRED"}
 	}
+	// A stream runs one pipeline at a time; a client sends the next when
+	// the last has answered, so waiting is short unless a statement runs
+	// long: it is bounded by the statement timeout.
+	wait := time.NewTimer(h.srv.cfg.StatementTimeout)
+	defer wait.Stop()
 	select {
 	case st.lock <- struct{}{}:
 	case <-ctx.Done():
 		return nil, &streamError{http.StatusServiceUnavailable, "the request ended while waiting for its stream", "STREAM_BUSY"}
+	case <-wait.C:
+		return nil, &streamError{http.StatusServiceUnavailable, "the stream is busy with another request (a stream runs one at a time); send the next request when the last has answered", "STREAM_BUSY"}
 	}
 	switch {
 	case st.gone:
@@ -346,11 +365,21 @@ func (h *hranaHandler) acquire(ctx context.Context, req *hrana.PipelineRequest, 
 func (h *hranaHandler) forget(st *stream) {
 	h.mu.Lock()
 	if h.streams[st.id] == st {
-		delete(h.streams, st.id)
+		h.remove(st.id, st)
 	}
 	h.mu.Unlock()
 	st.gone = true
 	h.release(st)
+}
+
+// remove takes a stream out of the open ones. The caller holds h.mu.
+func (h *hranaHandler) remove(id uint64, st *stream) {
+	delete(h.streams, id)
+	if n := h.perToken[st.owner] - 1; n > 0 {
+		h.perToken[st.owner] = n
+	} else {
+		delete(h.perToken, st.owner)
+	}
 }
 
 // countStatements counts the statements a pipeline may run.

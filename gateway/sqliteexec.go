@@ -222,12 +222,18 @@ func (ex *executor) request(ctx context.Context, q *hrana.StreamRequest) hrana.S
 		}
 		return okResult(&hrana.StreamResponse{Type: q.Type, Describe: r})
 	case hrana.TypeStoreSQL:
-		if _, ok := st.sqls[*q.SQLID]; !ok && len(st.sqls) >= maxStoredSQL {
+		old, ok := st.sqls[*q.SQLID]
+		if !ok && len(st.sqls) >= maxStoredSQL {
 			return errResult("too many stored SQL texts on this stream (at most "+strconv.Itoa(maxStoredSQL)+"); close some with close_sql", "SQL_STORE_FULL")
 		}
+		if st.sqlBytes-len(old)+len(*q.SQL) > maxStoredSQLBytes {
+			return errResult("the SQL texts stored on this stream would exceed "+strconv.Itoa(maxStoredSQLBytes)+" bytes; close some with close_sql", "SQL_STORE_FULL")
+		}
 		st.sqls[*q.SQLID] = *q.SQL
+		st.sqlBytes += len(*q.SQL) - len(old)
 		return okResult(&hrana.StreamResponse{Type: q.Type})
 	case hrana.TypeCloseSQL:
+		st.sqlBytes -= len(st.sqls[*q.SQLID])
 		delete(st.sqls, *q.SQLID)
 		return okResult(&hrana.StreamResponse{Type: q.Type})
 	case hrana.TypeGetAutocommit:
