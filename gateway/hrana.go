@@ -313,11 +313,11 @@ func (h *hranaHandler) acquire(ctx context.Context, req *hrana.PipelineRequest, 
 		if !transient {
 			// It will be kept: it needs a place, within the token's share,
 			// so that one token cannot take every stream.
-			if n := h.perToken[pol.principal]; n >= h.srv.cfg.MaxStreamsPerToken {
-				return nil, &streamError{http.StatusTooManyRequests, "this token has " + strconv.Itoa(n) + " open streams, its most (--max-streams-per-token); close streams you no longer use", "TOO_MANY_STREAMS"}
-			}
 			if len(h.streams) >= h.srv.cfg.MaxStreams {
 				return nil, &streamError{http.StatusServiceUnavailable, "too many open streams (at most " + strconv.Itoa(h.srv.cfg.MaxStreams) + "); close streams you no longer use", "TOO_MANY_STREAMS"}
+			}
+			if n := h.perToken[pol.principal]; n >= h.srv.cfg.MaxStreamsPerToken {
+				return nil, &streamError{http.StatusTooManyRequests, "this token has " + strconv.Itoa(n) + " open streams, its most (--max-streams-per-token); close streams you no longer use", "TOO_MANY_STREAMS"}
 			}
 			h.streams[st.id] = st
 			h.perToken[pol.principal]++
