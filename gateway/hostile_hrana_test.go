@@ -40,7 +40,7 @@ func TestHostileHrana(t *testing.T) {
 	t.Cleanup(func() { _ = rw.Close(); _ = ro.Close() })
 	const maxBody = 1 << 20
 	srv, url := startServer(t, gateway.Config{SQLite: rw, SQLiteReadOnly: ro, MaxBodyBytes: maxBody, MaxStatements: 50,
-		MaxStreams: 8, MaxStreamsPerToken: 3, StatementTimeout: 2 * time.Second})
+		MaxStreams: 8, MaxStreamsPerToken: 3, StatementTimeout: 2 * time.Second, HranaMemory: 24 << 20})
 	_ = srv
 	truth, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
@@ -382,6 +382,14 @@ func TestHostileHrana(t *testing.T) {
 			}
 		}
 		w.must(resp.Baton, hrana.CloseRequest())
+	})
+	// 30. A response larger than the token's share of --hrana-memory (half
+	// of 24 MiB) is refused while the others still run.
+	attempt("response memory", func() {
+		refused("response memory", w, `SELECT printf('%.*c', 7000000, 'x')`, "SERVER_BUSY")
+		if n := o.scalar(`SELECT length(printf('%.*c', 1000000, 'x'))`); n.Int != 1000000 {
+			t.Errorf("the other token's query: %d", n.Int)
+		}
 	})
 	if attempts < 20 {
 		t.Errorf("%d attempts, want at least 20", attempts)

@@ -40,6 +40,7 @@ type hranaHandler struct {
 	// (SQLITE_LIMIT_LENGTH): the larger of the request and response
 	// limits, since no value can come in or go out larger.
 	maxValue int
+	mem      *memBudget // the memory requests hold (Config.HranaMemory)
 
 	mu       sync.Mutex
 	streams  map[uint64]*stream
@@ -54,6 +55,7 @@ type hranaHandler struct {
 func newHranaHandler(s *Server) *hranaHandler {
 	h := &hranaHandler{srv: s, rw: s.cfg.SQLite, ro: s.cfg.SQLiteReadOnly, idle: s.cfg.StreamIdle,
 		streams: map[uint64]*stream{}, perToken: map[*principal]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	h.mem = newMemBudget(s.cfg.HranaMemory)
 	h.maxValue = int(min(max(s.cfg.MaxBodyBytes, int64(s.cfg.MaxResponseBytes), 1<<20), 1_000_000_000))
 	_, _ = rand.Read(h.key[:])
 	var b [8]byte
@@ -238,10 +240,29 @@ func (h *hranaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProtoError(w, http.StatusForbidden, "read tokens are not served on this database (an in-memory SQLite database has no read-only connection)", "FORBIDDEN")
 		return
 	}
+	// What the body takes decoded is reserved before it is read (all of
+	// --max-body when its length is not declared), then brought down to
+	// its real size; the response's rows are reserved as they are read.
+	declared := r.ContentLength
+	if declared < 0 || declared > h.srv.cfg.MaxBodyBytes {
+		declared = h.srv.cfg.MaxBodyBytes
+	}
+	reserved := h.mem.acquire(r.Context(), pol.principal, decodeCost(declared), memWait)
+	if reserved == 0 {
+		w.Header().Set("Retry-After", "1")
+		writeProtoError(w, http.StatusServiceUnavailable, "the gateway's memory for requests is in use (--hrana-memory, of which a token may hold half); retry later", "SERVER_BUSY")
+		return
+	}
+	ex := &executor{h: h, role: pol.role, owner: pol.principal, budget: h.srv.cfg.MaxResponseBytes, metrics: h.srv.metrics}
+	defer func() { h.mem.release(pol.principal, reserved+ex.memReserved) }()
 	body, he := readBody(w, r, h.srv.cfg.MaxBodyBytes)
 	if he != nil {
 		writeProtoError(w, he.status, he.body.Message, "REQUEST_TOO_LARGE")
 		return
+	}
+	if n := min(decodeCost(int64(len(body))), reserved); n < reserved {
+		h.mem.release(pol.principal, reserved-n)
+		reserved = n
 	}
 	req, err := hrana.DecodePipelineRequest(body)
 	if err != nil {
@@ -263,7 +284,7 @@ func (h *hranaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		se.write(w)
 		return
 	}
-	ex := &executor{h: h, st: st, role: pol.role, budget: h.srv.cfg.MaxResponseBytes, metrics: h.srv.metrics}
+	ex.st = st
 	resp := hrana.PipelineResponse{Results: make([]hrana.StreamResult, len(req.Requests))}
 	for i := range req.Requests {
 		resp.Results[i] = ex.request(r.Context(), &req.Requests[i])
@@ -371,6 +392,15 @@ func (h *hranaHandler) forget(st *stream) {
 	st.gone = true
 	h.release(st)
 }
+
+// memWait bounds how long a request waits for memory (503 SERVER_BUSY
+// after).
+const memWait = 10 * time.Second
+
+// decodeCost estimates the memory a request body of n bytes holds once
+// decoded and bound: the body, its values (a 64-byte hrana.Value for as
+// little as 16 bytes of JSON) and their driver arguments.
+func decodeCost(n int64) int64 { return 8*n + 4<<10 }
 
 // remove takes a stream out of the open ones. The caller holds h.mu.
 func (h *hranaHandler) remove(id uint64, st *stream) {

@@ -60,6 +60,10 @@ type Config struct {
 	// (429 TOO_MANY_STREAMS beyond), so that one token leaves streams for
 	// the others. 0 means a quarter of MaxStreams (at least 1).
 	MaxStreamsPerToken int
+	// HranaMemory bounds the memory Hrana requests hold at once (their
+	// bodies as decoded, and their responses), in estimated bytes; one
+	// token may hold half of it. 0 means 256 MiB.
+	HranaMemory int64
 	// BaseURL is what Hrana responses carry as base_url ("" sends null).
 	BaseURL string
 	// Logger receives one line per request, and failures. nil means
@@ -103,6 +107,9 @@ func NewServer(cfg Config) (*Server, error) {
 	def(&cfg.MaxStreams, 256)
 	def(&cfg.MaxStreamsPerToken, max(cfg.MaxStreams/4, 1))
 	cfg.MaxStreamsPerToken = min(cfg.MaxStreamsPerToken, cfg.MaxStreams)
+	if cfg.HranaMemory <= 0 {
+		cfg.HranaMemory = 256 << 20
+	}
 	if cfg.StatementTimeout <= 0 {
 		cfg.StatementTimeout = 30 * time.Second
 	}

@@ -173,8 +173,26 @@ type executor struct {
 	h       *hranaHandler
 	st      *stream
 	role    Role
+	owner   *principal
 	budget  int // response bytes left
 	metrics *metrics
+
+	memUsed, memReserved int64 // the response's memory, estimated, and what h.mem reserved for it
+}
+
+// growMemory reserves memory for n more bytes of response (rows held and
+// their JSON), in steps of at least 1 MiB, without waiting.
+func (ex *executor) growMemory(n int) bool {
+	ex.memUsed += 2 * int64(n)
+	if ex.memUsed <= ex.memReserved {
+		return true
+	}
+	step := max(ex.memUsed-ex.memReserved, 1<<20)
+	if !ex.h.mem.tryAcquire(ex.owner, step) {
+		return false
+	}
+	ex.memReserved += step
+	return true
 }
 
 func errResult(msg, code string) hrana.StreamResult {
@@ -450,6 +468,7 @@ func (e *stmtError) Error() string { return e.msg }
 var (
 	errRowsLimit   = errors.New("rows limit")
 	errBudget      = errors.New("response too large")
+	errMemory      = errors.New("out of memory budget")
 	errNonFinite   = errors.New("non-finite float")
 	errUnsupported = errors.New("unsupported value")
 )
@@ -512,6 +531,7 @@ func (ex *executor) run(ctx context.Context, text string, args []driver.NamedVal
 				continue
 			}
 			row := make([]hrana.Value, len(dest))
+			rowSize := 0
 			for i, v := range dest {
 				hv, size, err := hranaValue(v, decls[i])
 				if err != nil {
@@ -519,11 +539,16 @@ func (ex *executor) run(ctx context.Context, text string, args []driver.NamedVal
 					return err
 				}
 				row[i] = hv
-				ex.budget -= size
+				rowSize += size
 			}
+			ex.budget -= rowSize
 			if ex.budget < 0 {
 				_ = rows.Close()
 				return errBudget
+			}
+			if !ex.growMemory(rowSize + 24*len(row)) {
+				_ = rows.Close()
+				return errMemory
 			}
 			res.Rows = append(res.Rows, row)
 		}
@@ -647,6 +672,8 @@ func (ex *executor) sqliteError(ctx, sctx context.Context, err error) *hrana.Err
 		return &hrana.Error{Message: "the statement returned more than " + strconv.Itoa(ex.h.srv.cfg.MaxRows) + " rows, the gateway's limit: add a LIMIT", Code: "ROWS_LIMIT_EXCEEDED"}
 	case errors.Is(err, errBudget):
 		return &hrana.Error{Message: "the response is too large (at most " + strconv.Itoa(ex.h.srv.cfg.MaxResponseBytes) + " bytes)", Code: "RESPONSE_TOO_LARGE"}
+	case errors.Is(err, errMemory):
+		return &hrana.Error{Message: "the gateway's memory for responses is in use by other requests (--hrana-memory, of which a token may hold half); retry later", Code: "SERVER_BUSY"}
 	case errors.Is(err, errNonFinite):
 		return &hrana.Error{Message: "the result holds a float that is NaN or ±Inf, which JSON cannot carry", Code: "SQL_INPUT_ERROR"}
 	case errors.Is(err, errUnsupported):
