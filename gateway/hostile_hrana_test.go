@@ -395,3 +395,45 @@ func TestHostileHrana(t *testing.T) {
 		t.Errorf("%d attempts, want at least 20", attempts)
 	}
 }
+
+// TestHranaMaxTransaction checks that a write token cannot hold SQLite's
+// write lock by keeping a transaction's stream busy: past
+// --max-transaction the stream is closed and its transaction rolled back,
+// and the other tokens write again. A busy stream outside a transaction
+// is not closed.
+func TestHranaMaxTransaction(t *testing.T) {
+	url := sqliteServer(t, gateway.Config{MaxTransaction: 300 * time.Millisecond})
+	w := &hc{t: t, url: url, token: writeSecret}
+	o := &hc{t: t, url: url, token: otherSecret}
+	w.mustExec(`CREATE TABLE t (v TEXT)`)
+
+	idle := w.must(nil, hrana.ExecuteRequest(hrana.NewStmt(`SELECT 1`, nil, true)))
+	start := time.Now() // before the transaction begins
+	resp := w.must(nil, hrana.ExecuteRequest(hrana.NewStmt(`BEGIN IMMEDIATE`, nil, false)),
+		hrana.ExecuteRequest(hrana.NewStmt(`INSERT INTO t VALUES ('held')`, nil, false)))
+	baton := resp.Baton
+	for {
+		// Both streams are kept busy; only the one in a transaction ends.
+		idle = w.must(idle.Baton, hrana.ExecuteRequest(hrana.NewStmt(`SELECT 1`, nil, true)))
+		next, res := w.post(baton, hrana.ExecuteRequest(hrana.NewStmt(`SELECT 1`, nil, true)))
+		if next == nil {
+			if _, code := protoError(t, res); code != "STREAM_EXPIRED" {
+				t.Fatalf("the held stream: %d %s", res.status, res.body)
+			}
+			break
+		}
+		baton = next.Baton
+		if time.Since(start) > 20*time.Second {
+			t.Fatal("a stream held a transaction for 20 s with --max-transaction 300ms")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if time.Since(start) < 300*time.Millisecond {
+		t.Errorf("the stream ended after %v, before --max-transaction", time.Since(start))
+	}
+	o.mustExec(`INSERT INTO t VALUES ('other')`)
+	if got := jsonOf(o.mustExec(`SELECT v FROM t`).Rows); got != `[[{"type":"text","value":"other"}]]` {
+		t.Errorf("after the held transaction ended: %s", got)
+	}
+	w.must(idle.Baton, hrana.CloseRequest())
+}

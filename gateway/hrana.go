@@ -82,8 +82,9 @@ type stream struct {
 	// Guarded by lock:
 	seq      uint64 // the sequence number of the baton last issued
 	lastUsed time.Time
-	gone     bool // closed (expired, or the handler closed)
-	closed   bool // a close request ran
+	txSince  time.Time // when its connection was first seen in a transaction (zero: not in one)
+	gone     bool      // closed (expired, or the handler closed)
+	closed   bool      // a close request ran
 	conn     *sqliteConn
 	sqls     map[int32]string
 	sqlBytes int // the bytes of sqls' texts
@@ -134,7 +135,10 @@ func (h *hranaHandler) expire(now time.Time) {
 		if !st.tryLock() {
 			continue
 		}
-		if now.Sub(st.lastUsed) > h.idle {
+		// An idle stream expires, and so does one whose transaction has
+		// lasted longer than --max-transaction, however busy: it would
+		// hold SQLite's write lock (or a snapshot) from the others.
+		if now.Sub(st.lastUsed) > h.idle || !st.txSince.IsZero() && now.Sub(st.txSince) > h.srv.cfg.MaxTransaction {
 			h.remove(id, st)
 			st.gone = true
 			old = append(old, st)
@@ -300,6 +304,15 @@ func (h *hranaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b := h.baton(st)
 		resp.Baton = &b
 		st.lastUsed = time.Now()
+		// Whether it is in a transaction (for --max-transaction): the
+		// statements may have begun or ended one in any way.
+		if st.conn != nil && st.conn.used {
+			if ac, err := st.conn.autocommit(r.Context()); err == nil && ac {
+				st.txSince = time.Time{}
+			} else if st.txSince.IsZero() {
+				st.txSince = st.lastUsed
+			}
+		}
 	} else {
 		h.forget(st)
 	}
@@ -353,7 +366,7 @@ func (h *hranaHandler) acquire(ctx context.Context, req *hrana.PipelineRequest, 
 	st := h.streams[id]
 	h.mu.Unlock()
 	if st == nil {
-		return nil, &streamError{http.StatusBadRequest, "the stream expired or was closed (streams idle for " + h.idle.String() + " are closed); start a new one", "STREAM_EXPIRED"}
+		return nil, &streamError{http.StatusBadRequest, h.expiredMessage(), "STREAM_EXPIRED"}
 	}
 	// A stream runs one pipeline at a time; a client sends the next when
 	// the last has answered, so waiting is short unless a statement runs
@@ -370,7 +383,7 @@ func (h *hranaHandler) acquire(ctx context.Context, req *hrana.PipelineRequest, 
 	switch {
 	case st.gone:
 		st.unlock()
-		return nil, &streamError{http.StatusBadRequest, "the stream expired or was closed (streams idle for " + h.idle.String() + " are closed); start a new one", "STREAM_EXPIRED"}
+		return nil, &streamError{http.StatusBadRequest, h.expiredMessage(), "STREAM_EXPIRED"}
 	case st.owner != pol.principal:
 		st.unlock()
 		return nil, &streamError{http.StatusBadRequest, "invalid baton: the stream belongs to another token", "BATON_INVALID"}
@@ -401,6 +414,11 @@ const memWait = 10 * time.Second
 // decoded and bound: the body, its values (a 64-byte hrana.Value for as
 // little as 16 bytes of JSON) and their driver arguments.
 func decodeCost(n int64) int64 { return 8*n + 4<<10 }
+
+func (h *hranaHandler) expiredMessage() string {
+	return "the stream expired or was closed (streams idle for " + h.idle.String() + ", or in a transaction for " +
+		h.srv.cfg.MaxTransaction.String() + ", are closed and their transaction rolled back); start a new one"
+}
 
 // remove takes a stream out of the open ones. The caller holds h.mu.
 func (h *hranaHandler) remove(id uint64, st *stream) {

@@ -44,6 +44,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	maxConcurrent := fs.Int("max-concurrent", 32, "the most requests of one token in flight at once (429 beyond)")
 	streamIdle := fs.Duration("stream-idle", 10*time.Second, "how long an idle Hrana stream lives (its transaction is then rolled back)")
 	maxStreams := fs.Int("max-streams", 256, "the most Hrana streams open at once")
+	maxTransaction := fs.Duration("max-transaction", time.Minute, "the longest a Hrana stream may stay in a transaction (it is then closed and rolled back)")
 	hranaMemory := sizeFlag(256 << 20)
 	fs.Var(&hranaMemory, "hrana-memory", "the memory Hrana requests may hold at once (decoded bodies and responses), a token half of it")
 	maxStreamsPerToken := fs.Int("max-streams-per-token", 0, "the most Hrana streams one token holds open (default a quarter of --max-streams)")
@@ -88,7 +89,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := Config{
 		MaxBodyBytes: int64(maxBody), MaxResponseBytes: int(maxResponse), MaxStatements: *maxStatements,
 		StatementTimeout: *stmtTimeout, MaxRows: *maxRows, MaxConcurrent: *maxConcurrent,
-		StreamIdle: *streamIdle, MaxStreams: *maxStreams, MaxStreamsPerToken: *maxStreamsPerToken, HranaMemory: int64(hranaMemory), BaseURL: *baseURL, Logger: log,
+		StreamIdle: *streamIdle, MaxStreams: *maxStreams, MaxStreamsPerToken: *maxStreamsPerToken, HranaMemory: int64(hranaMemory), MaxTransaction: *maxTransaction, BaseURL: *baseURL, Logger: log,
 	}
 	for _, t := range tokenFlags {
 		tok, err := ParseToken(t)
@@ -122,7 +123,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ok   bool
 	}{{"--max-statements", *maxStatements > 0}, {"--max-rows", *maxRows > 0}, {"--max-concurrent", *maxConcurrent > 0},
 		{"--max-streams", *maxStreams > 0}, {"--pg-pool-size", *poolSize > 0 && *poolSize <= 10000}, {"--statement-timeout", *stmtTimeout > 0},
-		{"--stream-idle", *streamIdle > 0}, {"--max-streams-per-token", *maxStreamsPerToken >= 0}, {"--hrana-memory", hranaMemory > 0}, {"--max-body", maxBody > 0}, {"--max-response", maxResponse > 0}} {
+		{"--stream-idle", *streamIdle > 0}, {"--max-streams-per-token", *maxStreamsPerToken >= 0}, {"--hrana-memory", hranaMemory > 0}, {"--max-transaction", *maxTransaction > 0}, {"--max-body", maxBody > 0}, {"--max-response", maxResponse > 0}} {
 		if !v.ok {
 			return usage(v.name + " must be positive")
 		}

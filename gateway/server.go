@@ -60,6 +60,10 @@ type Config struct {
 	// (429 TOO_MANY_STREAMS beyond), so that one token leaves streams for
 	// the others. 0 means a quarter of MaxStreams (at least 1).
 	MaxStreamsPerToken int
+	// MaxTransaction bounds how long a Hrana stream may stay in a
+	// transaction (holding SQLite's write lock or a snapshot): the stream
+	// is then closed and its transaction rolled back. 0 means 1 minute.
+	MaxTransaction time.Duration
 	// HranaMemory bounds the memory Hrana requests hold at once (their
 	// bodies as decoded, and their responses), in estimated bytes; one
 	// token may hold half of it. 0 means 256 MiB.
@@ -107,6 +111,9 @@ func NewServer(cfg Config) (*Server, error) {
 	def(&cfg.MaxStreams, 256)
 	def(&cfg.MaxStreamsPerToken, max(cfg.MaxStreams/4, 1))
 	cfg.MaxStreamsPerToken = min(cfg.MaxStreamsPerToken, cfg.MaxStreams)
+	if cfg.MaxTransaction <= 0 {
+		cfg.MaxTransaction = time.Minute
+	}
 	if cfg.HranaMemory <= 0 {
 		cfg.HranaMemory = 256 << 20
 	}
