@@ -38,12 +38,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&maxBody, "max-body", "the largest request body (413 beyond), bytes or with a unit: 512KiB, 10MiB")
 	maxResponse := sizeFlag(10 << 20)
 	fs.Var(&maxResponse, "max-response", "the largest response body")
-	maxStatements := fs.Int("max-statements", 100, "the most statements in one request")
+	maxStatements := fs.Int("max-statements", 10000, "the most statements in one request")
 	stmtTimeout := fs.Duration("statement-timeout", 30*time.Second, "the longest a statement may run")
 	maxRows := fs.Int("max-rows", 100000, "the most rows one statement may return")
-	maxConcurrent := fs.Int("max-concurrent", 16, "the most requests of one token in flight at once (429 beyond)")
+	maxConcurrent := fs.Int("max-concurrent", 32, "the most requests of one token in flight at once (429 beyond)")
 	streamIdle := fs.Duration("stream-idle", 10*time.Second, "how long an idle Hrana stream lives (its transaction is then rolled back)")
 	maxStreams := fs.Int("max-streams", 256, "the most Hrana streams open at once")
+	maxTransaction := fs.Duration("max-transaction", time.Minute, "the longest a Hrana stream may stay in a transaction (it is then closed and rolled back)")
+	hranaMemory := sizeFlag(256 << 20)
+	fs.Var(&hranaMemory, "hrana-memory", "the memory Hrana requests may hold at once (decoded bodies and responses), a token half of it")
+	maxStreamsPerToken := fs.Int("max-streams-per-token", 0, "the most Hrana streams one token holds open (default a quarter of --max-streams)")
 	poolSize := fs.Int("pg-pool-size", 16, "the most PostgreSQL connections")
 	baseURL := fs.String("base-url", "", "the URL Hrana responses give as base_url (default null)")
 	readHeaderTimeout := fs.Duration("read-header-timeout", 5*time.Second, "the longest a client may take to send a request's headers")
@@ -85,7 +89,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := Config{
 		MaxBodyBytes: int64(maxBody), MaxResponseBytes: int(maxResponse), MaxStatements: *maxStatements,
 		StatementTimeout: *stmtTimeout, MaxRows: *maxRows, MaxConcurrent: *maxConcurrent,
-		StreamIdle: *streamIdle, MaxStreams: *maxStreams, BaseURL: *baseURL, Logger: log,
+		StreamIdle: *streamIdle, MaxStreams: *maxStreams, MaxStreamsPerToken: *maxStreamsPerToken, HranaMemory: int64(hranaMemory), MaxTransaction: *maxTransaction, BaseURL: *baseURL, Logger: log,
 	}
 	for _, t := range tokenFlags {
 		tok, err := ParseToken(t)
@@ -119,7 +123,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ok   bool
 	}{{"--max-statements", *maxStatements > 0}, {"--max-rows", *maxRows > 0}, {"--max-concurrent", *maxConcurrent > 0},
 		{"--max-streams", *maxStreams > 0}, {"--pg-pool-size", *poolSize > 0 && *poolSize <= 10000}, {"--statement-timeout", *stmtTimeout > 0},
-		{"--stream-idle", *streamIdle > 0}, {"--max-body", maxBody > 0}, {"--max-response", maxResponse > 0}} {
+		{"--stream-idle", *streamIdle > 0}, {"--max-streams-per-token", *maxStreamsPerToken >= 0}, {"--hrana-memory", hranaMemory > 0}, {"--max-transaction", *maxTransaction > 0}, {"--max-body", maxBody > 0}, {"--max-response", maxResponse > 0}} {
 		if !v.ok {
 			return usage(v.name + " must be positive")
 		}

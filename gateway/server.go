@@ -41,14 +41,14 @@ type Config struct {
 	// MaxResponseBytes bounds a response body. 0 means 10 MiB.
 	MaxResponseBytes int
 	// MaxStatements bounds the statements of one request (400 beyond).
-	// 0 means 100.
+	// 0 means 10000 (the libSQL client's own tests send batches of 4000).
 	MaxStatements int
 	// StatementTimeout bounds each statement. 0 means 30 s.
 	StatementTimeout time.Duration
 	// MaxRows bounds the rows one statement returns. 0 means 100000.
 	MaxRows int
 	// MaxConcurrent bounds the requests of one token in flight at once
-	// (429 beyond). 0 means 16.
+	// (429 beyond). 0 means 32 (the libSQL client runs up to 20).
 	MaxConcurrent int
 	// StreamIdle is how long a Hrana stream lives without a request.
 	// 0 means 10 s.
@@ -56,6 +56,18 @@ type Config struct {
 	// MaxStreams bounds the Hrana streams open at once (each holds a
 	// SQLite connection). 0 means 256.
 	MaxStreams int
+	// MaxStreamsPerToken bounds the Hrana streams one token holds open
+	// (429 TOO_MANY_STREAMS beyond), so that one token leaves streams for
+	// the others. 0 means a quarter of MaxStreams (at least 1).
+	MaxStreamsPerToken int
+	// MaxTransaction bounds how long a Hrana stream may stay in a
+	// transaction (holding SQLite's write lock or a snapshot): the stream
+	// is then closed and its transaction rolled back. 0 means 1 minute.
+	MaxTransaction time.Duration
+	// HranaMemory bounds the memory Hrana requests hold at once (their
+	// bodies as decoded, and their responses), in estimated bytes; one
+	// token may hold half of it. 0 means 256 MiB.
+	HranaMemory int64
 	// BaseURL is what Hrana responses carry as base_url ("" sends null).
 	BaseURL string
 	// Logger receives one line per request, and failures. nil means
@@ -93,10 +105,18 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.MaxBodyBytes = defaultMaxBytes
 	}
 	def(&cfg.MaxResponseBytes, defaultMaxBytes)
-	def(&cfg.MaxStatements, 100)
+	def(&cfg.MaxStatements, 10000)
 	def(&cfg.MaxRows, 100000)
-	def(&cfg.MaxConcurrent, 16)
+	def(&cfg.MaxConcurrent, 32)
 	def(&cfg.MaxStreams, 256)
+	def(&cfg.MaxStreamsPerToken, max(cfg.MaxStreams/4, 1))
+	cfg.MaxStreamsPerToken = min(cfg.MaxStreamsPerToken, cfg.MaxStreams)
+	if cfg.MaxTransaction <= 0 {
+		cfg.MaxTransaction = time.Minute
+	}
+	if cfg.HranaMemory <= 0 {
+		cfg.HranaMemory = 256 << 20
+	}
 	if cfg.StatementTimeout <= 0 {
 		cfg.StatementTimeout = 30 * time.Second
 	}
