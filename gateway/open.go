@@ -22,7 +22,11 @@ import (
 // refuses every write (SQLITE_READONLY), whatever the SQL, plus
 // PRAGMA query_only. ":memory:" has no read-only side (ro is nil).
 func OpenSQLite(ctx context.Context, path string) (rw, ro *sql.DB, err error) {
-	conn, err := sqlite.Open(path)
+	// No statement cache: the authorizer (sqliteauth.go) decides when a
+	// statement is prepared, so every client statement must be prepared
+	// anew on its connection, never served from a statement the gateway
+	// prepared for itself or for another request.
+	conn, err := sqlite.Open(path, sqlite.StatementCache(0))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -58,7 +58,7 @@ func openSQLiteConn(ctx context.Context, db *sql.DB, role Role, maxValue int) (*
 	}
 	sc := &sqliteConn{c: c, role: role}
 	err = c.Raw(func(dc any) error {
-		r, ok := dc.(msqlite.AuthorizerRegisterer)
+		r, ok := baseConn(dc).(msqlite.AuthorizerRegisterer)
 		if !ok {
 			return errors.New("the SQLite driver has no authorizer")
 		}
@@ -840,16 +840,7 @@ func (ex *executor) describe(ctx context.Context, text string) (*hrana.DescribeR
 	sctx, cancel := context.WithTimeout(ctx, ex.h.srv.cfg.StatementTimeout)
 	defer cancel()
 	err = sc.c.Raw(func(dc any) error {
-		// forge's sqlite.Open wraps the driver's connection (its statement
-		// cache); Unwrap reaches modernc.org/sqlite's.
-		for {
-			u, ok := dc.(interface{ Unwrap() driver.Conn })
-			if !ok {
-				break
-			}
-			dc = u.Unwrap()
-		}
-		ci, ok := dc.(interface {
+		ci, ok := baseConn(dc).(interface {
 			ColumnInfo(string) ([]msqlite.ColumnInfo, error)
 		})
 		if !ok {
@@ -912,4 +903,16 @@ func (ex *executor) describe(ctx context.Context, text string) (*hrana.DescribeR
 		return nil, ex.sqliteError(ctx, sctx, err)
 	}
 	return res, nil
+}
+
+// baseConn returns modernc.org/sqlite's own connection under dc: forge's
+// sqlite.Open may wrap it (its statement cache), and Unwrap reaches it.
+func baseConn(dc any) any {
+	for {
+		u, ok := dc.(interface{ Unwrap() driver.Conn })
+		if !ok {
+			return dc
+		}
+		dc = u.Unwrap()
+	}
 }
