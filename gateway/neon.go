@@ -110,7 +110,8 @@ type neonHandler struct {
 	maxRows       int
 	maxStatements int
 	timeout       time.Duration
-	metrics       *metrics // nil when not inside a Server
+	metrics       *metrics      // nil when not inside a Server
+	readPool      *pgxpool.Pool // read tokens' pool (--read-dsn); nil: pool
 }
 
 func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -236,9 +237,11 @@ func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOpti
 		if len(q.Params) > math.MaxUint16 {
 			return nil, badRequest("statement " + strconv.Itoa(i) + " has " + strconv.Itoa(len(q.Params)) + " parameters; PostgreSQL takes at most 65535")
 		}
-		if strings.EqualFold(leadingKeyword(q.Query), "COPY") {
-			// COPY ... FROM STDIN would wait for data no HTTP request carries.
-			return nil, badRequest("statement " + strconv.Itoa(i) + ": COPY is not supported over HTTP; use INSERT")
+		if why, bad := guardPostgres(q.Query, readOnly, req.Transaction); why != "" {
+			if bad {
+				return nil, badRequest("statement " + strconv.Itoa(i) + ": " + why)
+			}
+			return nil, &httpError{status: http.StatusForbidden, body: &wire.Error{Code: "42501", Message: "statement " + strconv.Itoa(i) + ": " + why}}
 		}
 	}
 	for attempt := 0; ; attempt++ {
@@ -254,11 +257,16 @@ func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOpti
 }
 
 func (h *neonHandler) runOnce(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool) ([]byte, error) {
-	s, err := acquire(ctx, h.pool)
+	pool := h.pool
+	if readOnly && h.readPool != nil {
+		pool = h.readPool
+	}
+	s, err := acquire(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
 	defer s.release()
+	defer s.resetSession(ctx)
 	enc := &neonEncoder{raw: opts.raw, max: h.maxResp, maxRows: h.maxRows, timeout: h.timeout}
 	if !req.Transaction && !readOnly {
 		if err := enc.query(ctx, s, req.Queries[0], opts.arrayMode); err != nil {
@@ -282,7 +290,6 @@ func (h *neonHandler) runOnce(ctx context.Context, req *wire.Request, opts *neon
 		// refuses SET TRANSACTION READ WRITE, which it would otherwise
 		// accept as a transaction's first statement.
 		begin += "; SELECT 1"
-		defer s.endReadOnly(ctx)
 	}
 	if err := s.simple(ctx, begin); err != nil {
 		return nil, err
@@ -328,18 +335,36 @@ func (s *session) simple(ctx context.Context, sql string) error {
 	return err
 }
 
-// endReadOnly ends a read token's transaction: a read-only transaction has
-// nothing to commit, and rolling it back also undoes what a plain SET did
-// in it; session advisory locks, which a read-only transaction may take,
-// are released, so that nothing a read token did outlives its request on
-// the pooled connection. A connection where this fails is closed.
-func (s *session) endReadOnly(ctx context.Context) {
-	if s.pg.IsClosed() {
+// sessionReset undoes in one round trip whatever a request may have left
+// on its connection's session: open cursors, SET ROLE and SET SESSION
+// AUTHORIZATION, every setting (back to the connection's startup values),
+// LISTEN, session advisory locks, cached plans, sequence state and
+// temporary objects: DISCARD ALL but for DEALLOCATE ALL, which
+// resetSession does through pgx so that pgx's statement cache stays
+// true. (DISCARD ALL itself cannot follow a ROLLBACK in one message.)
+const sessionReset = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; " +
+	"SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD SEQUENCES; DISCARD TEMP"
+
+// resetSession ends the request's transaction, if one is open (a read
+// token's read-only transaction has nothing to commit), and resets the
+// connection's session, for every token, so that nothing a request did
+// (SET, PREPARE, LISTEN, locks, temporary tables) reaches the next request
+// on the pooled connection. A connection where this fails is closed.
+func (s *session) resetSession(ctx context.Context) {
+	if s.poison || s.pg.IsClosed() {
 		return
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, err := s.pg.Exec(rctx, "ROLLBACK; SELECT pg_advisory_unlock_all()").ReadAll(); err != nil {
+	sql := sessionReset
+	if s.pg.TxStatus() != 'I' {
+		sql = "ROLLBACK; " + sql
+	}
+	if _, err := s.pg.Exec(rctx, sql).ReadAll(); err != nil {
+		s.poison = true
+		return
+	}
+	if err := s.conn.Conn().DeallocateAll(rctx); err != nil {
 		s.poison = true
 	}
 }
