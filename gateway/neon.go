@@ -47,9 +47,25 @@ type NeonOptions struct {
 	// every pooled connection, which bounds single statements on the
 	// server too.)
 	StatementTimeout time.Duration
+	// ReadOnlyPool, when set, runs read tokens' requests (inside a
+	// Server): a pool whose role cannot write (--read-dsn).
+	ReadOnlyPool *pgxpool.Pool
+	// AcquireTimeout bounds the wait for a pooled connection (and, in a
+	// Server, for the token's share of the pool): beyond it the answer is
+	// 503 with code 53300 (or 429 for the token's share). 0 means no
+	// bound but the request's own.
+	AcquireTimeout time.Duration
+	// MaxParams bounds the JSON array elements of a request (its
+	// parameters and their array items), counted before the body is
+	// decoded: 400 with code 54000 beyond. 0 means 262144 (four
+	// statements of PostgreSQL's 65535).
+	MaxParams int
 }
 
-const defaultMaxBytes = 10 << 20
+const (
+	defaultMaxBytes  = 10 << 20
+	defaultMaxParams = 4 << 16
+)
 
 // NewNeonHandler returns a handler that serves Neon's SQL over HTTP on any
 // path, running the statements on pool:
@@ -89,7 +105,11 @@ const defaultMaxBytes = 10 << 20
 // with any pooler; use SET LOCAL inside a transaction request instead.
 func NewNeonHandler(pool *pgxpool.Pool, opts NeonOptions) http.Handler {
 	h := &neonHandler{pool: pool, maxReq: opts.MaxRequestBytes, maxResp: opts.MaxResponseBytes, log: opts.Logger,
-		maxRows: opts.MaxRows, maxStatements: opts.MaxStatements, timeout: opts.StatementTimeout}
+		maxRows: opts.MaxRows, maxStatements: opts.MaxStatements, timeout: opts.StatementTimeout,
+		readPool: opts.ReadOnlyPool, acquireTimeout: opts.AcquireTimeout, maxParams: opts.MaxParams}
+	if h.maxParams <= 0 {
+		h.maxParams = defaultMaxParams
+	}
 	if h.maxReq <= 0 {
 		h.maxReq = defaultMaxBytes
 	}
@@ -111,7 +131,9 @@ type neonHandler struct {
 	maxStatements int
 	timeout       time.Duration
 	metrics       *metrics      // nil when not inside a Server
-	readPool      *pgxpool.Pool // read tokens' pool (--read-dsn); nil: pool
+	readPool       *pgxpool.Pool // read tokens' pool (--read-dsn); nil: pool
+	acquireTimeout time.Duration // 0: no bound
+	maxParams      int
 }
 
 func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -131,6 +153,11 @@ func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, he)
 		return
 	}
+	if n, ok := jsonArraysWithin(body, h.maxParams); !ok {
+		writeError(w, r, h.log, &httpError{status: http.StatusBadRequest, body: &wire.Error{Code: "54000",
+			Message: "the request has more than " + strconv.Itoa(n) + " parameters (counting array items); this gateway takes at most " + strconv.Itoa(n) + " in one request"}})
+		return
+	}
 	req, err := wire.DecodeRequest(body)
 	if err != nil {
 		writeError(w, r, h.log, badRequest(requestMessage(err)))
@@ -142,8 +169,9 @@ func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	readOnly := false
+	var who *principal
 	if pol := policyFrom(r.Context()); pol != nil {
-		readOnly = pol.role == RoleRead
+		readOnly, who = pol.role == RoleRead, pol.principal
 		if pol.statements != nil {
 			for i := range req.Queries {
 				sql, msg, ok := pol.statements.resolve(req.Queries[i].Query)
@@ -155,8 +183,11 @@ func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	out, he := h.run(r.Context(), req, opts, readOnly)
+	out, he := h.run(r.Context(), req, opts, readOnly, who)
 	if he != nil {
+		if he.status == http.StatusTooManyRequests || he.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
 		writeError(w, r, h.log, he)
 		return
 	}
@@ -232,7 +263,7 @@ func parseNeonHeaders(h http.Header) (*neonOptions, *httpError) {
 // A request that failed before PostgreSQL could have run any of it (the
 // pooled connection was found dead when writing, as after a restart) is
 // run once more on another connection: nothing of it was applied.
-func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool) ([]byte, *httpError) {
+func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool, who *principal) ([]byte, *httpError) {
 	for i, q := range req.Queries {
 		if len(q.Params) > math.MaxUint16 {
 			return nil, badRequest("statement " + strconv.Itoa(i) + " has " + strconv.Itoa(len(q.Params)) + " parameters; PostgreSQL takes at most 65535")
@@ -244,8 +275,24 @@ func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOpti
 			return nil, &httpError{status: http.StatusForbidden, body: &wire.Error{Code: "42501", Message: "statement " + strconv.Itoa(i) + ": " + why}}
 		}
 	}
+	var deadline time.Time
+	if h.acquireTimeout > 0 {
+		deadline = time.Now().Add(h.acquireTimeout)
+	}
+	if who != nil {
+		// The token's share of the pool: one token cannot take every
+		// connection, and waits at most the acquire timeout for its own.
+		if he := waitSlot(ctx, who.pg, deadline); he != nil {
+			if he.status == http.StatusTooManyRequests {
+				he.body.Message = "token \"" + who.name + "\" already holds its share of the PostgreSQL pool (" + strconv.Itoa(cap(who.pg)) +
+					" connections) and none was freed within " + h.acquireTimeout.String() + "; retry later"
+			}
+			return nil, he
+		}
+		defer func() { <-who.pg }()
+	}
 	for attempt := 0; ; attempt++ {
-		out, err := h.runOnce(ctx, req, opts, readOnly)
+		out, err := h.runOnce(ctx, req, opts, readOnly, deadline)
 		if err == nil {
 			return out, nil
 		}
@@ -256,13 +303,24 @@ func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOpti
 	}
 }
 
-func (h *neonHandler) runOnce(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool) ([]byte, error) {
+func (h *neonHandler) runOnce(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool, deadline time.Time) ([]byte, error) {
 	pool := h.pool
 	if readOnly && h.readPool != nil {
 		pool = h.readPool
 	}
-	s, err := acquire(ctx, pool)
+	actx := ctx
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	s, err := acquire(actx, pool)
 	if err != nil {
+		if ctx.Err() == nil && actx.Err() != nil {
+			return nil, &httpError{status: http.StatusServiceUnavailable, body: &wire.Error{Code: "53300",
+				Message: "no PostgreSQL connection was free within " + h.acquireTimeout.String() + " (the pool's " +
+					strconv.Itoa(int(pool.Config().MaxConns)) + " are busy); retry later"}, cause: err}
+		}
 		return nil, err
 	}
 	defer s.release()
@@ -702,4 +760,87 @@ func appendArrayLevel(b, s []byte, elem uint32, delim byte, depth int) ([]byte, 
 		return nil, nil, errors.New("unbalanced array")
 	}
 	return append(b, ']'), bytes.TrimLeft(s[1:], " "), nil
+}
+
+// waitSlot takes a slot of sem, waiting until deadline (zero: until ctx
+// ends). It answers 429 when the deadline passed first.
+func waitSlot(ctx context.Context, sem chan struct{}, deadline time.Time) *httpError {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-timeout:
+		return &httpError{status: http.StatusTooManyRequests, body: &wire.Error{Code: "TOO_MANY_REQUESTS", Message: "too many requests"}}
+	case <-ctx.Done():
+		return pgError(ctx, ctx.Err())
+	}
+}
+
+// jsonArraysWithin reports whether the JSON text body holds at most max
+// array elements in all (parameters, array parameters' items, statements),
+// reading it without decoding or allocating, so that a body of millions of
+// tiny parameters is refused before any is decoded. It returns max. A
+// malformed body passes: the decoder refuses it.
+func jsonArraysWithin(body []byte, limit int) (int, bool) {
+	n := 0
+	var stack []bool // per open bracket: is it an array?
+	empty := false   // just after '[': the array has no element yet
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			for i++; i < len(body) && body[i] != '"'; i++ {
+				if body[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			if empty {
+				n++
+			}
+			stack = append(stack, c == '[')
+			empty = c == '['
+			if len(stack) > 10000 {
+				return limit, false // deeper than encoding/json decodes
+			}
+			if n > limit {
+				return limit, false
+			}
+			continue
+		case ']', '}':
+			empty = false
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case ',':
+			if len(stack) > 0 && stack[len(stack)-1] {
+				n++
+				if n > limit {
+					return limit, false
+				}
+			}
+			continue
+		}
+		if empty {
+			n++
+			empty = false
+			if n > limit {
+				return limit, false
+			}
+		}
+	}
+	return limit, true
 }

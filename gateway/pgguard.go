@@ -47,16 +47,24 @@ func guardPostgres(sql string, read, tx bool) (why string, badRequest bool) {
 			continue
 		}
 		if why := guardTokens(toks, read, tx, false, 0); why != "" {
-			return why, why == copyRefused
+			return why, why == copyRefused || why == txEnded
 		}
 	}
 	return "", false
 }
 
-const copyRefused = "COPY is not supported over HTTP; use INSERT (or SELECT) instead"
+// The refusals that are bad requests (400) rather than forbidden (403).
+const (
+	copyRefused = "COPY is not supported over HTTP; use INSERT (or SELECT) instead"
+	txEnded     = "it would have ended the transaction: a transaction request must not BEGIN, COMMIT or ROLLBACK (the gateway opens and commits it; ROLLBACK TO SAVEPOINT is allowed)"
+)
 
-// readStatements are the statements a read token may run.
-var readStatements = map[string]bool{"select": true, "with": true, "values": true, "table": true, "show": true, "explain": true}
+// readStatements are the statements a read token may run: queries, and
+// the writes that PostgreSQL itself refuses in a read-only transaction
+// (25006, which clients report as such).
+var readStatements = map[string]bool{"select": true, "with": true, "values": true, "table": true, "show": true, "explain": true,
+	"insert": true, "update": true, "delete": true, "merge": true, "create": true, "alter": true, "drop": true,
+	"truncate": true, "grant": true, "revoke": true, "comment": true}
 
 var pgTxControl = map[string]bool{"begin": true, "start": true, "commit": true, "end": true, "rollback": true, "abort": true,
 	"savepoint": true, "release": true}
@@ -145,10 +153,10 @@ func guardLead(lead string, rest []pgToken, read, tx bool) string {
 		}
 		switch lead {
 		case "begin", "start", "commit", "end", "abort":
-			return strings.ToUpper(lead) + " in a transaction request is refused: the gateway opens and commits the transaction itself"
+			return txEnded
 		case "rollback":
 			if next(k) != "to" {
-				return "ROLLBACK in a transaction request is refused (ROLLBACK TO SAVEPOINT is allowed): the gateway ends the transaction itself"
+				return txEnded
 			}
 		}
 	}
