@@ -123,14 +123,14 @@ func NewNeonHandler(pool *pgxpool.Pool, opts NeonOptions) http.Handler {
 }
 
 type neonHandler struct {
-	pool          *pgxpool.Pool
-	maxReq        int64
-	maxResp       int
-	log           *slog.Logger
-	maxRows       int
-	maxStatements int
-	timeout       time.Duration
-	metrics       *metrics      // nil when not inside a Server
+	pool           *pgxpool.Pool
+	maxReq         int64
+	maxResp        int
+	log            *slog.Logger
+	maxRows        int
+	maxStatements  int
+	timeout        time.Duration
+	metrics        *metrics      // nil when not inside a Server
 	readPool       *pgxpool.Pool // read tokens' pool (--read-dsn); nil: pool
 	acquireTimeout time.Duration // 0: no bound
 	maxParams      int

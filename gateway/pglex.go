@@ -35,7 +35,7 @@ type pgToken struct {
 // (unterminated strings, comments or identifiers); such SQL never runs.
 var errPgLex = errors.New("unterminated string, identifier or comment")
 
-// pgTokens splits sql into tokens. backslashQuote reads '' strings as
+// pgTokens splits sql into tokens. backslashQuote reads ” strings as
 // PostgreSQL does with standard_conforming_strings off (a backslash
 // escapes the next character); PostgreSQL's default (on) reads them
 // literally. The guard reads SQL both ways, since a session may change
