@@ -84,6 +84,8 @@ func guardTokens(toks []pgToken, read, tx, nested bool, depth int) string {
 			continue
 		case start && t.kind == pgLParen:
 			continue
+		case start && nested:
+			start = false
 		case start:
 			start = false
 			if t.kind == pgWord {
@@ -108,7 +110,7 @@ func guardTokens(toks []pgToken, read, tx, nested bool, depth int) string {
 			if (lead == "do" || nested) && depth < 4 {
 				inner, err := pgTokens(t.text, false)
 				if err == nil {
-					if why := guardTokens(inner, read, tx, true, depth+1); why != "" {
+					if why := guardTokens(inner, read, false, true, depth+1); why != "" {
 						return why
 					}
 				}

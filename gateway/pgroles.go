@@ -68,10 +68,12 @@ func checkReadRole(ctx context.Context, pg *pgconn.PgConn) error {
 		 FROM pg_catalog.pg_roles r WHERE r.rolname = current_user),
 		coalesce((SELECT string_agg(b.rolname, ', ' ORDER BY b.rolname) FROM pg_catalog.pg_roles b
 			WHERE b.rolname IN (`+dangerousRoles+`, 'pg_write_all_data') AND pg_catalog.pg_has_role(current_user, b.oid, 'MEMBER')), ''),
-		coalesce((SELECT string_agg(x, ', ') FROM (SELECT c.oid::regclass::text AS x FROM pg_catalog.pg_class c
-			WHERE (c.relkind IN ('r', 'p', 'v', 'm', 'f') AND (pg_catalog.has_any_column_privilege(c.oid, 'INSERT, UPDATE')
+		coalesce((SELECT string_agg(x, ', ') FROM (SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS x
+			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.oid <> 'pg_catalog.pg_settings'::regclass -- UPDATE on it is SET, which every role may run
+			AND ((c.relkind IN ('r', 'p', 'v', 'm', 'f') AND (pg_catalog.has_any_column_privilege(c.oid, 'INSERT, UPDATE')
 				OR pg_catalog.has_table_privilege(c.oid, 'DELETE, TRUNCATE')))
-			OR (c.relkind = 'S' AND pg_catalog.has_sequence_privilege(c.oid, 'USAGE, UPDATE'))
+			OR (c.relkind = 'S' AND pg_catalog.has_sequence_privilege(c.oid, 'USAGE, UPDATE')))
 			ORDER BY 1 LIMIT 5) t), ''),
 		coalesce((SELECT string_agg(n.nspname, ', ' ORDER BY n.nspname) FROM pg_catalog.pg_namespace n
 			WHERE pg_catalog.has_schema_privilege(n.oid, 'CREATE')), ''),
