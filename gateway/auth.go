@@ -18,7 +18,8 @@ import (
 type Role int
 
 // The roles. A read token's statements run where the database itself
-// refuses writes: in a READ ONLY transaction on PostgreSQL, on a
+// refuses writes: in a READ ONLY transaction on PostgreSQL (under the
+// --read-dsn role, which cannot write, when one is configured), on a
 // connection opened read-only (mode=ro) on SQLite.
 const (
 	RoleRead Role = iota + 1

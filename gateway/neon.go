@@ -93,16 +93,20 @@ const (
 //     severity, detail, hint, position, where, schema, table, column,
 //     dataType, constraint, file, line, routine}; a malformed request is
 //     400 {message}; 413 and 507 are the size limits; a failure to reach
-//     the database is 500. COPY is refused with 400: COPY ... FROM STDIN
-//     would wait for data that an HTTP request cannot send.
+//     the database is 503. COPY is refused with 400: COPY ... FROM STDIN
+//     would wait for data that an HTTP request cannot send. The statement
+//     guard (pgguard.go) reads every statement first; a statement it
+//     refuses is 403 with code 42501 (400 for one that would end a
+//     transaction request).
 //
 // The Neon-Connection-String header, which the clients always send, is
 // checked to be a postgres:// URL when present and otherwise ignored: the
 // handler serves pool's database. The handler does not authenticate.
 //
-// Statements run on pooled connections, so session state that a single
-// statement changes (SET, temporary tables) stays with the connection, as
-// with any pooler; use SET LOCAL inside a transaction request instead.
+// Statements run on pooled connections whose session is reset (DISCARD
+// ALL's work) after every request: nothing a request sets, prepares,
+// listens to, locks or creates as temporary reaches the next one. Use SET
+// LOCAL inside a transaction request.
 func NewNeonHandler(pool *pgxpool.Pool, opts NeonOptions) http.Handler {
 	h := &neonHandler{pool: pool, maxReq: opts.MaxRequestBytes, maxResp: opts.MaxResponseBytes, log: opts.Logger,
 		maxRows: opts.MaxRows, maxStatements: opts.MaxStatements, timeout: opts.StatementTimeout,
