@@ -327,8 +327,15 @@ func (h *neonHandler) runOnce(ctx context.Context, req *wire.Request, opts *neon
 		}
 		return nil, err
 	}
-	defer s.release()
-	defer s.resetSession(ctx)
+	// The session is reset and the connection pooled again in the
+	// background, once the answer is known: the client does not wait for
+	// the reset, and no request gets the connection before it is done.
+	defer func() {
+		go func() {
+			s.resetSession(ctx)
+			s.release()
+		}()
+	}()
 	enc := &neonEncoder{raw: opts.raw, max: h.maxResp, maxRows: h.maxRows, timeout: h.timeout}
 	if !req.Transaction && !readOnly {
 		if err := enc.query(ctx, s, req.Queries[0], opts.arrayMode); err != nil {
@@ -402,8 +409,9 @@ func (s *session) simple(ctx context.Context, sql string) error {
 // AUTHORIZATION, every setting (back to the connection's startup values),
 // LISTEN, session advisory locks, cached plans, sequence state and
 // temporary objects: DISCARD ALL but for DEALLOCATE ALL, which
-// resetSession does through pgx so that pgx's statement cache stays
-// true. (DISCARD ALL itself cannot follow a ROLLBACK in one message.)
+// resetSession adds, or, on a pool whose pgx statement cache is on (not
+// OpenPostgres's), runs through pgx so that the cache stays true.
+// (DISCARD ALL itself cannot follow a ROLLBACK in one message.)
 const sessionReset = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; " +
 	"SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD SEQUENCES; DISCARD TEMP"
 
@@ -422,12 +430,19 @@ func (s *session) resetSession(ctx context.Context) {
 	if s.pg.TxStatus() != 'I' {
 		sql = "ROLLBACK; " + sql
 	}
+	cc := s.conn.Conn().Config()
+	pgxCache := cc.StatementCacheCapacity > 0 || cc.DescriptionCacheCapacity > 0
+	if !pgxCache {
+		sql += "; DEALLOCATE ALL"
+	}
 	if _, err := s.pg.Exec(rctx, sql).ReadAll(); err != nil {
 		s.poison = true
 		return
 	}
-	if err := s.conn.Conn().DeallocateAll(rctx); err != nil {
-		s.poison = true
+	if pgxCache {
+		if err := s.conn.Conn().DeallocateAll(rctx); err != nil {
+			s.poison = true
+		}
 	}
 }
 

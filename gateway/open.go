@@ -83,11 +83,12 @@ type PostgresOptions struct {
 }
 
 // OpenPostgres opens a pool for the gateway: application_name
-// forge-gateway and, with a StatementTimeout, statement_timeout on every
-// connection. Every new connection's role is checked before use (see
-// PostgresOptions.ReadOnly and DangerouslyAllowSuperuser): a connection
-// of a role the gateway refuses fails with a *RoleError, so requests get
-// 503 with its message. It does not wait for the server: a pool opened while
+// forge-gateway, with a StatementTimeout statement_timeout on every
+// connection, and no pgx statement cache (statements run unprepared).
+// Every new connection's role is checked before use (see
+// PostgresOptions.ReadOnly and DangerouslyAllowSuperuser): a connection of
+// a role the gateway refuses fails with a *RoleError, so requests get 503
+// with its message. It does not wait for the server: a pool opened while
 // PostgreSQL is down connects once it is up.
 func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
@@ -106,6 +107,12 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*pgxpo
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
+	// The gateway runs statements through pgconn, unprepared: no pgx
+	// statement cache, so that the session reset after every request can
+	// DEALLOCATE ALL in the same round trip.
+	cfg.ConnConfig.StatementCacheCapacity = 0
+	cfg.ConnConfig.DescriptionCacheCapacity = 0
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 	switch {
 	case opts.ReadOnly:
 		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error { return checkReadRole(ctx, c.PgConn()) }
