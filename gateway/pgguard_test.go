@@ -43,6 +43,8 @@ func TestGuardPostgres(t *testing.T) {
 		{sql: "DO $$ BEGIN EXECUTE 'CO' || 'PY t TO PROGRAM ''id'''; END $$", description: "assembled at run time: the role check's job"},
 		{sql: "DO $$ BEGIN EXECUTE 'COPY t TO PROGRAM ''id'''; END $$", refused: true, wantInWhy: "COPY"},
 		{sql: "DO $$ BEGIN PERFORM pg_terminate_backend(1); END $$", refused: true},
+		{sql: "DO 'BEGIN EXECUTE ''CO'\n -- a comment\n  'PY t TO PROGRAM id''; END'", refused: true, wantInWhy: "COPY",
+			description: "string continuation across a comment"},
 		{sql: "DO $$ BEGIN INSERT INTO t VALUES (1); END $$", tx: true, description: "a write token's DO block in a transaction"},
 		{sql: "SELECT pg_advisory_lock(1)", description: "write tokens may use advisory locks (reset after the request)"},
 		{sql: "SELECT pg_terminate_backend(1)", refused: true},

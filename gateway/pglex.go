@@ -214,11 +214,22 @@ func pgQuoted(s string, q byte, backslash bool) (string, int, error) {
 			i++
 			if q == '\'' {
 				// 'a'
-				// 'b' is 'ab' when white space with a newline separates them.
+				// 'b' is 'ab' when white space with a newline (and
+				// -- comments) separates them.
 				j, nl := i, false
-				for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r' || s[j] == '\f') {
-					nl = nl || s[j] == '\n' || s[j] == '\r'
-					j++
+				for j < len(s) {
+					if s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r' || s[j] == '\f' || s[j] == '\v' {
+						nl = nl || s[j] == '\n' || s[j] == '\r'
+						j++
+					} else if nl && strings.HasPrefix(s[j:], "--") {
+						k := strings.IndexByte(s[j:], '\n')
+						if k < 0 {
+							break
+						}
+						j += k
+					} else {
+						break
+					}
 				}
 				if nl && j < len(s) && s[j] == '\'' {
 					rest, n, err := pgQuoted(s[j:], q, backslash)
