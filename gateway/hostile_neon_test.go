@@ -408,7 +408,7 @@ func TestHostileNeonSessionState(t *testing.T) {
 // chosen error codes do not create metric series.
 func TestHostileNeonExhaustion(t *testing.T) {
 	h := newHostile(t, 4, func(c *gateway.Config) {
-		c.AcquireTimeout = 200 * time.Millisecond
+		c.AcquireTimeout = time.Second // ample for the other tokens to connect, short against the 3 s sleeps
 		c.MaxBodyBytes = 10 << 20
 	})
 	// 16 slow requests of one read token; its share is 1 of the 4.
@@ -418,12 +418,12 @@ func TestHostileNeonExhaustion(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			statuses <- h.post(readSecret, q("SELECT pg_sleep(2)"))
+			statuses <- h.post(readSecret, q("SELECT pg_sleep(3)"))
 		}()
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		var n int
-		if err := h.admin.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND query LIKE '%pg_sleep(2)%'", h.ro).Scan(&n); err != nil {
+		if err := h.admin.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state = 'active' AND query LIKE '%pg_sleep(3)%'", h.ro).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n > 0 {
@@ -437,7 +437,7 @@ func TestHostileNeonExhaustion(t *testing.T) {
 	// While they run, the others work.
 	h.healthy("16 slow requests of one token (in flight)")
 	var n int
-	if err := h.admin.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND query LIKE '%pg_sleep(2)%'", h.ro).Scan(&n); err != nil || n > 1 {
+	if err := h.admin.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state = 'active' AND query LIKE '%pg_sleep(3)%'", h.ro).Scan(&n); err != nil || n > 1 {
 		t.Errorf("one token runs %d statements at once (share 1): %v", n, err)
 	}
 	wg.Wait()
