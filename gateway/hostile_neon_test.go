@@ -113,8 +113,23 @@ func newHostile(t *testing.T, conns int32, change func(*gateway.Config)) *hostil
 		change(&cfg)
 	}
 	_, u := startServer(t, cfg)
-	return &hostile{t: t, admin: admin, schema: schema, url: u, gw: schema + "_gw", ro: schema + "_ro", gwDSN: gwDSN, roDSN: roDSN,
+	h := &hostile{t: t, admin: admin, schema: schema, url: u, gw: schema + "_gw", ro: schema + "_ro", gwDSN: gwDSN, roDSN: roDSN,
 		tmpProbe: "/tmp/" + schema + "_pwned"}
+	if cfg.PostgresReadOnly == nil {
+		h.ro = h.gw // read tokens share the gateway's role
+	}
+	return h
+}
+
+// withoutReadDSN runs read tokens on the gateway's own role, as without
+// --read-dsn: the READ ONLY transaction, the guard and the session reset
+// alone must hold.
+func withoutReadDSN(c *gateway.Config) { c.PostgresReadOnly = nil }
+
+// bothSetups runs a test with a --read-dsn role and without one.
+func bothSetups(t *testing.T, test func(t *testing.T, change func(*gateway.Config))) {
+	t.Run("read-dsn", func(t *testing.T) { test(t, nil) })
+	t.Run("shared role", func(t *testing.T) { test(t, withoutReadDSN) })
 }
 
 func q(sql string) string {
@@ -227,14 +242,17 @@ var (
 	}
 )
 
-// TestHostileNeonReadStatements sends a read token every transaction-
+// TestHostileNeonReadStatements sends a read token (with a --read-dsn
+// role and without) every transaction-
 // control and session statement PostgreSQL has, alone, after a leading
 // semicolon and comments, in parentheses, chained after a query, in a
 // transaction request around a DELETE, and in a DO block: all are refused
 // before reaching PostgreSQL (403, 42501), and after each the data and
 // every session are unchanged. COPY is refused (400) in every form too.
-func TestHostileNeonReadStatements(t *testing.T) {
-	h := newHostile(t, 1, nil)
+func TestHostileNeonReadStatements(t *testing.T) { bothSetups(t, testHostileNeonReadStatements) }
+
+func testHostileNeonReadStatements(t *testing.T, change func(*gateway.Config)) {
+	h := newHostile(t, 1, change)
 	// The attacks.
 	h.expect("COMMIT AND CHAIN, SET TRANSACTION READ WRITE, DELETE",
 		h.post(readSecret, txBody("COMMIT AND CHAIN", "SET TRANSACTION READ WRITE", "DELETE FROM t", "COMMIT AND CHAIN")), 403, "42501")
@@ -273,8 +291,10 @@ func TestHostileNeonReadStatements(t *testing.T) {
 // refused every one, write tokens those acting on other sessions or the
 // server; and the writes that the guard leaves to PostgreSQL are refused
 // by it (READ ONLY transaction, read-only role).
-func TestHostileNeonFunctions(t *testing.T) {
-	h := newHostile(t, 1, nil)
+func TestHostileNeonFunctions(t *testing.T) { bothSetups(t, testHostileNeonFunctions) }
+
+func testHostileNeonFunctions(t *testing.T, change func(*gateway.Config)) {
+	h := newHostile(t, 1, change)
 	for _, sql := range []string{
 		"SELECT set_config('statement_timeout', '1', false)",
 		"SELECT pg_catalog.set_config('statement_timeout', '1', false)",
