@@ -243,12 +243,12 @@ var (
 )
 
 // TestHostileNeonReadStatements sends a read token (with a --read-dsn
-// role and without) every transaction-
-// control and session statement PostgreSQL has, alone, after a leading
-// semicolon and comments, in parentheses, chained after a query, in a
-// transaction request around a DELETE, and in a DO block: all are refused
-// before reaching PostgreSQL (403, 42501), and after each the data and
-// every session are unchanged. COPY is refused (400) in every form too.
+// role and without one) every transaction-control and session statement
+// PostgreSQL has, alone, after a leading semicolon and comments, in
+// parentheses, chained after a query, in a transaction request around a
+// DELETE, and in a DO block: all are refused before reaching PostgreSQL
+// (403, 42501), and after each the data and every session are unchanged.
+// COPY is refused (400) in every form too.
 func TestHostileNeonReadStatements(t *testing.T) { bothSetups(t, testHostileNeonReadStatements) }
 
 func testHostileNeonReadStatements(t *testing.T, change func(*gateway.Config)) {
