@@ -57,6 +57,7 @@ var Specs = []Spec{
 	{DB: Postgres, Name: "ent", Open: openEnt},
 
 	{DB: SQLite, Name: "database-sql", Open: openStdSQL, Baseline: true},
+	{DB: SQLite, Name: "database-sql-prepared", Open: openStdSQLPrepared},
 	{DB: SQLite, Name: "sqlc", Open: openSqlc},
 	{DB: SQLite, Name: "forge", Open: openForge},
 	{DB: SQLite, Name: "gorm", Open: openGorm},

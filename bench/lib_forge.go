@@ -57,7 +57,8 @@ func (u *FUser) row() Row {
 }
 
 // forgeLib is forge on its pgx driver (pgx.New over a pgxpool.Pool) or on
-// its SQLite driver (sqlite.Open: modernc.org/sqlite through stdsql).
+// its SQLite driver (sqlite.Open: modernc.org/sqlite through stdsql, with
+// its statement cache of 128 statements per connection, the default).
 type forgeLib struct {
 	db      *forge.DB
 	d       dialect.Dialect

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 
 	"github.com/forge-orm/forge/sqlite"
@@ -10,24 +11,38 @@ import (
 )
 
 // stdSQLLib is hand-written database/sql code: over pgx's stdlib driver on
-// PostgreSQL, over modernc.org/sqlite on SQLite (the baseline there).
+// PostgreSQL, over modernc.org/sqlite on SQLite (the baseline there). With
+// prepared set (database-sql-prepared, SQLite only) it runs the same SQL
+// through statements it prepared once (*sql.Stmt, which database/sql
+// prepares once per pooled connection), as an expert does by hand when
+// preparing costs as much as running.
 type stdSQLLib struct {
 	db  *sql.DB
 	pg  bool
 	q   handSQL
 	ids IDSeq
+
+	prepared                                 bool
+	insertOne, insertMany, update, get, list *sql.Stmt
+	posts                                    map[int]*sql.Stmt // by number of keys
+
+	// row is read-one's destination: database/sql's Scan takes pointers
+	// as any, which escape, so a local Row would be allocated each call.
+	row Row
 }
 
 // openSQLDB opens the *sql.DB every database/sql-based library uses: pgx's
 // stdlib driver on PostgreSQL; on SQLite the pool forge's sqlite.Open
 // configures (modernc.org/sqlite, WAL, synchronous=NORMAL, foreign_keys,
 // busy_timeout), so that every library runs on the same driver and
-// settings.
+// settings, without forge's statement cache: the other libraries run on
+// modernc.org/sqlite as it comes, preparing each statement for its call
+// unless they prepare it themselves.
 func openSQLDB(e *Env) (*sql.DB, error) {
 	if e.DB == Postgres {
 		return sql.Open("pgx", e.DSN)
 	}
-	conn, err := sqlite.Open(e.Path)
+	conn, err := sqlite.Open(e.Path, sqlite.StatementCache(0))
 	if err != nil {
 		return nil, err
 	}
@@ -46,17 +61,70 @@ func openStdSQL(ctx context.Context, e *Env) (Lib, error) {
 	return l, nil
 }
 
-func (l *stdSQLLib) Close() error { return l.db.Close() }
+func openStdSQLPrepared(ctx context.Context, e *Env) (Lib, error) {
+	lib, err := openStdSQL(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	l := lib.(*stdSQLLib)
+	l.prepared, l.posts = true, map[int]*sql.Stmt{}
+	for _, s := range []struct {
+		st **sql.Stmt
+		q  string
+	}{{&l.insertOne, l.q.insertOne}, {&l.insertMany, l.q.insertMany}, {&l.update, l.q.update}, {&l.get, l.q.get}, {&l.list, l.q.list}} {
+		if *s.st, err = l.db.PrepareContext(ctx, s.q); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("preparing %s: %w", s.q, err)
+		}
+	}
+	return l, nil
+}
+
+func (l *stdSQLLib) Close() error {
+	for _, st := range []*sql.Stmt{l.insertOne, l.insertMany, l.update, l.get, l.list} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	for _, st := range l.posts {
+		st.Close()
+	}
+	return l.db.Close()
+}
+
+// The three ways a statement runs: through st when the statements are
+// prepared, else as text.
+
+func (l *stdSQLLib) queryRow(ctx context.Context, st *sql.Stmt, q string, args ...any) *sql.Row {
+	if l.prepared {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return l.db.QueryRowContext(ctx, q, args...)
+}
+
+func (l *stdSQLLib) query(ctx context.Context, st *sql.Stmt, q string, args ...any) (*sql.Rows, error) {
+	if l.prepared {
+		return st.QueryContext(ctx, args...)
+	}
+	return l.db.QueryContext(ctx, q, args...)
+}
+
+func (l *stdSQLLib) exec(ctx context.Context, st *sql.Stmt, q string, args ...any) (sql.Result, error) {
+	if l.prepared {
+		return st.ExecContext(ctx, args...)
+	}
+	return l.db.ExecContext(ctx, q, args...)
+}
 
 func (l *stdSQLLib) InsertOne(ctx context.Context, i int) error {
 	u := NewUser(i)
 	var id int64
 	if l.pg {
-		if err := l.db.QueryRowContext(ctx, l.q.insertOne, u.Name, u.Email, u.City, u.Bio, u.Age, u.Active, u.Balance).Scan(&id); err != nil {
+		if err := l.queryRow(ctx, l.insertOne, l.q.insertOne, u.Name, u.Email, u.City, u.Bio, u.Age, u.Active, u.Balance).Scan(&id); err != nil {
 			return err
 		}
 	} else {
-		res, err := l.db.ExecContext(ctx, l.q.insertOne, u.Name, u.Email, u.City, u.Bio, u.Age, u.Active, u.Balance)
+		res, err := l.exec(ctx, l.insertOne, l.q.insertOne, u.Name, u.Email, u.City, u.Bio, u.Age, u.Active, u.Balance)
 		if err != nil {
 			return err
 		}
@@ -73,7 +141,7 @@ func (l *stdSQLLib) InsertMany(ctx context.Context, i int) error {
 	for k := range src {
 		args = userArgs(args, &src[k])
 	}
-	rows, err := l.db.QueryContext(ctx, l.q.insertMany, args...)
+	rows, err := l.query(ctx, l.insertMany, l.q.insertMany, args...)
 	if err != nil {
 		return err
 	}
@@ -100,9 +168,9 @@ func (l *stdSQLLib) UpdateOne(ctx context.Context, i int) error {
 	var res sql.Result
 	var err error
 	if l.pg {
-		res, err = l.db.ExecContext(ctx, l.q.update, id, city, balance)
+		res, err = l.exec(ctx, l.update, l.q.update, id, city, balance)
 	} else {
-		res, err = l.db.ExecContext(ctx, l.q.update, city, balance, id)
+		res, err = l.exec(ctx, l.update, l.q.update, city, balance, id)
 	}
 	if err != nil {
 		return err
@@ -116,26 +184,27 @@ func (l *stdSQLLib) UpdateOne(ctx context.Context, i int) error {
 
 func (l *stdSQLLib) ReadOne(ctx context.Context, i int) error {
 	id := ReadID(i)
-	var r Row
-	if err := l.db.QueryRowContext(ctx, l.q.get, id).Scan(&r.ID, &r.Name, &r.Email, &r.City, &r.Bio, &r.Age, &r.Active, &r.Balance); err != nil {
+	r := &l.row
+	if err := l.queryRow(ctx, l.get, l.q.get, id).Scan(&r.ID, &r.Name, &r.Email, &r.City, &r.Bio, &r.Age, &r.Active, &r.Balance); err != nil {
 		return err
 	}
-	return CheckUser(r, id)
+	return CheckUser(*r, id)
 }
 
 func (l *stdSQLLib) ReadMany(ctx context.Context, i int) error {
-	rows, err := l.db.QueryContext(ctx, l.q.list, ManyRows)
+	rows, err := l.query(ctx, l.list, l.q.list, ManyRows)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	users := make([]Row, 0, ManyRows)
 	for rows.Next() {
-		var r Row
+		// Scanned in place: a Row per iteration would escape to the heap.
+		users = append(users, Row{})
+		r := &users[len(users)-1]
 		if err := rows.Scan(&r.ID, &r.Name, &r.Email, &r.City, &r.Bio, &r.Age, &r.Active, &r.Balance); err != nil {
 			return err
 		}
-		users = append(users, r)
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -161,26 +230,29 @@ func (l *stdSQLLib) ReadRelations(ctx context.Context, i int) error {
 		rows, err = l.db.QueryContext(ctx, l.q.posts, ids)
 	} else {
 		// SQLite has no arrays: one placeholder per key.
-		var q strings.Builder
-		q.Grow(len(l.q.posts) + 3*len(users))
-		q.WriteString(l.q.posts)
 		args := make([]any, len(users))
 		for k := range users {
-			if k > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteByte('?')
 			args[k] = users[k].ID
 		}
-		q.WriteByte(')')
-		rows, err = l.db.QueryContext(ctx, q.String(), args...)
+		st := l.posts[len(users)]
+		if l.prepared && st == nil {
+			if st, err = l.db.PrepareContext(ctx, postsSQL(l.q.posts, len(users))); err != nil {
+				return err
+			}
+			l.posts[len(users)] = st
+		}
+		if l.prepared {
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = l.db.QueryContext(ctx, postsSQL(l.q.posts, len(users)), args...)
+		}
 	}
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	var p PostRow // one destination for every row (it escapes)
 	for rows.Next() {
-		var p PostRow
 		if err := rows.Scan(&p.ID, &p.UserID, &p.Title, &p.Likes); err != nil {
 			return err
 		}
@@ -194,20 +266,35 @@ func (l *stdSQLLib) ReadRelations(ctx context.Context, i int) error {
 }
 
 func (l *stdSQLLib) parents(ctx context.Context) ([]UserPosts, error) {
-	rows, err := l.db.QueryContext(ctx, l.q.list, RelParents)
+	rows, err := l.query(ctx, l.list, l.q.list, RelParents)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	users := make([]UserPosts, 0, RelParents)
 	for rows.Next() {
-		var r UserPosts
+		users = append(users, UserPosts{})
+		r := &users[len(users)-1]
 		if err := rows.Scan(&r.ID, &r.Name, &r.Email, &r.City, &r.Bio, &r.Age, &r.Active, &r.Balance); err != nil {
 			return nil, err
 		}
-		users = append(users, r)
 	}
 	return users, rows.Err()
 }
 
 func (l *stdSQLLib) BuildSelect(int) error { return ErrNotApplicable }
+
+// postsSQL completes the SQLite children query for n keys.
+func postsSQL(prefix string, n int) string {
+	var q strings.Builder
+	q.Grow(len(prefix) + 3*n)
+	q.WriteString(prefix)
+	for k := range n {
+		if k > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteByte('?')
+	}
+	q.WriteByte(')')
+	return q.String()
+}

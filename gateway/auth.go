@@ -18,7 +18,8 @@ import (
 type Role int
 
 // The roles. A read token's statements run where the database itself
-// refuses writes: in a READ ONLY transaction on PostgreSQL, on a
+// refuses writes: in a READ ONLY transaction on PostgreSQL (under the
+// --read-dsn role, which cannot write, when one is configured), on a
 // connection opened read-only (mode=ro) on SQLite.
 const (
 	RoleRead Role = iota + 1
@@ -118,6 +119,7 @@ type principal struct {
 	role  Role
 	hash  [sha256.Size]byte
 	slots chan struct{} // one per request in flight
+	pg    chan struct{} // one per PostgreSQL connection held
 }
 
 // tokenSet checks bearer tokens in constant time.
@@ -136,7 +138,8 @@ func newTokenSet(toks []Token, maxConcurrent int) (*tokenSet, error) {
 			return nil, fmt.Errorf("token %q is defined twice", t.Name)
 		}
 		names[t.Name] = true
-		p := &principal{name: t.Name, role: t.Role, slots: make(chan struct{}, maxConcurrent)}
+		p := &principal{name: t.Name, role: t.Role, slots: make(chan struct{}, maxConcurrent),
+			pg: make(chan struct{}, 1)}
 		if h, ok := strings.CutPrefix(t.Secret, "sha256:"); ok {
 			b, err := hex.DecodeString(h)
 			if err != nil || len(b) != sha256.Size {
@@ -154,6 +157,14 @@ func newTokenSet(toks []Token, maxConcurrent int) (*tokenSet, error) {
 		ts.list = append(ts.list, p)
 	}
 	return ts, nil
+}
+
+// limitPostgres sets how many PostgreSQL connections each token may hold
+// at once.
+func (ts *tokenSet) limitPostgres(n int) {
+	for _, p := range ts.list {
+		p.pg = make(chan struct{}, n)
+	}
 }
 
 // check returns the principal whose secret the request's bearer token is.

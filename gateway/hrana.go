@@ -36,11 +36,17 @@ type hranaHandler struct {
 	ro   *sql.DB // nil: read tokens are refused
 	key  [32]byte
 	idle time.Duration
+	// maxValue bounds a string or blob a statement may build
+	// (SQLITE_LIMIT_LENGTH): the larger of the request and response
+	// limits, since no value can come in or go out larger.
+	maxValue int
+	mem      *memBudget // the memory requests hold (Config.HranaMemory)
 
-	mu      sync.Mutex
-	streams map[uint64]*stream
-	nextID  uint64
-	closed  bool
+	mu       sync.Mutex
+	streams  map[uint64]*stream
+	perToken map[*principal]int // open streams by token
+	nextID   uint64
+	closed   bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -48,7 +54,9 @@ type hranaHandler struct {
 
 func newHranaHandler(s *Server) *hranaHandler {
 	h := &hranaHandler{srv: s, rw: s.cfg.SQLite, ro: s.cfg.SQLiteReadOnly, idle: s.cfg.StreamIdle,
-		streams: map[uint64]*stream{}, stop: make(chan struct{}), done: make(chan struct{})}
+		streams: map[uint64]*stream{}, perToken: map[*principal]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	h.mem = newMemBudget(s.cfg.HranaMemory)
+	h.maxValue = int(min(max(s.cfg.MaxBodyBytes, int64(s.cfg.MaxResponseBytes), 1<<20), 1_000_000_000))
 	_, _ = rand.Read(h.key[:])
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -74,10 +82,12 @@ type stream struct {
 	// Guarded by lock:
 	seq      uint64 // the sequence number of the baton last issued
 	lastUsed time.Time
-	gone     bool // closed (expired, or the handler closed)
-	closed   bool // a close request ran
+	txSince  time.Time // when its connection was first seen in a transaction (zero: not in one)
+	gone     bool      // closed (expired, or the handler closed)
+	closed   bool      // a close request ran
 	conn     *sqliteConn
 	sqls     map[int32]string
+	sqlBytes int // the bytes of sqls' texts
 }
 
 func (st *stream) tryLock() bool {
@@ -91,8 +101,13 @@ func (st *stream) tryLock() bool {
 
 func (st *stream) unlock() { <-st.lock }
 
-// maxStoredSQL bounds the SQL texts one stream stores.
-const maxStoredSQL = 1000
+// maxStoredSQL and maxStoredSQLBytes bound the SQL texts one stream
+// stores (store_sql), in number and in bytes: at most
+// --max-streams × 256 KiB for every stream together.
+const (
+	maxStoredSQL      = 1000
+	maxStoredSQLBytes = 256 << 10
+)
 
 // janitor closes idle streams until the handler closes.
 func (h *hranaHandler) janitor() {
@@ -120,8 +135,11 @@ func (h *hranaHandler) expire(now time.Time) {
 		if !st.tryLock() {
 			continue
 		}
-		if now.Sub(st.lastUsed) > h.idle {
-			delete(h.streams, id)
+		// An idle stream expires, and so does one whose transaction has
+		// lasted longer than --max-transaction, however busy: it would
+		// hold SQLite's write lock (or a snapshot) from the others.
+		if now.Sub(st.lastUsed) > h.idle || !st.txSince.IsZero() && now.Sub(st.txSince) > h.srv.cfg.MaxTransaction {
+			h.remove(id, st)
 			st.gone = true
 			old = append(old, st)
 			continue // stays locked: nobody may use it any more
@@ -147,7 +165,7 @@ func (h *hranaHandler) close() {
 	all := make([]*stream, 0, len(h.streams))
 	for id, st := range h.streams {
 		all = append(all, st)
-		delete(h.streams, id)
+		h.remove(id, st)
 	}
 	h.mu.Unlock()
 	close(h.stop)
@@ -226,10 +244,29 @@ func (h *hranaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProtoError(w, http.StatusForbidden, "read tokens are not served on this database (an in-memory SQLite database has no read-only connection)", "FORBIDDEN")
 		return
 	}
+	// What the body takes decoded is reserved before it is read (all of
+	// --max-body when its length is not declared), then brought down to
+	// its real size; the response's rows are reserved as they are read.
+	declared := r.ContentLength
+	if declared < 0 || declared > h.srv.cfg.MaxBodyBytes {
+		declared = h.srv.cfg.MaxBodyBytes
+	}
+	reserved := h.mem.acquire(r.Context(), pol.principal, decodeCost(declared), memWait)
+	if reserved == 0 {
+		w.Header().Set("Retry-After", "1")
+		writeProtoError(w, http.StatusServiceUnavailable, "the gateway's memory for requests is in use (--hrana-memory, of which a token may hold half); retry later", "SERVER_BUSY")
+		return
+	}
+	ex := &executor{h: h, role: pol.role, owner: pol.principal, budget: h.srv.cfg.MaxResponseBytes, metrics: h.srv.metrics}
+	defer func() { h.mem.release(pol.principal, reserved+ex.memReserved) }()
 	body, he := readBody(w, r, h.srv.cfg.MaxBodyBytes)
 	if he != nil {
 		writeProtoError(w, he.status, he.body.Message, "REQUEST_TOO_LARGE")
 		return
+	}
+	if n := min(decodeCost(int64(len(body))), reserved); n < reserved {
+		h.mem.release(pol.principal, reserved-n)
+		reserved = n
 	}
 	req, err := hrana.DecodePipelineRequest(body)
 	if err != nil {
@@ -251,7 +288,7 @@ func (h *hranaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		se.write(w)
 		return
 	}
-	ex := &executor{h: h, st: st, role: pol.role, budget: h.srv.cfg.MaxResponseBytes, metrics: h.srv.metrics}
+	ex.st = st
 	resp := hrana.PipelineResponse{Results: make([]hrana.StreamResult, len(req.Requests))}
 	for i := range req.Requests {
 		resp.Results[i] = ex.request(r.Context(), &req.Requests[i])
@@ -267,6 +304,15 @@ func (h *hranaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b := h.baton(st)
 		resp.Baton = &b
 		st.lastUsed = time.Now()
+		// Whether it is in a transaction (for --max-transaction): the
+		// statements may have begun or ended one in any way.
+		if st.conn != nil && st.conn.used {
+			if ac, err := st.conn.autocommit(r.Context()); err == nil && ac {
+				st.txSince = time.Time{}
+			} else if st.txSince.IsZero() {
+				st.txSince = st.lastUsed
+			}
+		}
 	} else {
 		h.forget(st)
 	}
@@ -299,11 +345,16 @@ func (h *hranaHandler) acquire(ctx context.Context, req *hrana.PipelineRequest, 
 		h.nextID++
 		st.id = h.nextID
 		if !transient {
-			// It will be kept: it needs a place.
+			// It will be kept: it needs a place, within the token's share,
+			// so that one token cannot take every stream.
 			if len(h.streams) >= h.srv.cfg.MaxStreams {
 				return nil, &streamError{http.StatusServiceUnavailable, "too many open streams (at most " + strconv.Itoa(h.srv.cfg.MaxStreams) + "); close streams you no longer use", "TOO_MANY_STREAMS"}
 			}
+			if n := h.perToken[pol.principal]; n >= h.srv.cfg.MaxStreamsPerToken {
+				return nil, &streamError{http.StatusTooManyRequests, "this token has " + strconv.Itoa(n) + " open streams, its most (--max-streams-per-token); close streams you no longer use", "TOO_MANY_STREAMS"}
+			}
 			h.streams[st.id] = st
+			h.perToken[pol.principal]++
 		}
 		return st, nil
 	}
@@ -315,17 +366,24 @@ func (h *hranaHandler) acquire(ctx context.Context, req *hrana.PipelineRequest, 
 	st := h.streams[id]
 	h.mu.Unlock()
 	if st == nil {
-		return nil, &streamError{http.StatusBadRequest, "the stream expired or was closed (streams idle for " + h.idle.String() + " are closed); start a new one", "STREAM_EXPIRED"}
+		return nil, &streamError{http.StatusBadRequest, h.expiredMessage(), "STREAM_EXPIRED"}
 	}
+	// A stream runs one pipeline at a time; a client sends the next when
+	// the last has answered, so waiting is short unless a statement runs
+	// long: it is bounded by the statement timeout.
+	wait := time.NewTimer(h.srv.cfg.StatementTimeout)
+	defer wait.Stop()
 	select {
 	case st.lock <- struct{}{}:
 	case <-ctx.Done():
 		return nil, &streamError{http.StatusServiceUnavailable, "the request ended while waiting for its stream", "STREAM_BUSY"}
+	case <-wait.C:
+		return nil, &streamError{http.StatusServiceUnavailable, "the stream is busy with another request (a stream runs one at a time); send the next request when the last has answered", "STREAM_BUSY"}
 	}
 	switch {
 	case st.gone:
 		st.unlock()
-		return nil, &streamError{http.StatusBadRequest, "the stream expired or was closed (streams idle for " + h.idle.String() + " are closed); start a new one", "STREAM_EXPIRED"}
+		return nil, &streamError{http.StatusBadRequest, h.expiredMessage(), "STREAM_EXPIRED"}
 	case st.owner != pol.principal:
 		st.unlock()
 		return nil, &streamError{http.StatusBadRequest, "invalid baton: the stream belongs to another token", "BATON_INVALID"}
@@ -341,11 +399,35 @@ func (h *hranaHandler) acquire(ctx context.Context, req *hrana.PipelineRequest, 
 func (h *hranaHandler) forget(st *stream) {
 	h.mu.Lock()
 	if h.streams[st.id] == st {
-		delete(h.streams, st.id)
+		h.remove(st.id, st)
 	}
 	h.mu.Unlock()
 	st.gone = true
 	h.release(st)
+}
+
+// memWait bounds how long a request waits for memory (503 SERVER_BUSY
+// after).
+const memWait = 10 * time.Second
+
+// decodeCost estimates the memory a request body of n bytes holds once
+// decoded and bound: the body, its values (a 64-byte hrana.Value for as
+// little as 16 bytes of JSON) and their driver arguments.
+func decodeCost(n int64) int64 { return 8*n + 4<<10 }
+
+func (h *hranaHandler) expiredMessage() string {
+	return "the stream expired or was closed (streams idle for " + h.idle.String() + ", or in a transaction for " +
+		h.srv.cfg.MaxTransaction.String() + ", are closed and their transaction rolled back); start a new one"
+}
+
+// remove takes a stream out of the open ones. The caller holds h.mu.
+func (h *hranaHandler) remove(id uint64, st *stream) {
+	delete(h.streams, id)
+	if n := h.perToken[st.owner] - 1; n > 0 {
+		h.perToken[st.owner] = n
+	} else {
+		delete(h.perToken, st.owner)
+	}
 }
 
 // countStatements counts the statements a pipeline may run.

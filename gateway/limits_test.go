@@ -140,7 +140,7 @@ func TestLimitsNeon(t *testing.T) {
 // TestLimitsHrana checks each limit's answer on Hrana.
 func TestLimitsHrana(t *testing.T) {
 	url := sqliteServer(t, gateway.Config{MaxBodyBytes: 3000, MaxStatements: 3, MaxRows: 5, MaxResponseBytes: 4000,
-		StatementTimeout: 300 * time.Millisecond, MaxConcurrent: 1, MaxStreams: 2})
+		StatementTimeout: 300 * time.Millisecond, MaxConcurrent: 1, MaxStreams: 2, MaxStreamsPerToken: 3})
 	c := &hc{t: t, url: url, token: writeSecret}
 	c.mustExec(`CREATE TABLE t (id INTEGER PRIMARY KEY)`)
 	_, r := c.post(nil, hrana.ExecuteRequest(hrana.NewStmt("SELECT '"+strings.Repeat("x", 3000)+"'", nil, true)))

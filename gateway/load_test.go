@@ -153,7 +153,8 @@ func TestLoadAndOutage(t *testing.T) {
 	}
 	admin.Close(ctx)
 
-	pool, err := gateway.OpenPostgres(ctx, pg.dsn(), gateway.PostgresOptions{MaxConns: 16, StatementTimeout: 10 * time.Second})
+	pool, err := gateway.OpenPostgres(ctx, pg.dsn(), gateway.PostgresOptions{MaxConns: 16, StatementTimeout: 10 * time.Second,
+		DangerouslyAllowSuperuser: true}) // the test's own throwaway cluster, whose only role is its superuser
 	if err != nil {
 		t.Fatal(err)
 	}

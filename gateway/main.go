@@ -38,13 +38,24 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&maxBody, "max-body", "the largest request body (413 beyond), bytes or with a unit: 512KiB, 10MiB")
 	maxResponse := sizeFlag(10 << 20)
 	fs.Var(&maxResponse, "max-response", "the largest response body")
-	maxStatements := fs.Int("max-statements", 100, "the most statements in one request")
+	maxStatements := fs.Int("max-statements", 10000, "the most statements in one request")
 	stmtTimeout := fs.Duration("statement-timeout", 30*time.Second, "the longest a statement may run")
 	maxRows := fs.Int("max-rows", 100000, "the most rows one statement may return")
-	maxConcurrent := fs.Int("max-concurrent", 16, "the most requests of one token in flight at once (429 beyond)")
+	maxConcurrent := fs.Int("max-concurrent", 32, "the most requests of one token in flight at once (429 beyond)")
 	streamIdle := fs.Duration("stream-idle", 10*time.Second, "how long an idle Hrana stream lives (its transaction is then rolled back)")
 	maxStreams := fs.Int("max-streams", 256, "the most Hrana streams open at once")
-	poolSize := fs.Int("pg-pool-size", 16, "the most PostgreSQL connections")
+	maxTransaction := fs.Duration("max-transaction", time.Minute, "the longest a Hrana stream may stay in a transaction (it is then closed and rolled back)")
+	hranaMemory := sizeFlag(256 << 20)
+	fs.Var(&hranaMemory, "hrana-memory", "the memory Hrana requests may hold at once (decoded bodies and responses), a token half of it")
+	maxStreamsPerToken := fs.Int("max-streams-per-token", 0, "the most Hrana streams one token holds open (default a quarter of --max-streams)")
+	poolSize := fs.Int("pg-pool-size", 16, "the most PostgreSQL connections (of each pool: --db's and --read-dsn's)")
+	readDSN := fs.String("read-dsn", "", "postgres://... for read tokens: a role that can only read (checked at start; the gateway refuses a role that can write)")
+	allowSuperuser := fs.Bool("dangerously-allow-superuser", false, "serve even when the --db role is a superuser or can run programs, read or write server files or signal other sessions: then ANY token can do those things")
+	perToken := fs.Int("pg-per-token", 0, "the most PostgreSQL connections one token holds at once, below --pg-pool-size (default a quarter of the pool, at least 1)")
+	acquireTimeout := fs.Duration("acquire-timeout", 5*time.Second, "the longest a request waits for its token's share of the pool, a pooled connection or room in --max-inflight (429 or 503 beyond)")
+	maxParams := fs.Int("max-params", defaultMaxParams, "the most parameters (and array parameters' items) in one Neon request, counted before decoding (400 beyond)")
+	maxInflight := sizeFlag(0)
+	fs.Var(&maxInflight, "max-inflight", "the most request body bytes being served at once, over all tokens (default 4 × --max-body)")
 	baseURL := fs.String("base-url", "", "the URL Hrana responses give as base_url (default null)")
 	readHeaderTimeout := fs.Duration("read-header-timeout", 5*time.Second, "the longest a client may take to send a request's headers")
 	readTimeout := fs.Duration("read-timeout", 30*time.Second, "the longest a client may take to send a whole request")
@@ -85,7 +96,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := Config{
 		MaxBodyBytes: int64(maxBody), MaxResponseBytes: int(maxResponse), MaxStatements: *maxStatements,
 		StatementTimeout: *stmtTimeout, MaxRows: *maxRows, MaxConcurrent: *maxConcurrent,
-		StreamIdle: *streamIdle, MaxStreams: *maxStreams, BaseURL: *baseURL, Logger: log,
+		StreamIdle: *streamIdle, MaxStreams: *maxStreams, MaxStreamsPerToken: *maxStreamsPerToken, HranaMemory: int64(hranaMemory), MaxTransaction: *maxTransaction, BaseURL: *baseURL, Logger: log,
+		MaxPostgresPerToken: *perToken, AcquireTimeout: *acquireTimeout, MaxParams: *maxParams, MaxInFlightBytes: int64(maxInflight),
 	}
 	for _, t := range tokenFlags {
 		tok, err := ParseToken(t)
@@ -119,7 +131,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ok   bool
 	}{{"--max-statements", *maxStatements > 0}, {"--max-rows", *maxRows > 0}, {"--max-concurrent", *maxConcurrent > 0},
 		{"--max-streams", *maxStreams > 0}, {"--pg-pool-size", *poolSize > 0 && *poolSize <= 10000}, {"--statement-timeout", *stmtTimeout > 0},
-		{"--stream-idle", *streamIdle > 0}, {"--max-body", maxBody > 0}, {"--max-response", maxResponse > 0}} {
+		{"--stream-idle", *streamIdle > 0}, {"--max-streams-per-token", *maxStreamsPerToken >= 0}, {"--hrana-memory", hranaMemory > 0}, {"--max-transaction", *maxTransaction > 0}, {"--max-body", maxBody > 0}, {"--max-response", maxResponse > 0},
+		{"--pg-per-token", *perToken >= 0}, {"--acquire-timeout", *acquireTimeout > 0}, {"--max-params", *maxParams > 0}, {"--max-inflight", maxInflight >= 0}} {
 		if !v.ok {
 			return usage(v.name + " must be positive")
 		}
@@ -141,13 +154,23 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if cfg.Postgres != nil {
 				return usage("--db: only one PostgreSQL database")
 			}
-			pool, err := OpenPostgres(ctx, target, PostgresOptions{MaxConns: int32(*poolSize), StatementTimeout: *stmtTimeout})
+			pool, err := OpenPostgres(ctx, target, PostgresOptions{MaxConns: int32(*poolSize), StatementTimeout: *stmtTimeout,
+				DangerouslyAllowSuperuser: *allowSuperuser})
 			if err != nil {
 				return usage("--db " + redact(target) + ": " + err.Error())
 			}
 			closers = append(closers, pool.Close)
 			cfg.Postgres = pool
-			pingPostgres(ctx, pool, log)
+			if err := pingPostgres(ctx, pool, log); err != nil {
+				fmt.Fprintln(stderr, err.Error())
+				return 1
+			}
+			if *allowSuperuser {
+				log.Warn("--dangerously-allow-superuser: the role's checks are off; if it is a superuser, any token can run programs on the database server")
+			}
+			if *readDSN == "" {
+				log.Info("no --read-dsn: read tokens run in READ ONLY transactions under the --db role; a read-only role (--read-dsn) makes the guarantee structural")
+			}
 		case "sqlite":
 			if cfg.SQLite != nil {
 				return usage("--db: only one SQLite database")
@@ -165,6 +188,24 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			cfg.SQLite, cfg.SQLiteReadOnly = rw, ro
 		}
+	}
+	if *readDSN != "" {
+		if cfg.Postgres == nil {
+			return usage("--read-dsn needs a PostgreSQL --db")
+		}
+		if kind, _, err := ParseDB(*readDSN); err != nil || kind != "postgres" {
+			return usage("--read-dsn: want postgres://user@host/db (a role that can only read)")
+		}
+		ro, err := OpenPostgres(ctx, *readDSN, PostgresOptions{MaxConns: int32(*poolSize), StatementTimeout: *stmtTimeout, ReadOnly: true})
+		if err != nil {
+			return usage("--read-dsn " + redact(*readDSN) + ": " + err.Error())
+		}
+		closers = append(closers, ro.Close)
+		if err := pingPostgres(ctx, ro, log); err != nil {
+			fmt.Fprintln(stderr, err.Error())
+			return 1
+		}
+		cfg.PostgresReadOnly = ro
 	}
 	srv, err := NewServer(cfg)
 	if err != nil {
@@ -227,14 +268,21 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// pingPostgres logs whether PostgreSQL answers; the gateway starts either
-// way and answers 503 until it does.
-func pingPostgres(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) {
+// pingPostgres connects once: a role the gateway refuses (a *RoleError)
+// is returned, for Main to stop with; a database that does not answer is
+// logged, and the gateway starts anyway and answers 503 until it does
+// (every new connection's role is checked then).
+func pingPostgres(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
+		var re *RoleError
+		if errors.As(err, &re) {
+			return re
+		}
 		log.Warn("PostgreSQL does not answer yet; requests get 503 until it does", "error", err)
 	}
+	return nil
 }
 
 // listFlag is a repeatable string flag.

@@ -96,7 +96,8 @@ func runMain(t *testing.T, args ...string) (addr string, logs *syncBuffer, stop 
 // connections are refused.
 func TestMainShutdown(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "main.db")
-	addr, logs, stop := runMain(t, "--db", dsn(t), "--db", "sqlite:"+dbPath, "--listen", "127.0.0.1:0",
+	_, _, gwDSN, _ := pgRoles(t) // the command refuses a superuser role
+	addr, logs, stop := runMain(t, "--db", gwDSN, "--db", "sqlite:"+dbPath, "--listen", "127.0.0.1:0",
 		"--token", "app:"+writeSecret+":write", "--token", "ro:"+readSecret+":read", "--log-format", "json")
 	base := "http://" + addr
 	if r := do(t, http.MethodGet, base+"/healthz", "", "", nil); r.status != 200 {

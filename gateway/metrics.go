@@ -60,15 +60,9 @@ func (m *metrics) request(protocol string, status int, d time.Duration) {
 }
 
 // error records one error answered to a client: a whole request's or one
-// statement's, by its code (an SQLSTATE, a SQLITE_* or Hrana code, or a
-// word such as "unauthorized").
+// statement's, by its code, mapped by metricCode to a bounded set.
 func (m *metrics) error(protocol, code string) {
-	if code == "" {
-		code = "unknown"
-	}
-	if len(code) > 48 {
-		code = code[:48]
-	}
+	code = metricCode(code)
 	m.mu.Lock()
 	m.errors[[2]string{protocol, code}]++
 	m.mu.Unlock()
@@ -158,4 +152,71 @@ func formatFloat(f float64) string {
 		return "NaN"
 	}
 	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// gatewayCodes are the error codes the gateway itself answers, on both
+// protocols, and SQLite's primary result codes: the label values an error
+// may have besides the SQLSTATEs below.
+var gatewayCodes = map[string]bool{
+	"UNAUTHORIZED": true, "NOT_FOUND": true, "METHOD_NOT_ALLOWED": true, "NOT_CONFIGURED": true, "TOO_MANY_REQUESTS": true,
+	"REQUEST_TOO_LARGE": true, "SERVER_BUSY": true, "INTERNAL": true, "PROTOCOL_ERROR": true, "BATON_INVALID": true,
+	"BATON_REUSED": true, "STREAM_EXPIRED": true, "STREAM_CLOSED": true, "STREAM_BUSY": true, "TOO_MANY_STREAMS": true,
+	"TOO_MANY_STATEMENTS": true, "STATEMENT_NOT_ALLOWED": true, "ROWS_LIMIT_EXCEEDED": true, "RESPONSE_TOO_LARGE": true,
+	"SQL_INPUT_ERROR": true, "SQL_NO_STATEMENT": true, "SQL_MANY_STATEMENTS": true, "SQL_NOT_FOUND": true,
+	"SQL_STORE_FULL": true, "ARGS_INVALID": true, "ARGS_BOTH_POSITIONAL_AND_NAMED": true, "BATCH_COND_INVALID": true,
+	"SQLITE_ERROR": true, "SQLITE_INTERNAL": true, "SQLITE_PERM": true, "SQLITE_ABORT": true, "SQLITE_BUSY": true,
+	"SQLITE_LOCKED": true, "SQLITE_NOMEM": true, "SQLITE_READONLY": true, "SQLITE_INTERRUPT": true, "SQLITE_IOERR": true,
+	"SQLITE_CORRUPT": true, "SQLITE_NOTFOUND": true, "SQLITE_FULL": true, "SQLITE_CANTOPEN": true, "SQLITE_PROTOCOL": true,
+	"SQLITE_EMPTY": true, "SQLITE_SCHEMA": true, "SQLITE_TOOBIG": true, "SQLITE_CONSTRAINT": true, "SQLITE_MISMATCH": true,
+	"SQLITE_MISUSE": true, "SQLITE_NOLFS": true, "SQLITE_AUTH": true, "SQLITE_FORMAT": true, "SQLITE_RANGE": true,
+	"SQLITE_NOTADB": true, "SQLITE_NOTICE": true, "SQLITE_WARNING": true,
+}
+
+// sqlStates are the SQLSTATEs counted by their own label: the gateway's
+// own answers and the errors an application commonly watches. Any other
+// SQLSTATE, which a client can choose (RAISE ... USING ERRCODE), is
+// counted by its class ("42xxx"), and a class PostgreSQL does not define
+// as "other".
+var sqlStates = map[string]bool{
+	"08006": true, "08P01": true, "0A000": true, "21000": true, "22001": true, "22003": true, "22007": true, "22008": true,
+	"22012": true, "22P02": true, "23502": true, "23503": true, "23505": true, "23514": true, "23P01": true, "25001": true,
+	"25006": true, "25P02": true, "40001": true, "40P01": true, "42501": true, "42601": true, "42703": true, "42704": true,
+	"42803": true, "42804": true, "42883": true, "42P01": true, "42P07": true, "53300": true, "54000": true, "55P03": true,
+	"57014": true, "57P01": true, "57P02": true, "57P03": true, "P0001": true,
+}
+
+// sqlStateClasses are the classes PostgreSQL defines (Appendix A).
+var sqlStateClasses = map[string]bool{
+	"00": true, "01": true, "02": true, "03": true, "08": true, "09": true, "0A": true, "0B": true, "0F": true, "0L": true,
+	"0P": true, "0Z": true, "20": true, "21": true, "22": true, "23": true, "24": true, "25": true, "26": true, "27": true,
+	"28": true, "2B": true, "2D": true, "2F": true, "34": true, "38": true, "39": true, "3B": true, "3D": true, "3F": true,
+	"40": true, "42": true, "44": true, "53": true, "54": true, "55": true, "57": true, "58": true, "72": true, "F0": true,
+	"HV": true, "P0": true, "XX": true,
+}
+
+// metricCode maps an error code to a label value from a bounded set, so
+// that no client can create new series: the gateway's and SQLite's codes,
+// HTTP statuses, the SQLSTATEs above, else an SQLSTATE's class, else
+// "other".
+func metricCode(code string) string {
+	switch {
+	case code == "":
+		return "unknown"
+	case gatewayCodes[code], sqlStates[code]:
+		return code
+	case len(code) == 3 && code >= "100" && code <= "599" && isDigits(code):
+		return code
+	case len(code) == 5 && sqlStateClasses[code[:2]]:
+		return code[:2] + "xxx"
+	}
+	return "other"
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -47,9 +47,25 @@ type NeonOptions struct {
 	// every pooled connection, which bounds single statements on the
 	// server too.)
 	StatementTimeout time.Duration
+	// ReadOnlyPool, when set, runs read tokens' requests (inside a
+	// Server): a pool whose role cannot write (--read-dsn).
+	ReadOnlyPool *pgxpool.Pool
+	// AcquireTimeout bounds the wait for a pooled connection (and, in a
+	// Server, for the token's share of the pool): beyond it the answer is
+	// 503 with code 53300 (or 429 for the token's share). 0 means no
+	// bound but the request's own.
+	AcquireTimeout time.Duration
+	// MaxParams bounds the JSON array elements of a request (its
+	// parameters and their array items), counted before the body is
+	// decoded: 400 with code 54000 beyond. 0 means 262144 (four
+	// statements of PostgreSQL's 65535).
+	MaxParams int
 }
 
-const defaultMaxBytes = 10 << 20
+const (
+	defaultMaxBytes  = 10 << 20
+	defaultMaxParams = 4 << 16
+)
 
 // NewNeonHandler returns a handler that serves Neon's SQL over HTTP on any
 // path, running the statements on pool:
@@ -77,19 +93,27 @@ const defaultMaxBytes = 10 << 20
 //     severity, detail, hint, position, where, schema, table, column,
 //     dataType, constraint, file, line, routine}; a malformed request is
 //     400 {message}; 413 and 507 are the size limits; a failure to reach
-//     the database is 500. COPY is refused with 400: COPY ... FROM STDIN
-//     would wait for data that an HTTP request cannot send.
+//     the database is 503. COPY is refused with 400: COPY ... FROM STDIN
+//     would wait for data that an HTTP request cannot send. The statement
+//     guard (pgguard.go) reads every statement first; a statement it
+//     refuses is 403 with code 42501 (400 for one that would end a
+//     transaction request).
 //
 // The Neon-Connection-String header, which the clients always send, is
 // checked to be a postgres:// URL when present and otherwise ignored: the
 // handler serves pool's database. The handler does not authenticate.
 //
-// Statements run on pooled connections, so session state that a single
-// statement changes (SET, temporary tables) stays with the connection, as
-// with any pooler; use SET LOCAL inside a transaction request instead.
+// Statements run on pooled connections whose session is reset (DISCARD
+// ALL's work) after every request: nothing a request sets, prepares,
+// listens to, locks or creates as temporary reaches the next one. Use SET
+// LOCAL inside a transaction request.
 func NewNeonHandler(pool *pgxpool.Pool, opts NeonOptions) http.Handler {
 	h := &neonHandler{pool: pool, maxReq: opts.MaxRequestBytes, maxResp: opts.MaxResponseBytes, log: opts.Logger,
-		maxRows: opts.MaxRows, maxStatements: opts.MaxStatements, timeout: opts.StatementTimeout}
+		maxRows: opts.MaxRows, maxStatements: opts.MaxStatements, timeout: opts.StatementTimeout,
+		readPool: opts.ReadOnlyPool, acquireTimeout: opts.AcquireTimeout, maxParams: opts.MaxParams}
+	if h.maxParams <= 0 {
+		h.maxParams = defaultMaxParams
+	}
 	if h.maxReq <= 0 {
 		h.maxReq = defaultMaxBytes
 	}
@@ -103,14 +127,17 @@ func NewNeonHandler(pool *pgxpool.Pool, opts NeonOptions) http.Handler {
 }
 
 type neonHandler struct {
-	pool          *pgxpool.Pool
-	maxReq        int64
-	maxResp       int
-	log           *slog.Logger
-	maxRows       int
-	maxStatements int
-	timeout       time.Duration
-	metrics       *metrics // nil when not inside a Server
+	pool           *pgxpool.Pool
+	maxReq         int64
+	maxResp        int
+	log            *slog.Logger
+	maxRows        int
+	maxStatements  int
+	timeout        time.Duration
+	metrics        *metrics      // nil when not inside a Server
+	readPool       *pgxpool.Pool // read tokens' pool (--read-dsn); nil: pool
+	acquireTimeout time.Duration // 0: no bound
+	maxParams      int
 }
 
 func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +157,11 @@ func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, he)
 		return
 	}
+	if n, ok := jsonArraysWithin(body, h.maxParams); !ok {
+		writeError(w, r, h.log, &httpError{status: http.StatusBadRequest, body: &wire.Error{Code: "54000",
+			Message: "the request has more than " + strconv.Itoa(n) + " parameters (counting array items); this gateway takes at most " + strconv.Itoa(n) + " in one request"}})
+		return
+	}
 	req, err := wire.DecodeRequest(body)
 	if err != nil {
 		writeError(w, r, h.log, badRequest(requestMessage(err)))
@@ -141,8 +173,9 @@ func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	readOnly := false
+	var who *principal
 	if pol := policyFrom(r.Context()); pol != nil {
-		readOnly = pol.role == RoleRead
+		readOnly, who = pol.role == RoleRead, pol.principal
 		if pol.statements != nil {
 			for i := range req.Queries {
 				sql, msg, ok := pol.statements.resolve(req.Queries[i].Query)
@@ -154,8 +187,11 @@ func (h *neonHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	out, he := h.run(r.Context(), req, opts, readOnly)
+	out, he := h.run(r.Context(), req, opts, readOnly, who)
 	if he != nil {
+		if he.status == http.StatusTooManyRequests || he.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
 		writeError(w, r, h.log, he)
 		return
 	}
@@ -231,18 +267,36 @@ func parseNeonHeaders(h http.Header) (*neonOptions, *httpError) {
 // A request that failed before PostgreSQL could have run any of it (the
 // pooled connection was found dead when writing, as after a restart) is
 // run once more on another connection: nothing of it was applied.
-func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool) ([]byte, *httpError) {
+func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool, who *principal) ([]byte, *httpError) {
 	for i, q := range req.Queries {
 		if len(q.Params) > math.MaxUint16 {
 			return nil, badRequest("statement " + strconv.Itoa(i) + " has " + strconv.Itoa(len(q.Params)) + " parameters; PostgreSQL takes at most 65535")
 		}
-		if strings.EqualFold(leadingKeyword(q.Query), "COPY") {
-			// COPY ... FROM STDIN would wait for data no HTTP request carries.
-			return nil, badRequest("statement " + strconv.Itoa(i) + ": COPY is not supported over HTTP; use INSERT")
+		if why, bad := guardPostgres(q.Query, readOnly, req.Transaction); why != "" {
+			if bad {
+				return nil, badRequest("statement " + strconv.Itoa(i) + ": " + why)
+			}
+			return nil, &httpError{status: http.StatusForbidden, body: &wire.Error{Code: "42501", Message: "statement " + strconv.Itoa(i) + ": " + why}}
 		}
 	}
+	var deadline time.Time
+	if h.acquireTimeout > 0 {
+		deadline = time.Now().Add(h.acquireTimeout)
+	}
+	if who != nil {
+		// The token's share of the pool: one token cannot take every
+		// connection, and waits at most the acquire timeout for its own.
+		if he := waitSlot(ctx, who.pg, deadline); he != nil {
+			if he.status == http.StatusTooManyRequests {
+				he.body.Message = "token \"" + who.name + "\" already holds its share of the PostgreSQL pool (" + strconv.Itoa(cap(who.pg)) +
+					" connections) and none was freed within " + h.acquireTimeout.String() + "; retry later"
+			}
+			return nil, he
+		}
+		defer func() { <-who.pg }()
+	}
 	for attempt := 0; ; attempt++ {
-		out, err := h.runOnce(ctx, req, opts, readOnly)
+		out, err := h.runOnce(ctx, req, opts, readOnly, deadline)
 		if err == nil {
 			return out, nil
 		}
@@ -253,12 +307,35 @@ func (h *neonHandler) run(ctx context.Context, req *wire.Request, opts *neonOpti
 	}
 }
 
-func (h *neonHandler) runOnce(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool) ([]byte, error) {
-	s, err := acquire(ctx, h.pool)
+func (h *neonHandler) runOnce(ctx context.Context, req *wire.Request, opts *neonOptions, readOnly bool, deadline time.Time) ([]byte, error) {
+	pool := h.pool
+	if readOnly && h.readPool != nil {
+		pool = h.readPool
+	}
+	actx := ctx
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	s, err := acquire(actx, pool)
 	if err != nil {
+		if ctx.Err() == nil && actx.Err() != nil {
+			return nil, &httpError{status: http.StatusServiceUnavailable, body: &wire.Error{Code: "53300",
+				Message: "no PostgreSQL connection was free within " + h.acquireTimeout.String() + " (the pool's " +
+					strconv.Itoa(int(pool.Config().MaxConns)) + " are busy); retry later"}, cause: err}
+		}
 		return nil, err
 	}
-	defer s.release()
+	// The session is reset and the connection pooled again in the
+	// background, once the answer is known: the client does not wait for
+	// the reset, and no request gets the connection before it is done.
+	defer func() {
+		go func() {
+			s.resetSession(ctx)
+			s.release()
+		}()
+	}()
 	enc := &neonEncoder{raw: opts.raw, max: h.maxResp, maxRows: h.maxRows, timeout: h.timeout}
 	if !req.Transaction && !readOnly {
 		if err := enc.query(ctx, s, req.Queries[0], opts.arrayMode); err != nil {
@@ -282,7 +359,6 @@ func (h *neonHandler) runOnce(ctx context.Context, req *wire.Request, opts *neon
 		// refuses SET TRANSACTION READ WRITE, which it would otherwise
 		// accept as a transaction's first statement.
 		begin += "; SELECT 1"
-		defer s.endReadOnly(ctx)
 	}
 	if err := s.simple(ctx, begin); err != nil {
 		return nil, err
@@ -328,19 +404,45 @@ func (s *session) simple(ctx context.Context, sql string) error {
 	return err
 }
 
-// endReadOnly ends a read token's transaction: a read-only transaction has
-// nothing to commit, and rolling it back also undoes what a plain SET did
-// in it; session advisory locks, which a read-only transaction may take,
-// are released, so that nothing a read token did outlives its request on
-// the pooled connection. A connection where this fails is closed.
-func (s *session) endReadOnly(ctx context.Context) {
-	if s.pg.IsClosed() {
+// sessionReset undoes in one round trip whatever a request may have left
+// on its connection's session: open cursors, SET ROLE and SET SESSION
+// AUTHORIZATION, every setting (back to the connection's startup values),
+// LISTEN, session advisory locks, cached plans, sequence state and
+// temporary objects: DISCARD ALL but for DEALLOCATE ALL, which
+// resetSession adds, or, on a pool whose pgx statement cache is on (not
+// OpenPostgres's), runs through pgx so that the cache stays true.
+// (DISCARD ALL itself cannot follow a ROLLBACK in one message.)
+const sessionReset = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; " +
+	"SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD SEQUENCES; DISCARD TEMP"
+
+// resetSession ends the request's transaction, if one is open (a read
+// token's read-only transaction has nothing to commit), and resets the
+// connection's session, for every token, so that nothing a request did
+// (SET, PREPARE, LISTEN, locks, temporary tables) reaches the next request
+// on the pooled connection. A connection where this fails is closed.
+func (s *session) resetSession(ctx context.Context) {
+	if s.poison || s.pg.IsClosed() {
 		return
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, err := s.pg.Exec(rctx, "ROLLBACK; SELECT pg_advisory_unlock_all()").ReadAll(); err != nil {
+	sql := sessionReset
+	if s.pg.TxStatus() != 'I' {
+		sql = "ROLLBACK; " + sql
+	}
+	cc := s.conn.Conn().Config()
+	pgxCache := cc.StatementCacheCapacity > 0 || cc.DescriptionCacheCapacity > 0
+	if !pgxCache {
+		sql += "; DEALLOCATE ALL"
+	}
+	if _, err := s.pg.Exec(rctx, sql).ReadAll(); err != nil {
 		s.poison = true
+		return
+	}
+	if pgxCache {
+		if err := s.conn.Conn().DeallocateAll(rctx); err != nil {
+			s.poison = true
+		}
 	}
 }
 
@@ -677,4 +779,87 @@ func appendArrayLevel(b, s []byte, elem uint32, delim byte, depth int) ([]byte, 
 		return nil, nil, errors.New("unbalanced array")
 	}
 	return append(b, ']'), bytes.TrimLeft(s[1:], " "), nil
+}
+
+// waitSlot takes a slot of sem, waiting until deadline (zero: until ctx
+// ends). It answers 429 when the deadline passed first.
+func waitSlot(ctx context.Context, sem chan struct{}, deadline time.Time) *httpError {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	default:
+	}
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-timeout:
+		return &httpError{status: http.StatusTooManyRequests, body: &wire.Error{Code: "TOO_MANY_REQUESTS", Message: "too many requests"}}
+	case <-ctx.Done():
+		return pgError(ctx, ctx.Err())
+	}
+}
+
+// jsonArraysWithin reports whether the JSON text body holds at most max
+// array elements in all (parameters, array parameters' items, statements),
+// reading it without decoding or allocating, so that a body of millions of
+// tiny parameters is refused before any is decoded. It returns max. A
+// malformed body passes: the decoder refuses it.
+func jsonArraysWithin(body []byte, limit int) (int, bool) {
+	n := 0
+	var stack []bool // per open bracket: is it an array?
+	empty := false   // just after '[': the array has no element yet
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			for i++; i < len(body) && body[i] != '"'; i++ {
+				if body[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			if empty {
+				n++
+			}
+			stack = append(stack, c == '[')
+			empty = c == '['
+			if len(stack) > 10000 {
+				return limit, false // deeper than encoding/json decodes
+			}
+			if n > limit {
+				return limit, false
+			}
+			continue
+		case ']', '}':
+			empty = false
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case ',':
+			if len(stack) > 0 && stack[len(stack)-1] {
+				n++
+				if n > limit {
+					return limit, false
+				}
+			}
+			continue
+		}
+		if empty {
+			n++
+			empty = false
+			if n > limit {
+				return limit, false
+			}
+		}
+	}
+	return limit, true
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forge-orm/forge/sqlite"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	msqlite "modernc.org/sqlite"
 )
@@ -22,7 +23,11 @@ import (
 // refuses every write (SQLITE_READONLY), whatever the SQL, plus
 // PRAGMA query_only. ":memory:" has no read-only side (ro is nil).
 func OpenSQLite(ctx context.Context, path string) (rw, ro *sql.DB, err error) {
-	conn, err := sqlite.Open(path)
+	// No statement cache: the authorizer (sqliteauth.go) decides when a
+	// statement is prepared, so every client statement must be prepared
+	// anew on its connection, never served from a statement the gateway
+	// prepared for itself or for another request.
+	conn, err := sqlite.Open(path, sqlite.StatementCache(0))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -69,11 +74,25 @@ type PostgresOptions struct {
 	// StatementTimeout is set as statement_timeout on every connection,
 	// so that PostgreSQL ends a statement that runs longer (0: none).
 	StatementTimeout time.Duration
+	// ReadOnly opens the pool of read tokens (--read-dsn): every new
+	// connection's role is checked to be unable to write (see
+	// checkReadRole) and is refused otherwise.
+	ReadOnly bool
+	// DangerouslyAllowSuperuser lets the gateway's (write) pool connect
+	// as a superuser, or a role that can run programs or read and write
+	// files on the database server or signal other sessions. Without it
+	// every new connection of such a role is refused with a *RoleError:
+	// with it, any token could do those things.
+	DangerouslyAllowSuperuser bool
 }
 
 // OpenPostgres opens a pool for the gateway: application_name
-// forge-gateway and, with a StatementTimeout, statement_timeout on every
-// connection. It does not wait for the server: a pool opened while
+// forge-gateway, with a StatementTimeout statement_timeout on every
+// connection, and no pgx statement cache (statements run unprepared).
+// Every new connection's role is checked before use (see
+// PostgresOptions.ReadOnly and DangerouslyAllowSuperuser): a connection of
+// a role the gateway refuses fails with a *RoleError, so requests get 503
+// with its message. It does not wait for the server: a pool opened while
 // PostgreSQL is down connects once it is up.
 func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
@@ -91,6 +110,18 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*pgxpo
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	// The gateway runs statements through pgconn, unprepared: no pgx
+	// statement cache, so that the session reset after every request can
+	// DEALLOCATE ALL in the same round trip.
+	cfg.ConnConfig.StatementCacheCapacity = 0
+	cfg.ConnConfig.DescriptionCacheCapacity = 0
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	switch {
+	case opts.ReadOnly:
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error { return checkReadRole(ctx, c.PgConn()) }
+	case !opts.DangerouslyAllowSuperuser:
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error { return checkGatewayRole(ctx, c.PgConn()) }
 	}
 	return pgxpool.NewWithConfig(ctx, cfg)
 }

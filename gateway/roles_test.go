@@ -38,21 +38,29 @@ func TestRolesPostgres(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, body, code string
+		status           int // 0: 400
 	}{
-		{"insert", `{"query":"INSERT INTO t VALUES (3)","params":[]}`, "25006"},
-		{"CTE", `{"query":"WITH gone AS (DELETE FROM t RETURNING id) SELECT count(*) FROM gone","params":[]}`, "25006"},
-		{"SQL function", `{"query":"SELECT sneaky()","params":[]}`, "25006"},
-		{"PL/pgSQL", `{"query":"SELECT plpgsql_sneaky()","params":[]}`, "25006"},
-		{"nextval", `{"query":"SELECT nextval('s')","params":[]}`, "25006"},
-		{"DDL", `{"query":"CREATE TABLE u (a int)","params":[]}`, "25006"},
-		{"SELECT INTO", `{"query":"SELECT * INTO u FROM t","params":[]}`, "25006"},
-		{"read-write again", `{"queries":[{"query":"SET TRANSACTION READ WRITE","params":[]},{"query":"DELETE FROM t","params":[]}]}`, "25001"},
-		{"read-write GUC", `{"queries":[{"query":"SET transaction_read_only = off","params":[]},{"query":"DELETE FROM t","params":[]}]}`, "25001"},
-		{"commit and write", `{"queries":[{"query":"COMMIT","params":[]},{"query":"DELETE FROM t","params":[]}]}`, ""},
-		{"single COMMIT", `{"query":"COMMIT","params":[]}`, ""},
+		{"insert", `{"query":"INSERT INTO t VALUES (3)","params":[]}`, "25006", 0},
+		{"CTE", `{"query":"WITH gone AS (DELETE FROM t RETURNING id) SELECT count(*) FROM gone","params":[]}`, "25006", 0},
+		{"SQL function", `{"query":"SELECT sneaky()","params":[]}`, "25006", 0},
+		{"PL/pgSQL", `{"query":"SELECT plpgsql_sneaky()","params":[]}`, "25006", 0},
+		{"nextval", `{"query":"SELECT nextval('s')","params":[]}`, "25006", 0},
+		{"DDL", `{"query":"CREATE TABLE u (a int)","params":[]}`, "25006", 0},
+		{"SELECT INTO", `{"query":"SELECT * INTO u FROM t","params":[]}`, "25006", 0},
+		// Transaction control and session statements never reach
+		// PostgreSQL from a read token (the statement guard).
+		{"read-write again", `{"queries":[{"query":"SET TRANSACTION READ WRITE","params":[]},{"query":"DELETE FROM t","params":[]}]}`, "42501", 403},
+		{"read-write GUC", `{"queries":[{"query":"SET transaction_read_only = off","params":[]},{"query":"DELETE FROM t","params":[]}]}`, "42501", 403},
+		{"commit and write", `{"queries":[{"query":"COMMIT","params":[]},{"query":"DELETE FROM t","params":[]}]}`, "42501", 403},
+		{"single COMMIT", `{"query":"COMMIT","params":[]}`, "42501", 403},
+		{"SET", `{"query":"SET statement_timeout = 1","params":[]}`, "42501", 403},
+		{"advisory lock", `{"query":"SELECT pg_advisory_lock(42)","params":[]}`, "42501", 403},
 	} {
 		r := neonPost(t, url, readSecret, tc.body, nil)
-		if r.status != http.StatusBadRequest {
+		if tc.status == 0 {
+			tc.status = http.StatusBadRequest
+		}
+		if r.status != tc.status {
 			t.Errorf("%s: status %d %s", tc.name, r.status, r.body)
 			continue
 		}
@@ -73,11 +81,11 @@ func TestRolesPostgres(t *testing.T) {
 	if r.status != 200 || !strings.Contains(string(r.body), `"rows":[["serializable"]]`) || !strings.Contains(string(r.body), `"rows":[["on"]]`) {
 		t.Errorf("read transaction: %d %s", r.status, r.body)
 	}
-	// What a read token sets or locks does not outlive its request on the
-	// pooled connection.
+	// What a token sets or locks does not outlive its request on the
+	// pooled connection (every session is reset before it is pooled).
 	for _, body := range []string{`{"query":"SET search_path TO pg_catalog","params":[]}`, `{"query":"SET statement_timeout = 1","params":[]}`,
 		`{"query":"SELECT pg_advisory_lock(42)","params":[]}`} {
-		if r := neonPost(t, url, readSecret, body, nil); r.status != 200 {
+		if r := neonPost(t, url, writeSecret, body, nil); r.status != 200 {
 			t.Errorf("%s: %d %s", body, r.status, r.body)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,8 +22,36 @@ import (
 // least one is needed, and a protocol whose database is not configured
 // answers 501.
 type Config struct {
-	// Postgres serves Neon's SQL over HTTP (POST /sql).
+	// Postgres serves Neon's SQL over HTTP (POST /sql). Open it with
+	// OpenPostgres, which refuses a superuser role.
 	Postgres *pgxpool.Pool
+	// PostgresReadOnly, when set, is where read tokens' statements run
+	// (--read-dsn): a pool whose role cannot write, opened with
+	// OpenPostgres(..., PostgresOptions{ReadOnly: true}), which checks
+	// that. Without it read tokens share Postgres's role, in READ ONLY
+	// transactions.
+	PostgresReadOnly *pgxpool.Pool
+	// MaxPostgresPerToken bounds the PostgreSQL connections one token
+	// holds at once, so that one token cannot take the whole pool. It
+	// must be below each pool's size (when that is above 1). 0 means a
+	// quarter of the smaller pool, at least 1.
+	MaxPostgresPerToken int
+	// AcquireTimeout bounds how long a request waits for its token's
+	// share and for a pooled connection: beyond it the answer is 429
+	// (TOO_MANY_REQUESTS: the token holds its share) or 503 (53300: the
+	// pool is busy). 0 means 5 s.
+	AcquireTimeout time.Duration
+	// MaxParams bounds the parameters (JSON array elements, array
+	// parameters' items too) of one Neon request, counted before it is
+	// decoded (400 beyond). 0 means 262144 (four statements of
+	// PostgreSQL's 65535).
+	MaxParams int
+	// MaxInFlightBytes bounds the request bodies being served at once,
+	// over all tokens and both protocols: a request reserves its body's
+	// size (Content-Length, or MaxBodyBytes when unknown) before reading
+	// it and waits, at most AcquireTimeout, for room (503 SERVER_BUSY
+	// beyond). 0 means 4 × MaxBodyBytes. It is at least MaxBodyBytes.
+	MaxInFlightBytes int64
 	// SQLite serves Hrana over HTTP (POST /v2/pipeline, /v3/pipeline) to
 	// write tokens; SQLiteReadOnly to read tokens. Open SQLiteReadOnly on
 	// the same file with mode=ro (OpenSQLite does both); without it, read
@@ -41,14 +70,14 @@ type Config struct {
 	// MaxResponseBytes bounds a response body. 0 means 10 MiB.
 	MaxResponseBytes int
 	// MaxStatements bounds the statements of one request (400 beyond).
-	// 0 means 100.
+	// 0 means 10000 (the libSQL client's own tests send batches of 4000).
 	MaxStatements int
 	// StatementTimeout bounds each statement. 0 means 30 s.
 	StatementTimeout time.Duration
 	// MaxRows bounds the rows one statement returns. 0 means 100000.
 	MaxRows int
 	// MaxConcurrent bounds the requests of one token in flight at once
-	// (429 beyond). 0 means 16.
+	// (429 beyond). 0 means 32 (the libSQL client runs up to 20).
 	MaxConcurrent int
 	// StreamIdle is how long a Hrana stream lives without a request.
 	// 0 means 10 s.
@@ -56,6 +85,18 @@ type Config struct {
 	// MaxStreams bounds the Hrana streams open at once (each holds a
 	// SQLite connection). 0 means 256.
 	MaxStreams int
+	// MaxStreamsPerToken bounds the Hrana streams one token holds open
+	// (429 TOO_MANY_STREAMS beyond), so that one token leaves streams for
+	// the others. 0 means a quarter of MaxStreams (at least 1).
+	MaxStreamsPerToken int
+	// MaxTransaction bounds how long a Hrana stream may stay in a
+	// transaction (holding SQLite's write lock or a snapshot): the stream
+	// is then closed and its transaction rolled back. 0 means 1 minute.
+	MaxTransaction time.Duration
+	// HranaMemory bounds the memory Hrana requests hold at once (their
+	// bodies as decoded, and their responses), in estimated bytes; one
+	// token may hold half of it. 0 means 256 MiB.
+	HranaMemory int64
 	// BaseURL is what Hrana responses carry as base_url ("" sends null).
 	BaseURL string
 	// Logger receives one line per request, and failures. nil means
@@ -73,6 +114,7 @@ type Server struct {
 	hrana    *hranaHandler
 	metrics  *metrics
 	log      *slog.Logger
+	budget   *byteBudget
 	draining atomic.Bool
 }
 
@@ -93,10 +135,18 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.MaxBodyBytes = defaultMaxBytes
 	}
 	def(&cfg.MaxResponseBytes, defaultMaxBytes)
-	def(&cfg.MaxStatements, 100)
+	def(&cfg.MaxStatements, 10000)
 	def(&cfg.MaxRows, 100000)
-	def(&cfg.MaxConcurrent, 16)
+	def(&cfg.MaxConcurrent, 32)
 	def(&cfg.MaxStreams, 256)
+	def(&cfg.MaxStreamsPerToken, max(cfg.MaxStreams/4, 1))
+	cfg.MaxStreamsPerToken = min(cfg.MaxStreamsPerToken, cfg.MaxStreams)
+	if cfg.MaxTransaction <= 0 {
+		cfg.MaxTransaction = time.Minute
+	}
+	if cfg.HranaMemory <= 0 {
+		cfg.HranaMemory = 256 << 20
+	}
 	if cfg.StatementTimeout <= 0 {
 		cfg.StatementTimeout = 30 * time.Second
 	}
@@ -106,15 +156,44 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.AcquireTimeout <= 0 {
+		cfg.AcquireTimeout = 5 * time.Second
+	}
+	def(&cfg.MaxParams, defaultMaxParams)
+	if cfg.MaxInFlightBytes <= 0 {
+		cfg.MaxInFlightBytes = 4 * cfg.MaxBodyBytes
+	}
+	if cfg.MaxInFlightBytes < cfg.MaxBodyBytes {
+		return nil, errors.New("gateway: the in-flight bytes budget (" + strconv.FormatInt(cfg.MaxInFlightBytes, 10) +
+			") is below the largest body (" + strconv.FormatInt(cfg.MaxBodyBytes, 10) + "): a largest request could never run")
+	}
+	if cfg.PostgresReadOnly != nil && cfg.Postgres == nil {
+		return nil, errors.New("gateway: a read-only PostgreSQL pool without the PostgreSQL pool")
+	}
+	poolSize := 0
+	for _, p := range []*pgxpool.Pool{cfg.Postgres, cfg.PostgresReadOnly} {
+		if p != nil && (poolSize == 0 || int(p.Config().MaxConns) < poolSize) {
+			poolSize = int(p.Config().MaxConns)
+		}
+	}
+	if cfg.Postgres != nil {
+		def(&cfg.MaxPostgresPerToken, max(1, poolSize/4))
+		if poolSize > 1 && cfg.MaxPostgresPerToken >= poolSize {
+			return nil, errors.New("gateway: a token may hold " + strconv.Itoa(cfg.MaxPostgresPerToken) + " of the pool's " +
+				strconv.Itoa(poolSize) + " PostgreSQL connections: keep the per-token share below the pool size, so that one token cannot take the whole pool")
+		}
+	}
 	ts, err := newTokenSet(cfg.Tokens, cfg.MaxConcurrent)
 	if err != nil {
 		return nil, errors.New("gateway: " + err.Error())
 	}
-	s := &Server{cfg: cfg, tokens: ts, metrics: newMetrics(), log: cfg.Logger}
+	ts.limitPostgres(max(cfg.MaxPostgresPerToken, 1))
+	s := &Server{cfg: cfg, tokens: ts, metrics: newMetrics(), log: cfg.Logger, budget: newByteBudget(cfg.MaxInFlightBytes)}
 	if cfg.Postgres != nil {
 		s.neon = NewNeonHandler(cfg.Postgres, NeonOptions{
 			MaxRequestBytes: cfg.MaxBodyBytes, MaxResponseBytes: cfg.MaxResponseBytes, Logger: cfg.Logger,
 			MaxRows: cfg.MaxRows, MaxStatements: cfg.MaxStatements, StatementTimeout: cfg.StatementTimeout,
+			ReadOnlyPool: cfg.PostgresReadOnly, AcquireTimeout: cfg.AcquireTimeout, MaxParams: cfg.MaxParams,
 		}).(*neonHandler)
 		s.neon.metrics = s.metrics
 	}
@@ -313,6 +392,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProtoError(sw, http.StatusTooManyRequests, "too many concurrent requests for token \""+p.name+"\" (at most "+strconv.Itoa(cap(p.slots))+")", "TOO_MANY_REQUESTS")
 		return
 	}
+	// The body's bytes are reserved before it is read, so that many large
+	// bodies at once wait (boundedly) instead of exhausting memory.
+	n := s.cfg.MaxBodyBytes
+	if r.ContentLength >= 0 && r.ContentLength < n {
+		n = r.ContentLength
+	}
+	if n > 0 {
+		wctx, cancel := context.WithTimeout(r.Context(), s.cfg.AcquireTimeout)
+		ok := s.budget.acquire(wctx, n)
+		cancel()
+		if !ok {
+			sw.Header().Set("Retry-After", "1")
+			writeProtoError(sw, http.StatusServiceUnavailable, "the gateway is serving too many large requests at once (at most "+
+				strconv.FormatInt(s.cfg.MaxInFlightBytes, 10)+" bytes of bodies in flight); retry", "SERVER_BUSY")
+			return
+		}
+		defer s.budget.release(n)
+	}
 	if proto == "neon" {
 		s.neon.ServeHTTP(sw, r)
 		return
@@ -353,4 +450,44 @@ func errorCode(sw *statusWriter) string {
 		return sw.code
 	}
 	return strconv.Itoa(sw.status)
+}
+
+// byteBudget is a weighted semaphore of bytes: the request bodies in
+// flight.
+type byteBudget struct {
+	mu   sync.Mutex
+	max  int64
+	used int64
+	wake chan struct{} // closed and replaced on every release
+}
+
+func newByteBudget(max int64) *byteBudget {
+	return &byteBudget{max: max, wake: make(chan struct{})}
+}
+
+// acquire reserves n bytes, waiting until they fit or ctx ends (false).
+func (b *byteBudget) acquire(ctx context.Context, n int64) bool {
+	for {
+		b.mu.Lock()
+		if b.used+n <= b.max {
+			b.used += n
+			b.mu.Unlock()
+			return true
+		}
+		wake := b.wake
+		b.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+func (b *byteBudget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	close(b.wake)
+	b.wake = make(chan struct{})
+	b.mu.Unlock()
 }

@@ -19,38 +19,76 @@ import (
 // life.
 type sqliteConn struct {
 	c     *sql.Conn
+	role  Role
 	total int64 // total_changes() after the last statement
 	used  bool  // a statement ran: roll back whatever it left open on release
 	dirty bool  // session state may have changed: close it on release instead of pooling it
 	roTx  bool  // in a BEGIN TRANSACTION READONLY (PRAGMA query_only is on)
+
+	// The authorizer's state (see sqliteauth.go). It runs while a
+	// statement is prepared, on the goroutine that holds the stream.
+	internal bool   // the gateway's own statements: not checked
+	denied   string // why the authorizer refused the statement, for its error
 }
 
-// sqliteLimitAttached is SQLITE_LIMIT_ATTACHED.
-const sqliteLimitAttached = 7
+// SQLite's limit ids (sqlite3_limit).
+const (
+	sqliteLimitLength   = 0 // SQLITE_LIMIT_LENGTH: the largest string or blob
+	sqliteLimitAttached = 7 // SQLITE_LIMIT_ATTACHED
+)
 
-func openSQLiteConn(ctx context.Context, db *sql.DB) (*sqliteConn, error) {
+// openSQLiteConn pins a connection of db for a stream of a token of role,
+// with the gateway's authorizer and limits: no attached database, and no
+// string or blob longer than maxValue bytes (so that no statement builds
+// values larger than a request or a response may hold).
+func openSQLiteConn(ctx context.Context, db *sql.DB, role Role, maxValue int) (*sqliteConn, error) {
 	c, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// No ATTACH: it would create or open any file the gateway can reach.
+	// No ATTACH: it would create or open any file the gateway can reach
+	// (the authorizer refuses it too, with a clearer message).
 	if _, err := msqlite.Limit(c, sqliteLimitAttached, 0); err != nil {
 		_ = c.Close()
 		return nil, err
 	}
-	sc := &sqliteConn{c: c}
-	err = sc.raw(func(q driver.QueryerContext) error {
-		vals, err := queryRow(ctx, q, "SELECT total_changes()")
+	if _, err := msqlite.Limit(c, sqliteLimitLength, maxValue); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	sc := &sqliteConn{c: c, role: role}
+	err = c.Raw(func(dc any) error {
+		r, ok := baseConn(dc).(msqlite.AuthorizerRegisterer)
+		if !ok {
+			return errors.New("the SQLite driver has no authorizer")
+		}
+		return r.RegisterAuthorizer(sc.authorize)
+	})
+	if err == nil {
+		var vals []driver.Value
+		vals, err = sc.internalQuery(ctx, "SELECT total_changes()")
 		if err == nil {
 			sc.total, _ = vals[0].(int64)
 		}
-		return err
-	})
+	}
 	if err != nil {
+		_ = c.Raw(func(any) error { return driver.ErrBadConn }) // closes it
 		_ = c.Close()
 		return nil, err
 	}
 	return sc, nil
+}
+
+// internalQuery runs one of the gateway's own statements (not checked by
+// the authorizer) and returns its first row.
+func (sc *sqliteConn) internalQuery(ctx context.Context, sql string) (vals []driver.Value, err error) {
+	sc.internal = true
+	defer func() { sc.internal = false }()
+	err = sc.raw(func(q driver.QueryerContext) error {
+		vals, err = queryRow(ctx, q, sql)
+		return err
+	})
+	return vals, err
 }
 
 // raw runs fn on the driver's connection.
@@ -91,14 +129,18 @@ func (sc *sqliteConn) release() {
 	defer cancel()
 	bad := sc.dirty || sc.roTx
 	if sc.used && !bad {
-		err := sc.raw(func(q driver.QueryerContext) error {
-			_, err := queryRow(ctx, q, "ROLLBACK")
-			if err != nil && strings.Contains(err.Error(), "no transaction is active") {
-				return nil
-			}
-			return err
-		})
-		bad = err != nil
+		_, err := sc.internalQuery(ctx, "ROLLBACK")
+		if err != nil && !strings.Contains(err.Error(), "no transaction is active") {
+			bad = true
+		}
+	}
+	if sc.used && !bad {
+		// The authorizer marks a connection that created anything in the
+		// temp schema dirty; this checks that nothing is left there all
+		// the same before another token gets the connection.
+		vals, err := sc.internalQuery(ctx, "SELECT count(*) FROM temp.sqlite_master")
+		n, _ := vals0(vals).(int64)
+		bad = err != nil || n != 0
 	}
 	if bad {
 		_ = sc.c.Raw(func(any) error { return driver.ErrBadConn }) // closes it
@@ -106,22 +148,24 @@ func (sc *sqliteConn) release() {
 	_ = sc.c.Close()
 }
 
+func vals0(vals []driver.Value) driver.Value {
+	if len(vals) == 0 {
+		return nil
+	}
+	return vals[0]
+}
+
 // autocommit reports whether the connection is outside a transaction: it
 // tries BEGIN, which SQLite refuses inside one, and rolls it back.
 func (sc *sqliteConn) autocommit(ctx context.Context) (bool, error) {
-	in := false
-	err := sc.raw(func(q driver.QueryerContext) error {
-		if _, err := queryRow(ctx, q, "BEGIN DEFERRED"); err != nil {
-			if strings.Contains(err.Error(), "within a transaction") {
-				in = true
-				return nil
-			}
-			return err
+	if _, err := sc.internalQuery(ctx, "BEGIN DEFERRED"); err != nil {
+		if strings.Contains(err.Error(), "within a transaction") {
+			return false, nil
 		}
-		_, err := queryRow(ctx, q, "ROLLBACK")
-		return err
-	})
-	return !in, err
+		return false, err
+	}
+	_, err := sc.internalQuery(ctx, "ROLLBACK")
+	return true, err
 }
 
 // executor runs one pipeline's requests on its stream.
@@ -129,8 +173,26 @@ type executor struct {
 	h       *hranaHandler
 	st      *stream
 	role    Role
+	owner   *principal
 	budget  int // response bytes left
 	metrics *metrics
+
+	memUsed, memReserved int64 // the response's memory, estimated, and what h.mem reserved for it
+}
+
+// growMemory reserves memory for n more bytes of response (rows held and
+// their JSON), in steps of at least 1 MiB, without waiting.
+func (ex *executor) growMemory(n int) bool {
+	ex.memUsed += 2 * int64(n)
+	if ex.memUsed <= ex.memReserved {
+		return true
+	}
+	step := max(ex.memUsed-ex.memReserved, 1<<20)
+	if !ex.h.mem.tryAcquire(ex.owner, step) {
+		return false
+	}
+	ex.memReserved += step
+	return true
 }
 
 func errResult(msg, code string) hrana.StreamResult {
@@ -178,12 +240,18 @@ func (ex *executor) request(ctx context.Context, q *hrana.StreamRequest) hrana.S
 		}
 		return okResult(&hrana.StreamResponse{Type: q.Type, Describe: r})
 	case hrana.TypeStoreSQL:
-		if _, ok := st.sqls[*q.SQLID]; !ok && len(st.sqls) >= maxStoredSQL {
+		old, ok := st.sqls[*q.SQLID]
+		if !ok && len(st.sqls) >= maxStoredSQL {
 			return errResult("too many stored SQL texts on this stream (at most "+strconv.Itoa(maxStoredSQL)+"); close some with close_sql", "SQL_STORE_FULL")
 		}
+		if st.sqlBytes-len(old)+len(*q.SQL) > maxStoredSQLBytes {
+			return errResult("the SQL texts stored on this stream would exceed "+strconv.Itoa(maxStoredSQLBytes)+" bytes; close some with close_sql", "SQL_STORE_FULL")
+		}
 		st.sqls[*q.SQLID] = *q.SQL
+		st.sqlBytes += len(*q.SQL) - len(old)
 		return okResult(&hrana.StreamResponse{Type: q.Type})
 	case hrana.TypeCloseSQL:
+		st.sqlBytes -= len(st.sqls[*q.SQLID])
 		delete(st.sqls, *q.SQLID)
 		return okResult(&hrana.StreamResponse{Type: q.Type})
 	case hrana.TypeGetAutocommit:
@@ -226,7 +294,7 @@ func (ex *executor) conn(ctx context.Context) (*sqliteConn, *hrana.Error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, ex.h.srv.cfg.StatementTimeout)
 	defer cancel()
-	sc, err := openSQLiteConn(cctx, db)
+	sc, err := openSQLiteConn(cctx, db, ex.role, ex.h.maxValue)
 	if err != nil {
 		return nil, &hrana.Error{Message: "could not get a database connection: " + err.Error(), Code: "SQLITE_CANTOPEN"}
 	}
@@ -257,7 +325,7 @@ func (ex *executor) execute(ctx context.Context, s *hrana.Stmt) (*hrana.StmtResu
 		return nil, e
 	}
 	if len(s.Args) > 0 && len(s.NamedArgs) > 0 {
-		return nil, &hrana.Error{Message: "a statement takes positional or named arguments, not both", Code: "ARGS_BOTH_POSITIONAL_AND_NAMED"}
+		return nil, &hrana.Error{Message: "Specifying both positional and named arguments is not supported", Code: "ARGS_BOTH_POSITIONAL_AND_NAMED"}
 	}
 	names, err := sqliteParams(text)
 	if err != nil {
@@ -270,35 +338,107 @@ func (ex *executor) execute(ctx context.Context, s *hrana.Stmt) (*hrana.StmtResu
 	return ex.run(ctx, text, args, s.WantsRows())
 }
 
-// bindArgs maps Hrana arguments to the statement's parameters by index, as
-// SQLite binds them: positional argument i to parameter i (named or not),
-// a named argument to the parameter of that name with any of the prefixes
-// ':', '@', '$' (or the name as written). Parameters with no argument are
-// NULL, as in SQLite.
+// argsError is sqld's error for arguments that do not match a statement's
+// parameters.
+func argsError(msg string) *hrana.Error {
+	return &hrana.Error{Message: "Arguments do not match SQL parameters: " + msg, Code: "ARGS_INVALID"}
+}
+
+// bindArgs maps Hrana arguments to the statement's parameters by index,
+// exactly as sqld binds them (checked against sqld in
+// TestHranaArgsLikeSqld): for each parameter index, a parameter without a
+// name or named ?NNN takes positional argument i (or NNN); one named
+// :a, @a or $a takes the named argument written with its prefix, else
+// without it. Every parameter needs a value, and there may not be more
+// arguments than parameters (named arguments are counted once per name,
+// the last one of a name winning). Since SQLite numbers a name on first
+// use and a later ?NNN may refer to it (SELECT :b, ?1), both styles mix.
 func bindArgs(names []string, pos []hrana.Value, named []hrana.NamedArg) ([]driver.NamedValue, *hrana.Error) {
-	if len(pos) > len(names) {
-		return nil, &hrana.Error{Message: strconv.Itoa(len(pos)) + " arguments for a statement with " + strconv.Itoa(len(names)) + " parameters", Code: "ARGS_INVALID"}
+	n := len(pos)
+	var byName map[string]*hrana.Value // the last argument of each name
+	if len(named) > 0 {
+		byName = make(map[string]*hrana.Value, min(len(named), len(names)+1))
+		for i := range named {
+			byName[named[i].Name] = &named[i].Value
+		}
+		n = len(byName)
+	}
+	if n > len(names) {
+		return nil, argsError("too many parameters, expected " + strconv.Itoa(len(names)) + " found " + strconv.Itoa(n))
 	}
 	out := make([]driver.NamedValue, len(names))
 	for i, name := range names {
 		nv := driver.NamedValue{Ordinal: i + 1}
-		if len(name) > 1 && (name[0] == ':' || name[0] == '@' || name[0] == '$') {
+		var v *hrana.Value
+		switch {
+		case name == "" || name[0] == '?':
+			k := i + 1
+			if name != "" {
+				k, _ = strconv.Atoi(name[1:]) // sqliteParams checked it
+			}
+			if len(named) == 0 && k <= len(pos) {
+				v = &pos[k-1]
+			}
+		default:
 			nv.Name = name[1:] // how modernc.org/sqlite matches a named parameter
-		}
-		if i < len(pos) {
-			nv.Value = driverValue(pos[i])
-		}
-		if name != "" {
-			for _, a := range named {
-				if a.Name == name || name[0] != '?' && a.Name == name[1:] {
-					nv.Value = driverValue(a.Value)
-					break
-				}
+			if v = byName[name]; v == nil {
+				v = byName[name[1:]]
 			}
 		}
+		if v == nil {
+			if name == "" {
+				return nil, argsError("value for parameter " + strconv.Itoa(i+1) + " not found")
+			}
+			return nil, argsError("value for parameter " + name + " not found")
+		}
+		nv.Value = driverValue(*v)
 		out[i] = nv
 	}
+	// modernc.org/sqlite finds a named parameter's value by its name
+	// without the prefix, the first argument of that name: :a and @a (or
+	// $1 after an earlier parameter 1) cannot take different values.
+	var first map[string]int
+	for i, name := range names {
+		if out[i].Name == "" {
+			continue
+		}
+		if first == nil {
+			first = map[string]int{}
+		}
+		if j, ok := first[out[i].Name]; !ok {
+			first[out[i].Name] = i
+		} else if !sameDriverValue(out[j].Value, out[i].Value) {
+			return nil, argsError("parameters " + names[j] + " and " + name + " take different values, which this gateway cannot bind (SQLite's driver matches names without their prefix): use distinct names")
+		}
+		if name[0] == '$' {
+			if k, err := strconv.Atoi(name[1:]); err == nil && k >= 1 && k-1 < i && !sameDriverValue(out[k-1].Value, out[i].Value) {
+				return nil, argsError("parameter " + name + " follows parameter " + strconv.Itoa(k) + " and takes another value, which this gateway cannot bind: use ?" + strconv.Itoa(i+1) + " or a name that is not a number")
+			}
+		}
+	}
 	return out, nil
+}
+
+func sameDriverValue(a, b driver.Value) bool {
+	x, xok := a.([]byte)
+	y, yok := b.([]byte)
+	if xok || yok {
+		return xok && yok && string(x) == string(y)
+	}
+	return a == b
+}
+
+// nullArgs binds every parameter to NULL (for sequence and describe,
+// which take no arguments).
+func nullArgs(names []string) []driver.NamedValue {
+	out := make([]driver.NamedValue, len(names))
+	for i, name := range names {
+		out[i] = driver.NamedValue{Ordinal: i + 1}
+		if name != "" && name[0] != '?' {
+			out[i].Name = name[1:]
+		}
+	}
+	return out
 }
 
 func driverValue(v hrana.Value) driver.Value {
@@ -328,6 +468,7 @@ func (e *stmtError) Error() string { return e.msg }
 var (
 	errRowsLimit   = errors.New("rows limit")
 	errBudget      = errors.New("response too large")
+	errMemory      = errors.New("out of memory budget")
 	errNonFinite   = errors.New("non-finite float")
 	errUnsupported = errors.New("unsupported value")
 )
@@ -348,15 +489,8 @@ func (ex *executor) run(ctx context.Context, text string, args []driver.NamedVal
 		// which PRAGMA query_only refuses writes.
 		text = "BEGIN DEFERRED"
 	}
-	switch kw := sqliteKeywords(text, 2); kw[0] {
-	case "PRAGMA", "ATTACH", "DETACH":
-		sc.dirty = true
-	case "CREATE":
-		if len(kw) > 1 && (kw[1] == "TEMP" || kw[1] == "TEMPORARY" || kw[1] == "VIRTUAL") {
-			sc.dirty = true
-		}
-	}
 	sc.used = true
+	sc.denied = ""
 	timeout := ex.h.srv.cfg.StatementTimeout
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -397,6 +531,7 @@ func (ex *executor) run(ctx context.Context, text string, args []driver.NamedVal
 				continue
 			}
 			row := make([]hrana.Value, len(dest))
+			rowSize := 0
 			for i, v := range dest {
 				hv, size, err := hranaValue(v, decls[i])
 				if err != nil {
@@ -404,11 +539,16 @@ func (ex *executor) run(ctx context.Context, text string, args []driver.NamedVal
 					return err
 				}
 				row[i] = hv
-				ex.budget -= size
+				rowSize += size
 			}
+			ex.budget -= rowSize
 			if ex.budget < 0 {
 				_ = rows.Close()
 				return errBudget
+			}
+			if !ex.growMemory(rowSize + 24*len(row)) {
+				_ = rows.Close()
+				return errMemory
 			}
 			res.Rows = append(res.Rows, row)
 		}
@@ -418,7 +558,9 @@ func (ex *executor) run(ctx context.Context, text string, args []driver.NamedVal
 		// What this statement changed: changes() is the count of the last
 		// INSERT, UPDATE or DELETE on the connection, so it counts only
 		// when total_changes() moved.
+		sc.internal = true
 		vals, err := queryRow(ctx, q, "SELECT changes(), total_changes(), last_insert_rowid()")
+		sc.internal = false
 		if err != nil {
 			return nil // the statement ran; its counts are unknown
 		}
@@ -436,15 +578,9 @@ func (ex *executor) run(ctx context.Context, text string, args []driver.NamedVal
 		switch {
 		case kind == "begin-readonly":
 			sc.roTx = true
-			err = sc.raw(func(q driver.QueryerContext) error {
-				_, err := queryRow(ctx, q, "PRAGMA query_only = 1")
-				return err
-			})
+			_, err = sc.internalQuery(ctx, "PRAGMA query_only = 1")
 		case kind == "end" && sc.roTx:
-			if sc.raw(func(q driver.QueryerContext) error {
-				_, err := queryRow(ctx, q, "PRAGMA query_only = 0")
-				return err
-			}) == nil {
+			if _, err := sc.internalQuery(ctx, "PRAGMA query_only = 0"); err == nil {
 				sc.roTx = false
 			}
 		}
@@ -536,6 +672,8 @@ func (ex *executor) sqliteError(ctx, sctx context.Context, err error) *hrana.Err
 		return &hrana.Error{Message: "the statement returned more than " + strconv.Itoa(ex.h.srv.cfg.MaxRows) + " rows, the gateway's limit: add a LIMIT", Code: "ROWS_LIMIT_EXCEEDED"}
 	case errors.Is(err, errBudget):
 		return &hrana.Error{Message: "the response is too large (at most " + strconv.Itoa(ex.h.srv.cfg.MaxResponseBytes) + " bytes)", Code: "RESPONSE_TOO_LARGE"}
+	case errors.Is(err, errMemory):
+		return &hrana.Error{Message: "the gateway's memory for responses is in use by other requests (--hrana-memory, of which a token may hold half); retry later", Code: "SERVER_BUSY"}
 	case errors.Is(err, errNonFinite):
 		return &hrana.Error{Message: "the result holds a float that is NaN or ±Inf, which JSON cannot carry", Code: "SQL_INPUT_ERROR"}
 	case errors.Is(err, errUnsupported):
@@ -548,6 +686,9 @@ func (ex *executor) sqliteError(ctx, sctx context.Context, err error) *hrana.Err
 		code := "SQLITE_ERROR"
 		if c := se.Code() & 0xff; c > 0 && c < len(sqliteCodes) {
 			code = sqliteCodes[c]
+		}
+		if sc := ex.st.conn; code == "SQLITE_AUTH" && sc != nil && sc.denied != "" {
+			return &hrana.Error{Message: "not authorized: " + sc.denied, Code: code}
 		}
 		return &hrana.Error{Message: sqliteMessage(se.Error()), Code: code}
 	}
@@ -662,7 +803,7 @@ func (ex *executor) sequence(ctx context.Context, text string) *hrana.Error {
 		if err != nil {
 			return stmtErr(err)
 		}
-		args, _ := bindArgs(names, nil, nil)
+		args := nullArgs(names)
 		if _, e := ex.run(ctx, s, args, false); e != nil {
 			return e
 		}
@@ -695,10 +836,11 @@ func (ex *executor) describe(ctx context.Context, text string) (*hrana.DescribeR
 		}
 	}
 	res.IsExplain = sqliteKeywords(text, 1)[0] == "EXPLAIN"
+	sc.denied = ""
 	sctx, cancel := context.WithTimeout(ctx, ex.h.srv.cfg.StatementTimeout)
 	defer cancel()
 	err = sc.c.Raw(func(dc any) error {
-		ci, ok := dc.(interface {
+		ci, ok := baseConn(dc).(interface {
 			ColumnInfo(string) ([]msqlite.ColumnInfo, error)
 		})
 		if !ok {
@@ -724,7 +866,7 @@ func (ex *executor) describe(ctx context.Context, text string) (*hrana.DescribeR
 		if !ok {
 			return errors.New("the SQLite driver cannot run queries")
 		}
-		args, _ := bindArgs(names, nil, nil)
+		args := nullArgs(names)
 		rows, err := q.QueryContext(sctx, "EXPLAIN "+text, args)
 		if err != nil {
 			return err
@@ -761,4 +903,16 @@ func (ex *executor) describe(ctx context.Context, text string) (*hrana.DescribeR
 		return nil, ex.sqliteError(ctx, sctx, err)
 	}
 	return res, nil
+}
+
+// baseConn returns modernc.org/sqlite's own connection under dc: forge's
+// sqlite.Open may wrap it (its statement cache), and Unwrap reaches it.
+func baseConn(dc any) any {
+	for {
+		u, ok := dc.(interface{ Unwrap() driver.Conn })
+		if !ok {
+			return dc
+		}
+		dc = u.Unwrap()
+	}
 }

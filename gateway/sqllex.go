@@ -225,7 +225,11 @@ func sqliteParams(sql string) ([]string, error) {
 			for len(names) < n {
 				names = append(names, "")
 			}
-			names[n-1] = t.text
+			// A number keeps the name it was first given (SELECT :b, ?1:
+			// parameter 1 is :b), as sqlite3_bind_parameter_name reports.
+			if _, seen := index[t.text]; !seen && names[n-1] == "" {
+				names[n-1] = t.text
+			}
 			index[t.text] = n
 		default:
 			if _, ok := index[t.text]; !ok {

@@ -35,6 +35,8 @@ func TestSQLiteParams(t *testing.T) {
 		"SELECT ?3, ?":                      {"", "", "?3", ""},
 		"SELECT :a, @b, $c, :a, ?":          {":a", "@b", "$c", ""},
 		"SELECT ?2, ?1, ?2":                 {"?1", "?2"},
+		"SELECT :b, ?1, ?, ?2":              {":b", "?2"},
+		"SELECT ?, ?1":                      {"?1"},
 		"SELECT ':a', \"?\", [?], -- ?\n ?": {""},
 		"SELECT $a::b(c), :x":               {"$a::b(c)", ":x"},
 		"SELECT x'00', 1.5e-3, ?":           {""},

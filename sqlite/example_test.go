@@ -185,3 +185,37 @@ func ExampleOpen_pagination() {
 	// page 2: author 2 author 1
 	// page 3: author 0
 }
+
+// StatementCache sizes the per-connection cache of prepared statements
+// (128 by default); 0 turns it off.
+func ExampleStatementCache() {
+	ctx := context.Background()
+	conn, err := sqlite.Open(":memory:", sqlite.StatementCache(32))
+	if err != nil {
+		panic(err)
+	}
+	db, err := forge.Open(Library, conn)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	if err := db.CreateSchema(ctx); err != nil {
+		panic(err)
+	}
+	// The same query shape is the same SQL text: prepared once, then run
+	// again with new arguments.
+	for _, name := range []string{"Ada", "Grace"} {
+		a, err := Authors.Create(ctx, db, Author{Name: name, Email: name + "@example.com"})
+		if err != nil {
+			panic(err)
+		}
+		got, err := Authors.FindUnique(ctx, db, forge.Eq(&Authors.Cols().ID, a.ID))
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(got.ID, got.Name)
+	}
+	// Output:
+	// 1 Ada
+	// 2 Grace
+}

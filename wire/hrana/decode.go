@@ -428,7 +428,7 @@ type wStreamRequest struct {
 type wStmt struct {
 	SQL       *string      `json:"sql"`
 	SQLID     *int32       `json:"sql_id"`
-	Args      []Value      `json:"args"`
+	Args      valueArray   `json:"args"`
 	NamedArgs []*wNamedArg `json:"named_args"`
 	WantRows  *bool        `json:"want_rows"`
 }
@@ -555,7 +555,7 @@ func (w *wStmt) convert(where string) (Stmt, error) {
 	}
 	out := Stmt{SQL: w.SQL, SQLID: w.SQLID, WantRows: w.WantRows}
 	if len(w.Args) > 0 {
-		out.Args = w.Args
+		out.Args = []Value(w.Args)
 	}
 	if len(w.NamedArgs) > 0 {
 		out.NamedArgs = make([]NamedArg, len(w.NamedArgs))
@@ -722,4 +722,73 @@ func (e *Error) UnmarshalJSON(data []byte) error {
 		*e = *v
 	}
 	return err
+}
+
+// valueArray is a JSON array of values decoded into a slice of exactly
+// its length: encoding/json grows a slice as it reads, which for the
+// largest requests (hundreds of thousands of arguments) allocated about
+// five times the final slice.
+type valueArray []Value
+
+func (a *valueArray) UnmarshalJSON(data []byte) error {
+	data = trimSpace(data)
+	if string(data) == "null" {
+		*a = nil
+		return nil
+	}
+	n := 0
+	if !eachElement(data, func([]byte) bool { n++; return true }) {
+		return &ValueError{Msg: "want a JSON array of values, got " + abbrev(data)}
+	}
+	out := make([]Value, n)
+	i := 0
+	var err error
+	eachElement(data, func(elem []byte) bool {
+		err = out[i].UnmarshalJSON(elem)
+		i++
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	*a = out
+	return nil
+}
+
+// eachElement calls fn with each element of the JSON array data (which
+// encoding/json has checked), until fn returns false. It reports false if
+// data is not an array.
+func eachElement(data []byte, fn func([]byte) bool) bool {
+	if len(data) < 2 || data[0] != '[' || data[len(data)-1] != ']' {
+		return false
+	}
+	body := data[1 : len(data)-1]
+	depth, start := 0, 0
+	inString := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		case c == ',' && depth == 0:
+			if !fn(body[start:i]) {
+				return true
+			}
+			start = i + 1
+		}
+	}
+	if len(trimSpace(body[start:])) > 0 {
+		fn(body[start:])
+	}
+	return true
 }
