@@ -30,9 +30,12 @@ func ExecOp(sql string, args ...any) *BatchOp {
 	return &BatchOp{st: stmt{op: OpExec, sql: sql, args: args}}
 }
 
-// createOp is CreateOp's untyped body; row is the op's own copy.
-func (m *model) createOp(row unsafe.Pointer) *BatchOp {
+// createOp is CreateOp's untyped body; v is the op's own copy of the row,
+// which each run of the op copies again before filling in ids and defaults.
+func (m *model) createOp(v unsafe.Pointer) *BatchOp {
 	return &BatchOp{m: m, build: func(d dialect.Dialect) (stmt, []any, error) {
+		row := m.grow(nil, 0, 1)
+		m.copyRow(row, v)
 		fields := m.prepareInsert(row, time.Now().UTC(), m.pk.auto && !m.pk.isZero(row))
 		args, err := m.loadRows(d, fields, row, 1, make([]any, 0, len(fields)))
 		if err != nil {
