@@ -156,7 +156,7 @@ func (a *abortWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if slow && r.Context().Err() != nil {
 			a.note(label, func(c *abortCount) { c.Gone++ })
 		}
-		http.Error(w, err.Error(), 502)
+		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()
