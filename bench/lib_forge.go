@@ -172,7 +172,7 @@ func (l *forgeLib) ReadRelations(ctx context.Context, i int) error {
 			return err
 		}
 		for _, p := range u.Posts {
-			if err := CheckPost(PostRow{ID: p.ID, UserID: p.UserID, Title: p.Title, Likes: p.Likes}, u.ID); err != nil {
+			if err := CheckPost(PostRow(p), u.ID); err != nil {
 				return err
 			}
 		}

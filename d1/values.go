@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/forge-orm/forge/dialect"
-	"github.com/forge-orm/forge/internal/sqliteerr"
+	"github.com/forge-orm/forge/driver/sqliteerr"
 )
 
 // Dialect is SQLite as D1 runs it: dialect.SQLite with D1's limit of 100

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -28,22 +27,13 @@ func TestConformanceUnderWorkerd(t *testing.T) {
 	}
 	jsDir := testsvc.JSDir(t)
 	node := testsvc.Node(t)
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		if goCmd, err = exec.LookPath("go"); err != nil {
-			t.Fatal("no go command")
-		}
-	}
+	goCmd, goroot := testsvc.Go(t)
 	dir := t.TempDir()
 	out, err := command(goCmd, ".", []string{"GOOS=js", "GOARCH=wasm"}, "test", "-c", "-o", filepath.Join(dir, "test.wasm"), ".")
 	if err != nil {
 		t.Fatalf("go test -c for js/wasm: %v\n%s", err, out)
 	}
-	goroot, err := command(goCmd, ".", nil, "env", "GOROOT")
-	if err != nil {
-		t.Fatal(err)
-	}
-	execJS, err := os.ReadFile(filepath.Join(strings.TrimSpace(goroot), "lib", "wasm", "wasm_exec.js"))
+	execJS, err := os.ReadFile(filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"))
 	if err != nil {
 		t.Fatal(err)
 	}

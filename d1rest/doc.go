@@ -123,7 +123,7 @@
 //     an unknown database), with the HTTP status and each error's code and
 //     message.
 //   - *driver.ConstraintError, wrapping the *APIError, when the message is
-//     SQLite's report of a violated constraint (internal/sqliteerr).
+//     SQLite's report of a violated constraint (driver/sqliteerr).
 //   - *fetch.StatusError: the reply is not Cloudflare's JSON envelope (an
 //     HTML error page from a proxy, a truncated body), or reports success
 //     with an error status.

@@ -14,7 +14,7 @@ import (
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/fetch"
-	"github.com/forge-orm/forge/internal/sqliteerr"
+	"github.com/forge-orm/forge/driver/sqliteerr"
 )
 
 // maxSafe is Number.MAX_SAFE_INTEGER, 2^53-1: the largest magnitude a

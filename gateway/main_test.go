@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/forge-orm/forge/gateway"
+	"github.com/forge-orm/forge/internal/testsvc"
 	"github.com/forge-orm/forge/wire/hrana"
 	_ "modernc.org/sqlite"
 )
@@ -232,10 +233,7 @@ func TestMainFlags(t *testing.T) {
 // TestStandaloneSIGTERM builds cmd/forge-gateway and stops it with
 // SIGTERM, with a tokens file.
 func TestStandaloneSIGTERM(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	goBin, _ := testsvc.Go(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "forge-gateway")
 	build := exec.Command(goBin, "build", "-o", bin, "./cmd/forge-gateway")

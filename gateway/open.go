@@ -138,9 +138,7 @@ func ParseDB(s string) (kind, target string, err error) {
 		return "postgres", s, nil
 	case strings.HasPrefix(s, "sqlite:"):
 		p := strings.TrimPrefix(s, "sqlite:")
-		if strings.HasPrefix(p, "//") {
-			p = strings.TrimPrefix(p, "//")
-		}
+		p = strings.TrimPrefix(p, "//")
 		if p == "" {
 			return "", "", errors.New("--db sqlite: needs a path (sqlite:./app.db, sqlite::memory:)")
 		}

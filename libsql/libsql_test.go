@@ -852,7 +852,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	resp, err := http.Post(p.target+strings.TrimPrefix(r.URL.Path, p.strip), "application/json", bytes.NewReader(body))
 	if err != nil {
-		http.Error(w, err.Error(), 502)
+		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()

@@ -12,7 +12,6 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -39,12 +38,7 @@ func TestConformanceInWorker(t *testing.T) {
 	}
 	jsDir := testsvc.JSDir(t)
 	node := testsvc.Node(t)
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		if goCmd, err = osexec.LookPath("go"); err != nil {
-			t.Fatal("no go command")
-		}
-	}
+	goCmd, goroot := testsvc.Go(t)
 
 	// One sqld per test of the suite: each needs a fresh database.
 	start := time.Now()
@@ -67,11 +61,7 @@ func TestConformanceInWorker(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go test -c for js/wasm: %v\n%s", err, out)
 	}
-	goroot, err := workerCommand(goCmd, ".", nil, "env", "GOROOT")
-	if err != nil {
-		t.Fatal(err)
-	}
-	execJS, err := os.ReadFile(filepath.Join(strings.TrimSpace(goroot), "lib", "wasm", "wasm_exec.js"))
+	execJS, err := os.ReadFile(filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +156,7 @@ func (a *abortWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if slow && r.Context().Err() != nil {
 			a.note(label, func(c *abortCount) { c.Gone++ })
 		}
-		http.Error(w, err.Error(), 502)
+		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()

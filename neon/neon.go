@@ -69,7 +69,7 @@ import (
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/fetch"
-	"github.com/forge-orm/forge/internal/pgerr"
+	"github.com/forge-orm/forge/driver/pgerr"
 	wire "github.com/forge-orm/forge/wire/neon"
 )
 

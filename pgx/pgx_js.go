@@ -13,7 +13,7 @@ import (
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
-	"github.com/forge-orm/forge/internal/pgerr"
+	"github.com/forge-orm/forge/driver/pgerr"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )

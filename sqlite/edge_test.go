@@ -3,16 +3,7 @@
 package sqlite_test
 
 import (
-	"bytes"
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"slices"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/forge-orm/forge/internal/testsvc"
 )
@@ -26,39 +17,5 @@ func TestEdgeBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles for js/wasm")
 	}
-	goroot := runtime.GOROOT()
-	goCmd := filepath.Join(goroot, "bin", "go")
-	jsEnv := []string{"GOOS=js", "GOARCH=wasm"}
-	api := func(env []string) []string {
-		var fs []string
-		for _, l := range strings.Split(goRun(t, goCmd, env, "doc", "-all", "."), "\n") {
-			if strings.HasPrefix(l, "func ") {
-				fs = append(fs, l)
-			}
-		}
-		slices.Sort(fs)
-		return fs
-	}
-	server, edge := api(nil), api(jsEnv)
-	if len(server) == 0 || !slices.Equal(server, edge) {
-		t.Errorf("the js/wasm API differs from the server build's:\nserver:\n%s\njs/wasm:\n%s", strings.Join(server, "\n"), strings.Join(edge, "\n"))
-	}
-	goRun(t, goCmd, jsEnv, "vet", ".")
-	node := testsvc.Node(t)
-	path := "PATH=" + filepath.Join(goroot, "lib", "wasm") + string(os.PathListSeparator) + filepath.Dir(node) + string(os.PathListSeparator) + os.Getenv("PATH")
-	t.Log(goRun(t, goCmd, append(jsEnv, path), "test", "-count=1", "-run", "^TestOpenAtTheEdge$", "."))
-}
-
-func goRun(t *testing.T, goCmd string, env []string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goCmd, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%v go %v: %v\n%s", env, args, err, out.String())
-	}
-	return out.String()
+	testsvc.EdgeBuild(t, "TestOpenAtTheEdge")
 }

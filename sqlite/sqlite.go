@@ -50,7 +50,7 @@ import (
 	"strings"
 
 	"github.com/forge-orm/forge/dialect"
-	"github.com/forge-orm/forge/internal/sqliteerr"
+	"github.com/forge-orm/forge/driver/sqliteerr"
 	"github.com/forge-orm/forge/stdsql"
 	msqlite "modernc.org/sqlite"
 )

@@ -119,7 +119,7 @@ func TestPushDiff(t *testing.T) {
 		contains(t, r, "can lose data")
 		diff(exitDrift)
 
-		r = push(exitOK, "--accept-data-loss")
+		push(exitOK, "--accept-data-loss")
 		diff(exitOK)
 		if db.inspect(t).Table("users").Column("nickname") != nil {
 			t.Fatal("the column was not dropped")

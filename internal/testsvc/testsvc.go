@@ -10,12 +10,15 @@ package testsvc
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -173,4 +176,51 @@ func Go(t testing.TB) (cmd, goroot string) {
 		t.Fatalf("testsvc: no usable go command: %v", goTool.err)
 	}
 	return goTool.cmd, goTool.root
+}
+
+// GoRun runs the go command in the current directory with env added to
+// the environment, and returns its combined output; a failure fails the
+// test with that output. It gives up after 5 minutes.
+func GoRun(t testing.TB, env []string, args ...string) string {
+	t.Helper()
+	goCmd, _ := Go(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goCmd, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v go %v: %v\n%s", env, args, err, out.String())
+	}
+	return out.String()
+}
+
+// EdgeBuild checks the js/wasm build of the package in the current
+// directory, for driver modules whose server dependency does not build
+// there: its exported functions are the server build's (the js file must
+// follow the other), it vets, and the test named run passes under Node
+// with Go's go_js_wasm_exec.
+func EdgeBuild(t *testing.T, run string) {
+	t.Helper()
+	jsEnv := []string{"GOOS=js", "GOARCH=wasm"}
+	api := func(env []string) []string {
+		var fs []string
+		for _, l := range strings.Split(GoRun(t, env, "doc", "-all", "."), "\n") {
+			if strings.HasPrefix(l, "func ") {
+				fs = append(fs, l)
+			}
+		}
+		slices.Sort(fs)
+		return fs
+	}
+	server, edge := api(nil), api(jsEnv)
+	if len(server) == 0 || !slices.Equal(server, edge) {
+		t.Errorf("the js/wasm API differs from the server build's:\nserver:\n%s\njs/wasm:\n%s", strings.Join(server, "\n"), strings.Join(edge, "\n"))
+	}
+	GoRun(t, jsEnv, "vet", ".")
+	_, goroot := Go(t)
+	node := Node(t)
+	path := "PATH=" + filepath.Join(goroot, "lib", "wasm") + string(os.PathListSeparator) + filepath.Dir(node) + string(os.PathListSeparator) + os.Getenv("PATH")
+	t.Log(GoRun(t, append(jsEnv, path), "test", "-count=1", "-run", "^"+run+"$", "."))
 }

@@ -1,6 +1,10 @@
 // Package sqliteerr reads SQLite's constraint-violation messages, which
 // every SQLite-speaking driver (embedded, D1, libSQL) reports as text, into
 // a *driver.ConstraintError.
+//
+// It is shared by forge's SQLite drivers (embedded, D1, libSQL) and is
+// public for third-party drivers that speak to SQLite: give Parse the
+// error's text.
 package sqliteerr
 
 import (

@@ -1,6 +1,10 @@
 // Package pgerr turns PostgreSQL error fields (SQLSTATE, constraint, table,
 // column, detail), as pgx and the Neon protocol report them, into a
 // *driver.ConstraintError.
+//
+// It is shared by forge's PostgreSQL drivers (pgx, the Neon HTTP driver)
+// and is public for third-party drivers that speak to PostgreSQL: give
+// Constraint the fields of the server's error and return what it gives.
 package pgerr
 
 import (
