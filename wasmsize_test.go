@@ -73,7 +73,7 @@ func wasmSize(t *testing.T, dir string, n int) (raw, gz int) {
 	out := filepath.Join(t.TempDir(), "out.wasm")
 	gocmd, _ := testsvc.Go(t)
 	cmd := exec.Command(gocmd, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./"+filepath.ToSlash(src))
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOFLAGS=-mod=mod", "GOWORK=off")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOWORK=off")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build (%d models): %v\n%s", n, err, msg)
 	}
