@@ -1,7 +1,6 @@
 package forge
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"time"
@@ -311,7 +310,7 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 		if f.nullable && isNil(v) {
 			return nil, nil
 		}
-		b, err := json.Marshal(v)
+		b, err := f.json.marshal(v)
 		if err != nil {
 			return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
 		}
@@ -474,7 +473,7 @@ func (f *field) setDefault(base unsafe.Pointer, now time.Time) {
 	v := reflect.ValueOf(f.def.Value)
 	dst := reflect.NewAt(f.typ, p).Elem()
 	if f.kind == schema.JSON {
-		_ = json.Unmarshal([]byte(f.def.Value.(string)), dst.Addr().Interface())
+		_ = f.json.unmarshal([]byte(f.def.Value.(string)), dst.Addr().Interface())
 		return
 	}
 	if f.nullable && f.kind != schema.Bytes {
