@@ -3,7 +3,6 @@ package jsonx
 import (
 	"errors"
 	"math"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -168,8 +167,36 @@ func sortedKeys[V any](m map[string]V) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	sortStrings(keys)
 	return keys
+}
+
+// sortStrings sorts s in place: a heapsort, which is all a JSON writer
+// needs and, unlike slices.Sort, adds little code to a Worker.
+func sortStrings(s []string) {
+	down := func(i, n int) {
+		for {
+			c := 2*i + 1
+			if c >= n {
+				return
+			}
+			if c+1 < n && s[c] < s[c+1] {
+				c++
+			}
+			if s[i] >= s[c] {
+				return
+			}
+			s[i], s[c] = s[c], s[i]
+			i = c
+		}
+	}
+	for i := len(s)/2 - 1; i >= 0; i-- {
+		down(i, len(s))
+	}
+	for n := len(s) - 1; n > 0; n-- {
+		s[0], s[n] = s[n], s[0]
+		down(0, n)
+	}
 }
 
 // AppendFloat appends f as encoding/json writes a float of the given bit

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +135,19 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSortStrings(t *testing.T) {
+	for n := range 40 {
+		s := make([]string, n)
+		for i := range s {
+			s[i] = string(rune('a' + (i*7919)%26))
+		}
+		want := append([]string(nil), s...)
+		slices.Sort(want)
+		sortStrings(s)
+		if !slices.Equal(s, want) {
+			t.Fatalf("sortStrings of %d: %q, want %q", n, s, want)
+		}
+	}
 }
