@@ -1,0 +1,198 @@
+// The Node half of scripts/edge-bench's breakdown: runs the Go Worker's wasm
+// (GO_DIST/app.wasm) under Node with the same protocol as the entry module
+// and a D1 binding that answers from memory, so that what is timed is the
+// Go side alone, and reports where its first request goes:
+//
+//	node breakdown.mjs GO_DIST NAMES.wasm [RUNS]
+//
+//   - compile (WebAssembly.compile: V8 validates and compiles lazily, as
+//     workerd does), instantiate, go.run to workers.Serve, the first
+//     request, the second one (medians of RUNS fresh processes);
+//   - the WebAssembly function bodies V8 compiled before the first response
+//     (V8 compiles each function the first time it runs: the cost that
+//     grows with what a program links and runs at start), by package group.
+//     NAMES.wasm is the same program built without -s, for function names.
+//
+// Each run is a child process started with V8's
+// --trace-wasm-compilation-times. Prints a table and "BREAKDOWN {json}".
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+
+const [dist, namesWasm, runsArg = "5"] = process.argv.slice(2);
+
+if (process.env.FORGE_BREAKDOWN_CHILD) {
+	await child();
+} else {
+	parent();
+}
+
+// child runs the Worker once: two requests, timed, on stdout as JSON.
+async function child() {
+	await import(path.resolve(dist, "wasm_exec.js"));
+	const cols = ["id", "email", "name", "created_at"];
+	const rows = Array.from({ length: 10 }, (_, i) => [i + 1, `user${i}@example.com`, `User ${i}`, "2026-01-01T00:00:00.000000000Z"]);
+	const stmt = {
+		bind: () => stmt,
+		raw: () => Promise.resolve([cols, ...rows]),
+		all: () => Promise.resolve({ results: [] }),
+		run: () => Promise.resolve({ meta: {} }),
+	};
+	const env = { DB: { prepare: () => stmt, batch: () => Promise.resolve([]) } };
+	const t = {};
+	let last = performance.now();
+	const lap = (k) => {
+		const now = performance.now();
+		t[k] = now - last;
+		last = now;
+	};
+	const bytes = readFileSync(path.resolve(dist, "app.wasm"));
+	last = performance.now();
+	const mod = await WebAssembly.compile(bytes);
+	lap("compile");
+	const go = new Go();
+	const inst = await WebAssembly.instantiate(mod, go.importObject);
+	lap("instantiate");
+	const pending = new Map();
+	const served = new Promise((resolve) => {
+		globalThis.__forgeWorkers = {
+			serve: (handle) => resolve(handle),
+			respond: (id, head) => pending.get(id)(head),
+			ctx: () => undefined,
+		};
+	});
+	go.run(inst);
+	const handle = await served;
+	lap("run_to_serve");
+	let id = 1;
+	const req = () => new Promise((resolve) => {
+		const i = id++;
+		pending.set(i, resolve);
+		handle(i, "GET\0http://bench.local/users?take=10", null, env);
+	});
+	const head = await req();
+	lap("first_request");
+	if (!head.startsWith("200")) throw new Error("the first request answered " + head);
+	console.log("MARK first-response");
+	await req();
+	lap("second_request");
+	console.log("TIMES " + JSON.stringify(t));
+	process.exit(0);
+}
+
+function parent() {
+	const names = functionNames(readFileSync(namesWasm));
+	const runs = [];
+	let compiled = null;
+	for (let i = 0; i < Number(runsArg); i++) {
+		const out = execFileSync(process.execPath, ["--trace-wasm-compilation-times", fileURLToPath(import.meta.url), dist, namesWasm], {
+			env: { ...process.env, FORGE_BREAKDOWN_CHILD: "1" },
+			maxBuffer: 64 << 20,
+			encoding: "utf8",
+		});
+		const times = /^TIMES (.*)$/m.exec(out);
+		if (!times) throw new Error("no timings from the child:\n" + out.slice(-2000));
+		runs.push(JSON.parse(times[1]));
+		if (compiled === null) compiled = tally(out.slice(0, out.indexOf("MARK first-response")), names);
+	}
+	const median = (xs) => {
+		const s = [...xs].sort((a, b) => a - b);
+		const m = s.length >> 1;
+		return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+	};
+	const times = {};
+	for (const k of Object.keys(runs[0])) times[k] = median(runs.map((r) => r[k]));
+	const f = (x) => x.toFixed(2).padStart(8);
+	console.log(`the Go side alone under Node ${process.version} (V8 compiles wasm lazily, as workerd does; a D1 stub answers from memory; medians of ${runs.length} processes):`);
+	console.log(`  compile the module (validation; functions compile on first call)  ${f(times.compile)} ms`);
+	console.log(`  instantiate                                                       ${f(times.instantiate)} ms`);
+	console.log(`  go.run -> workers.Serve (runtime start, inits, schema build)      ${f(times.run_to_serve)} ms`);
+	console.log(`  first request (Open, FindMany, scan, JSON: no I/O)                ${f(times.first_request)} ms`);
+	console.log(`  second request                                                    ${f(times.second_request)} ms`);
+	console.log(`WebAssembly compiled lazily before the first response: ${compiled.functions} functions, ${compiled.bytes.toLocaleString("en")} bytes of function bodies`);
+	for (const [group, v] of Object.entries(compiled.groups).sort((a, b) => b[1].bytes - a[1].bytes)) {
+		console.log(`  ${group.padEnd(40)} ${String(v.functions).padStart(5)} functions ${v.bytes.toLocaleString("en").padStart(10)} bytes`);
+	}
+	console.log("BREAKDOWN " + JSON.stringify({ node_ms: times, compiled }));
+}
+
+// tally sums the bodies V8 reported compiling ("Compiled function
+// ...#INDEX using Liftoff, ... bodysize N") by package group.
+function tally(out, names) {
+	const r = { functions: 0, bytes: 0, groups: {} };
+	for (const m of out.matchAll(/Compiled function \S+#(\d+) using Liftoff.*?bodysize (\d+)/g)) {
+		const name = names.get(Number(m[1])) ?? "?";
+		const g = group(name);
+		const n = Number(m[2]);
+		r.functions++;
+		r.bytes += n;
+		r.groups[g] ??= { functions: 0, bytes: 0 };
+		r.groups[g].functions++;
+		r.groups[g].bytes += n;
+	}
+	return r;
+}
+
+// group names a function's package group (names in Go's wasm name section
+// read like "github.com_forge_orm_forge_d1.(*Conn).Query").
+function group(name) {
+	if (name.startsWith("github.com_forge_orm_forge")) {
+		const pkg = name.slice(0, name.indexOf(".", "github.com_forge_orm_forge".length));
+		return pkg === "github.com_forge_orm_forge" ? "forge" : "forge/" + pkg.slice("github.com_forge_orm_forge_".length);
+	}
+	if (name.startsWith("main.")) return "main (the Worker)";
+	if (/^(runtime|internal_runtime|internal_abi|internal_cpu|internal_bytealg|internal_chacha8rand|internal_godebug|internal_bisect|sync|internal_sync)[._]/.test(name)) {
+		return "Go runtime, sync, godebug";
+	}
+	if (/^(syscall|syscall_js|os|internal_poll|io_fs|context|time)[._]/.test(name)) return "syscall/js, os, context, time";
+	return "other Go packages";
+}
+
+// functionNames reads the "name" custom section of a wasm module: function
+// index -> name.
+function functionNames(buf) {
+	const names = new Map();
+	let p = 8;
+	const uleb = () => {
+		let r = 0, s = 0, b;
+		do {
+			b = buf[p++];
+			r += (b & 0x7f) * 2 ** s;
+			s += 7;
+		} while (b & 0x80);
+		return r;
+	};
+	const dec = new TextDecoder();
+	while (p < buf.length) {
+		const id = buf[p++];
+		const size = uleb();
+		const end = p + size;
+		if (id === 0) {
+			const n = uleb();
+			const secName = dec.decode(buf.subarray(p, p + n));
+			p += n;
+			if (secName === "name") {
+				while (p < end) {
+					const sub = buf[p++];
+					const subSize = uleb();
+					const subEnd = p + subSize;
+					if (sub === 1) {
+						const count = uleb();
+						for (let i = 0; i < count; i++) {
+							const idx = uleb();
+							const len = uleb();
+							names.set(idx, dec.decode(buf.subarray(p, p + len)));
+							p += len;
+						}
+					}
+					p = subEnd;
+				}
+			}
+		}
+		p = end;
+	}
+	if (names.size === 0) throw new Error(`${namesWasm} has no name section: build it without -ldflags=-s`);
+	return names;
+}
