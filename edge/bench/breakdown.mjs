@@ -16,7 +16,7 @@
 // Each run is a child process started with V8's
 // --trace-wasm-compilation-times. Prints a table and "BREAKDOWN {json}".
 import { readFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
@@ -75,10 +75,12 @@ async function child() {
 	const head = await req();
 	lap("first_request");
 	if (!head.startsWith("200")) throw new Error("the first request answered " + head);
-	console.log("MARK first-response");
+	// V8's trace goes to standard output, from background threads too: the
+	// mark may land inside one of its lines, the timings go to stderr.
+	process.stdout.write("MARK first-response\n");
 	await req();
 	lap("second_request");
-	console.log("TIMES " + JSON.stringify(t));
+	process.stderr.write("TIMES " + JSON.stringify(t) + "\n");
 	process.exit(0);
 }
 
@@ -87,13 +89,16 @@ function parent() {
 	const runs = [];
 	let compiled = null;
 	for (let i = 0; i < Number(runsArg); i++) {
-		const out = execFileSync(process.execPath, ["--trace-wasm-compilation-times", fileURLToPath(import.meta.url), dist, namesWasm], {
+		const child = spawnSync(process.execPath, ["--trace-wasm-compilation-times", fileURLToPath(import.meta.url), dist, namesWasm], {
 			env: { ...process.env, FORGE_BREAKDOWN_CHILD: "1" },
 			maxBuffer: 64 << 20,
 			encoding: "utf8",
 		});
-		const times = /^TIMES (.*)$/m.exec(out);
-		if (!times) throw new Error("no timings from the child:\n" + out.slice(-2000));
+		const out = child.stdout;
+		const times = /^TIMES (.*)$/m.exec(child.stderr);
+		if (child.status !== 0 || !times || !out.includes("MARK first-response")) {
+			throw new Error(`the child failed (status ${child.status}):\n${child.stderr.slice(-2000)}`);
+		}
 		runs.push(JSON.parse(times[1]));
 		if (compiled === null) compiled = tally(out.slice(0, out.indexOf("MARK first-response")), names);
 	}
@@ -122,7 +127,7 @@ function parent() {
 // ...#INDEX using Liftoff, ... bodysize N") by package group.
 function tally(out, names) {
 	const r = { functions: 0, bytes: 0, groups: {} };
-	for (const m of out.matchAll(/Compiled function \S+#(\d+) using Liftoff.*?bodysize (\d+)/g)) {
+	for (const m of out.matchAll(/#(\d+) using Liftoff, took [^;\n]*; bodysize (\d+)/g)) {
 		const name = names.get(Number(m[1])) ?? "?";
 		const g = group(name);
 		const n = Number(m[2]);

@@ -62,12 +62,12 @@
 // start and for V8 to compile every function it runs for the first time, so
 // both grow with what the program links and runs. JSON uses encoding/json
 // (about 120 KB gzipped, and reflection-heavy code on the first response);
-// LeanJSON, AppendJSON and ParseJSON read and write the same JSON without
-// reflection, for values built of maps, slices and basic types, or types
-// with an AppendJSON method. forge itself links encoding/json only when a
-// model declares a JSON field. examples/worker-d1 shows a Worker without it;
-// scripts/edge-bench measures the size and where the first request's time
-// goes.
+// LeanJSON, AppendJSON, AppendJSONString and ParseJSON read and write JSON
+// without reflection, for values built of maps, slices and basic types, or
+// types with an AppendJSON method. forge itself links encoding/json only
+// when a model declares a JSON field. examples/worker-d1 shows a Worker
+// without it; scripts/edge-bench measures the size and where the first
+// request's time goes.
 //
 // # Gotchas of workerd worth knowing
 //

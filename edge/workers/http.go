@@ -165,6 +165,11 @@ type JSONAppender interface {
 // returned unchanged.
 func AppendJSON(b []byte, v any) ([]byte, error) { return jsonx.Append(b, v) }
 
+// AppendJSONString appends s as a JSON string (escaped as encoding/json
+// does, but for <, > and &; invalid UTF-8 becomes U+FFFD): the piece an
+// AppendJSON method needs most.
+func AppendJSONString(b []byte, s string) []byte { return jsonx.AppendString(b, s) }
+
 // ParseJSON decodes a JSON document, such as a request body, without
 // reflection: objects become map[string]any, arrays []any, numbers float64,
 // and strings, booleans and null string, bool and nil, as encoding/json

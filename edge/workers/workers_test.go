@@ -184,6 +184,6 @@ type leanUser struct {
 
 func (u leanUser) AppendJSON(b []byte) []byte {
 	b, _ = workers.AppendJSON(append(b, `{"id":`...), u.id)
-	b, _ = workers.AppendJSON(append(b, `,"name":`...), u.name)
+	b = workers.AppendJSONString(append(b, `,"name":`...), u.name)
 	return append(b, '}')
 }

@@ -24,8 +24,8 @@ type User struct {
 // reflection (a smaller Worker, and a faster first request).
 func (u User) AppendJSON(b []byte) []byte {
 	b = strconv.AppendInt(append(b, `{"id":`...), u.ID, 10)
-	b, _ = workers.AppendJSON(append(b, `,"email":`...), u.Email) // a string: no error
-	b, _ = workers.AppendJSON(append(b, `,"name":`...), u.Name)
+	b = workers.AppendJSONString(append(b, `,"email":`...), u.Email)
+	b = workers.AppendJSONString(append(b, `,"name":`...), u.Name)
 	b = u.CreatedAt.AppendFormat(append(b, `,"created_at":"`...), time.RFC3339Nano)
 	return append(b, `"}`...)
 }
