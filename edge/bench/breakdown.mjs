@@ -11,10 +11,14 @@
 //   - the WebAssembly function bodies V8 compiled before the first response
 //     (V8 compiles each function the first time it runs: the cost that
 //     grows with what a program links and runs at start), by package group.
-//     NAMES.wasm is the same program built without -s, for function names.
+//     before workers.Serve and during the first request. NAMES.wasm is the
+//     same program built without -s, for function names.
 //
 // Each run is a child process started with V8's
 // --trace-wasm-compilation-times. Prints a table and "BREAKDOWN {json}".
+// (Function bodies are counted once each: V8 compiles a function lazily the
+// first time it runs, with Liftoff, then may recompile it with TurboFan in
+// the background; only the first compile is on the request's path.)
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
@@ -66,6 +70,8 @@ async function child() {
 	go.run(inst);
 	const handle = await served;
 	lap("run_to_serve");
+	const stop = process.env.FORGE_BREAKDOWN_STOP;
+	if (stop === "serve") process.exit(0);
 	let id = 1;
 	const req = () => new Promise((resolve) => {
 		const i = id++;
@@ -75,9 +81,7 @@ async function child() {
 	const head = await req();
 	lap("first_request");
 	if (!head.startsWith("200")) throw new Error("the first request answered " + head);
-	// V8's trace goes to standard output, from background threads too: the
-	// mark may land inside one of its lines, the timings go to stderr.
-	process.stdout.write("MARK first-response\n");
+	if (stop === "first") process.exit(0);
 	await req();
 	lap("second_request");
 	process.stderr.write("TIMES " + JSON.stringify(t) + "\n");
@@ -86,21 +90,29 @@ async function child() {
 
 function parent() {
 	const names = functionNames(readFileSync(namesWasm));
-	const runs = [];
-	let compiled = null;
-	for (let i = 0; i < Number(runsArg); i++) {
-		const child = spawnSync(process.execPath, ["--trace-wasm-compilation-times", fileURLToPath(import.meta.url), dist, namesWasm], {
-			env: { ...process.env, FORGE_BREAKDOWN_CHILD: "1" },
+	// V8 buffers its trace (standard output) apart from what Node writes,
+	// so the compiled functions are counted from runs that stop at a point:
+	// at workers.Serve, and after the first response. Timings come from
+	// full runs, on standard error.
+	const child = (stop) => {
+		const r = spawnSync(process.execPath, ["--trace-wasm-compilation-times", fileURLToPath(import.meta.url), dist, namesWasm], {
+			env: { ...process.env, FORGE_BREAKDOWN_CHILD: "1", FORGE_BREAKDOWN_STOP: stop },
 			maxBuffer: 64 << 20,
 			encoding: "utf8",
 		});
-		const out = child.stdout;
-		const times = /^TIMES (.*)$/m.exec(child.stderr);
-		if (child.status !== 0 || !times || !out.includes("MARK first-response")) {
-			throw new Error(`the child failed (status ${child.status}):\n${child.stderr.slice(-2000)}`);
-		}
+		if (r.status !== 0) throw new Error(`the child failed (status ${r.status}):\n${r.stderr.slice(-2000)}`);
+		return r;
+	};
+	const atServe = compiledIn(child("serve").stdout);
+	const atFirst = compiledIn(child("first").stdout);
+	const compiled = tally(atFirst, names);
+	compiled.before_serve = tally(atServe, names);
+	compiled.first_request = tally(new Map([...atFirst].filter(([i]) => !atServe.has(i))), names);
+	const runs = [];
+	for (let i = 0; i < Number(runsArg); i++) {
+		const times = /^TIMES (.*)$/m.exec(child("").stderr);
+		if (!times) throw new Error("no timings from the child");
 		runs.push(JSON.parse(times[1]));
-		if (compiled === null) compiled = tally(out.slice(0, out.indexOf("MARK first-response")), names);
 	}
 	const median = (xs) => {
 		const s = [...xs].sort((a, b) => a - b);
@@ -117,20 +129,29 @@ function parent() {
 	console.log(`  first request (Open, FindMany, scan, JSON: no I/O)                ${f(times.first_request)} ms`);
 	console.log(`  second request                                                    ${f(times.second_request)} ms`);
 	console.log(`WebAssembly compiled lazily before the first response: ${compiled.functions} functions, ${compiled.bytes.toLocaleString("en")} bytes of function bodies`);
+	console.log(`  (${compiled.before_serve.bytes.toLocaleString("en")} bytes before workers.Serve, ${compiled.first_request.bytes.toLocaleString("en")} during the first request; by package group:)`);
 	for (const [group, v] of Object.entries(compiled.groups).sort((a, b) => b[1].bytes - a[1].bytes)) {
 		console.log(`  ${group.padEnd(40)} ${String(v.functions).padStart(5)} functions ${v.bytes.toLocaleString("en").padStart(10)} bytes`);
 	}
 	console.log("BREAKDOWN " + JSON.stringify({ node_ms: times, compiled }));
 }
 
-// tally sums the bodies V8 reported compiling ("Compiled function
-// ...#INDEX using Liftoff, ... bodysize N") by package group.
-function tally(out, names) {
+// compiledIn reads V8's trace ("Compiled function ...#INDEX using Liftoff,
+// ... bodysize N"): function index -> body size.
+function compiledIn(out) {
+	const m = new Map();
+	for (const x of out.matchAll(/#(\d+) using Liftoff, took [^;\n]*; bodysize (\d+)/g)) {
+		m.set(Number(x[1]), Number(x[2]));
+	}
+	if (m.size === 0) throw new Error("V8 reported no Liftoff compilation: is --trace-wasm-compilation-times supported by this node?");
+	return m;
+}
+
+// tally sums function bodies by package group.
+function tally(fns, names) {
 	const r = { functions: 0, bytes: 0, groups: {} };
-	for (const m of out.matchAll(/#(\d+) using Liftoff, took [^;\n]*; bodysize (\d+)/g)) {
-		const name = names.get(Number(m[1])) ?? "?";
-		const g = group(name);
-		const n = Number(m[2]);
+	for (const [i, n] of fns) {
+		const g = group(names.get(i) ?? "?");
 		r.functions++;
 		r.bytes += n;
 		r.groups[g] ??= { functions: 0, bytes: 0 };
