@@ -9,8 +9,8 @@ import (
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
-	"github.com/forge-orm/forge/internal/jsonx"
 	"github.com/forge-orm/forge/schema"
+	"github.com/forge-orm/forge/wire/jsonx"
 )
 
 // QueryError is a mistake in how a query was built: a pointer that is not
@@ -68,7 +68,6 @@ func newBuilder(d dialect.Dialect, size int) builder {
 }
 
 func (b *builder) str(s string)      { b.b = append(b.b, s...) }
-func (b *builder) ident(name string) { b.b = b.d.AppendIdent(b.b, name) }
 
 // arg binds v and writes its placeholder.
 func (b *builder) arg(v any) {
