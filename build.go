@@ -67,7 +67,7 @@ func newBuilder(d dialect.Dialect, size int) builder {
 	return builder{d: d, b: make([]byte, 0, size), args: make([]any, 0, 6)}
 }
 
-func (b *builder) str(s string)      { b.b = append(b.b, s...) }
+func (b *builder) str(s string) { b.b = append(b.b, s...) }
 
 // arg binds v and writes its placeholder.
 func (b *builder) arg(v any) {
