@@ -1,13 +1,13 @@
 package forge
 
 import (
-	"encoding/json"
 	"time"
 	"unsafe"
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/schema"
+	"github.com/forge-orm/forge/wire/jsonx"
 )
 
 // builder writes one statement.
@@ -597,7 +597,7 @@ func (b *builder) inJSON(f *field, not bool, vals []any) error {
 		}
 		enc[i] = ev
 	}
-	js, err := json.Marshal(enc)
+	js, err := jsonx.Append(nil, enc)
 	if err != nil {
 		return qerr(m, "In/NotIn on %s: %v", f.name, err)
 	}

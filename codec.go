@@ -1,7 +1,6 @@
 package forge
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -36,7 +35,7 @@ type codec struct {
 	keyArg func(k relKey) any
 	// checkDefault checks a value given to FieldBuilder.Default and
 	// returns it as the schema descriptor holds it.
-	checkDefault func(v any) (any, error)
+	checkDefault func(f *field, v any) (any, error)
 	// setDefault stores the field's declared default at p.
 	setDefault func(f *field, p unsafe.Pointer, now time.Time)
 	// decode stores a column read raw (dest is nil) into the field at p.
@@ -79,14 +78,14 @@ var codecs = map[codecKey]*codec{
 	{schema.Time, true}:    {dest: nullDest[time.Time], value: nullValue[time.Time], encode: nullEncode[time.Time], checkDefault: checkDefault[time.Time], setDefault: nullSetTime, differs: true},
 	{schema.Bytes, false}:  {dest: dest[[]byte], value: value[[]byte], encode: encodeBytes, checkDefault: checkDefault[[]byte], setDefault: set[[]byte]},
 	{schema.Bytes, true}:   {dest: dest[[]byte], value: value[[]byte], encode: encodeNullBytes, checkDefault: checkDefault[[]byte], setDefault: set[[]byte]},
-	{schema.JSON, false}:   &jsonCodec,
+	{schema.JSON, false}:   &jsonValueCodec,
 	{schema.JSON, true}:    {value: jsonValue, encode: encodeNullJSON, checkDefault: checkJSONDefault, setDefault: setJSON, decode: decodeJSON, differs: true},
 }
 
 var (
-	intCodec  = codec{dest: dest[int64], value: value[int64], encode: encodePlain, key: intKey, keyArg: int64Arg, checkDefault: checkDefault[int64], setDefault: set[int64]}
-	textCodec = codec{dest: dest[string], value: value[string], encode: encodePlain, key: textKey, keyArg: textArg, checkDefault: checkDefault[string], setDefault: set[string]}
-	jsonCodec = codec{value: jsonValue, encode: encodeJSON, checkDefault: checkJSONDefault, setDefault: setJSON, decode: decodeJSON, differs: true}
+	intCodec       = codec{dest: dest[int64], value: value[int64], encode: encodePlain, key: intKey, keyArg: int64Arg, checkDefault: checkDefault[int64], setDefault: set[int64]}
+	textCodec      = codec{dest: dest[string], value: value[string], encode: encodePlain, key: textKey, keyArg: textArg, checkDefault: checkDefault[string], setDefault: set[string]}
+	jsonValueCodec = codec{value: jsonValue, encode: encodeJSON, checkDefault: checkJSONDefault, setDefault: setJSON, decode: decodeJSON, differs: true}
 )
 
 // A non-null field of Go type V.
@@ -134,7 +133,7 @@ func nullSetTime(f *field, p unsafe.Pointer, now time.Time) {
 
 // checkDefault accepts a default of Go type V that follows the value
 // rules (driver.CheckValue).
-func checkDefault[V any](v any) (any, error) {
+func checkDefault[V any](_ *field, v any) (any, error) {
 	if _, ok := v.(V); !ok {
 		return nil, fmt.Errorf("value %v has type %T, the field holds %s", v, v, reflect.TypeFor[V]())
 	}
@@ -193,7 +192,8 @@ func encodeNullBytes(_ dialect.Dialect, _ *field, v any) (any, error) {
 }
 
 // JSON: the field's Go type is the model's choice, so its values go
-// through reflect and encoding/json, once per value.
+// through reflect and the field's jsonCodec (encoding/json, linked only
+// when a model declares a JSON field), once per value.
 
 func jsonValue(f *field, p unsafe.Pointer) any { return reflect.NewAt(f.typ, p).Elem().Interface() }
 
@@ -205,7 +205,7 @@ func encodeNullJSON(d dialect.Dialect, f *field, v any) (any, error) {
 }
 
 func encodeJSON(_ dialect.Dialect, f *field, v any) (any, error) {
-	b, err := json.Marshal(v)
+	b, err := f.json.marshal(v)
 	if err != nil {
 		return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
 	}
@@ -215,8 +215,8 @@ func encodeJSON(_ dialect.Dialect, f *field, v any) (any, error) {
 	return string(b), nil
 }
 
-func checkJSONDefault(v any) (any, error) {
-	b, err := json.Marshal(v)
+func checkJSONDefault(f *field, v any) (any, error) {
+	b, err := f.json.marshal(v)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func checkJSONDefault(v any) (any, error) {
 }
 
 func setJSON(f *field, p unsafe.Pointer, _ time.Time) {
-	_ = json.Unmarshal([]byte(f.def.Value.(string)), reflect.NewAt(f.typ, p).Interface())
+	_ = f.json.unmarshal([]byte(f.def.Value.(string)), reflect.NewAt(f.typ, p).Interface())
 }
 
 func decodeJSON(f *field, p unsafe.Pointer, raw []byte) error {
@@ -233,7 +233,7 @@ func decodeJSON(f *field, p unsafe.Pointer, raw []byte) error {
 		dst.Elem().SetZero()
 		return nil
 	}
-	if err := json.Unmarshal(raw, dst.Interface()); err != nil {
+	if err := f.json.unmarshal(raw, dst.Interface()); err != nil {
 		return &QueryError{Model: f.m.name, Msg: "field " + f.name + ": decoding JSON: " + err.Error()}
 	}
 	return nil

@@ -147,7 +147,8 @@ type field struct {
 	def      *schema.Default
 	gen      func() string // TextID generator
 	ref      *fkDecl
-	codec    *codec // what forge does with the field's values (see codecs)
+	codec    *codec     // what forge does with the field's values (see codecs)
+	json     *jsonCodec // of a JSON field: encoding/json, linked only when a model declares one
 }
 
 func (f *field) ptr(base unsafe.Pointer) unsafe.Pointer { return unsafe.Add(base, f.offset) }
@@ -333,13 +334,15 @@ func (f *Fields) json(p any, nullable bool) *FieldBuilder {
 	rv := reflect.ValueOf(p)
 	if !rv.IsValid() || rv.Kind() != reflect.Pointer || rv.IsNil() {
 		f.m.errorf("", "JSON field: want a pointer to a field of the template, got %T", p)
-		return &FieldBuilder{f: &field{m: f.m, kind: schema.JSON}, bad: true}
+		return &FieldBuilder{f: &field{m: f.m, kind: schema.JSON, json: &stdJSON}, bad: true}
 	}
 	t := rv.Type().Elem()
 	if nullable && !nilable(t) {
 		f.m.errorf("", "NullJSON field of type %s: the type cannot be nil; use a pointer, map, slice or interface", t)
 	}
-	return f.add(rv.UnsafePointer(), t, schema.JSON, nullable)
+	b := f.add(rv.UnsafePointer(), t, schema.JSON, nullable)
+	b.f.json = &stdJSON
+	return b
 }
 
 func nilable(t reflect.Type) bool {
@@ -499,7 +502,7 @@ func defaultValue(f *field, v any) (any, error) {
 	if f.pk {
 		return nil, errors.New("a primary key takes no default")
 	}
-	return f.codec.checkDefault(v)
+	return f.codec.checkDefault(f, v)
 }
 
 // finish validates the declaration and builds the table descriptor.
