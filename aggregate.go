@@ -282,7 +282,19 @@ func (a *Agg) run(ctx context.Context, r *runner, opts []Option, buf *rowBuf) er
 	if sq.take >= 0 || sq.skip > 0 {
 		b.b = d.AppendLimit(b.b, sq.take, sq.skip)
 	}
-	return r.query(ctx, b.stmt(OpAggregate, m), func(rows driver.Rows) (int64, error) {
+	st := b.stmt(OpAggregate, m)
+	if st.cache = sq.spec(r, m); st.cache.on {
+		return r.cachedQuery(ctx, st, a.read(buf), func() readFunc {
+			scratch := rowBuf{size: buf.size, grow: buf.grow}
+			return a.read(&scratch)
+		})
+	}
+	return r.query(ctx, st, a.read(buf))
+}
+
+// read returns the function that reads an aggregate's result rows into buf.
+func (a *Agg) read(buf *rowBuf) readFunc {
+	return func(rows driver.Rows) (int64, error) {
 		dests := make([]any, len(a.items))
 		tmps := make([]reflect.Value, len(a.items))
 		direct := make([]bool, len(a.items))
@@ -318,5 +330,5 @@ func (a *Agg) run(ctx context.Context, r *runner, opts []Option, buf *rowBuf) er
 			}
 		}
 		return int64(buf.n), rows.Err()
-	})
+	}
 }

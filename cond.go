@@ -3,6 +3,7 @@ package forge
 import (
 	"errors"
 	"reflect"
+	"time"
 	"unsafe"
 )
 
@@ -148,8 +149,8 @@ const (
 	Desc
 )
 
-// Option shapes a query: Where, OrderBy, Take, Skip, After, Select and
-// Include.
+// Option shapes a query: Where, OrderBy, Take, Skip, After, Select,
+// Include, Cached and NoCache.
 type Option struct {
 	kind  optKind
 	cond  Cond
@@ -160,6 +161,8 @@ type Option struct {
 	cols  []any
 	inc   *include
 	after unsafe.Pointer
+	ttl   time.Duration // Cached
+	stale time.Duration // Cached
 }
 
 type optKind uint8
@@ -172,6 +175,7 @@ const (
 	optSelect
 	optInclude
 	optAfter
+	optCache
 )
 
 // Where filters the query; several conditions are combined with AND, as are

@@ -19,6 +19,8 @@ type DB struct {
 	d      dialect.Dialect
 	obs    []Observer
 	muts   []MutationObserver
+	cache  QueryCache      // WithCache
+	cached map[*model]bool // the models WithCache caches by default
 	r      runner
 }
 
@@ -180,6 +182,7 @@ type QueryEvent struct {
 type MutationEvent struct {
 	Operation Operation
 	Model     string
+	Table     string // the model's table
 	Rows      int64
 	// Keys are the primary keys written, when the driver can report them
 	// (RETURNING or a client-generated key); nil otherwise.
@@ -232,11 +235,12 @@ func (o ObserverFuncs) Mutation(ctx context.Context, e *MutationEvent) {
 // stmt is one statement forge built, with what events and errors need to
 // know.
 type stmt struct {
-	op   Operation
-	m    *model // nil for raw SQL
-	sql  string
-	args []any
-	rows bool // it returns rows to read (RETURNING)
+	op    Operation
+	m     *model // nil for raw SQL
+	sql   string
+	args  []any
+	rows  bool      // it returns rows to read (RETURNING)
+	cache cacheSpec // consult the DB's cache (reads outside transactions)
 }
 
 // query runs a statement that returns rows and hands them to read, which
@@ -318,7 +322,7 @@ func (r *runner) mutated(ctx context.Context, op Operation, m *model, rows int64
 	if len(r.db.muts) == 0 {
 		return
 	}
-	e := &MutationEvent{Operation: op, Model: m.name, Rows: rows, Keys: keys}
+	e := &MutationEvent{Operation: op, Model: m.name, Table: m.table, Rows: rows, Keys: keys}
 	if r.tx != nil {
 		root := r.tx.root
 		root.pending = append(root.pending, e)

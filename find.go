@@ -2,6 +2,7 @@ package forge
 
 import (
 	"context"
+	"time"
 	"unsafe"
 
 	"github.com/forge-orm/forge/dialect"
@@ -20,7 +21,15 @@ type selectQuery struct {
 	fields   []*field // Select's fields; nil for all
 	incs     []includeQuery
 	after    unsafe.Pointer
-	agg      bool // an Aggregate: no primary key ordering
+	agg      bool     // an Aggregate: no primary key ordering
+	cache    cacheOpt // the Cached or NoCache option
+	c        cacheSpec
+}
+
+// cacheOpt is a Cached (n > 0) or NoCache (n < 0) option.
+type cacheOpt struct {
+	n          int
+	ttl, stale time.Duration
 }
 
 type orderTerm struct {
@@ -88,6 +97,11 @@ func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 				return qerr(m, "After(nil)")
 			}
 			sq.after = o.after
+		case optCache:
+			if o.ttl < 0 || o.stale < 0 {
+				return qerr(m, "Cached(%v, %v): negative duration", o.ttl, o.stale)
+			}
+			sq.cache = cacheOpt{n: o.n, ttl: o.ttl, stale: o.stale}
 		default:
 			return qerr(m, "%s: the zero Option", what)
 		}
@@ -141,6 +155,9 @@ func parseInclude(m *model, inc *include) (includeQuery, error) {
 	}
 	if q.sq.take >= 0 || q.sq.skip > 0 || q.sq.after != nil {
 		return includeQuery{}, qerr(m, "Include(%s): Take, Skip and After apply to the top-level query only", r.name)
+	}
+	if q.sq.cache.n != 0 {
+		return includeQuery{}, qerr(m, "Include(%s): Cached and NoCache apply to the top-level query (its includes follow it)", r.name)
 	}
 	if q.sq.fields != nil {
 		_, matched := r.keys()
@@ -239,9 +256,20 @@ func (m *model) find(ctx context.Context, q Querier, op Operation, pin *Cond, op
 	if sq.take > 0 && sq.take < 1024 {
 		buf.hint = sq.take
 	}
-	err = r.query(ctx, b.stmt(op, m), func(rows driver.Rows) (int64, error) {
+	st := b.stmt(op, m)
+	read := func(rows driver.Rows) (int64, error) {
 		return buf.scanRows(rows, plan, limit)
-	})
+	}
+	if sq.c = sq.spec(r, m); sq.c.on {
+		st.cache = sq.c
+		sq.setCache(sq.c)
+		err = r.cachedQuery(ctx, st, read, func() readFunc {
+			scratch, plan := m.rowBuf(), newScanPlan(fields)
+			return func(rows driver.Rows) (int64, error) { return scratch.scanRows(rows, plan, limit) }
+		})
+	} else {
+		err = r.query(ctx, st, read)
+	}
 	if err != nil {
 		return err
 	}
@@ -270,17 +298,27 @@ func (m *model) count(ctx context.Context, q Querier, op Operation, conds []Cond
 		return 0, err
 	}
 	var n int64
-	err = r.query(ctx, st, func(rows driver.Rows) (int64, error) {
+	if r.db.cache != nil && r.tx == nil && r.db.cached[m] {
+		st.cache = cacheSpec{on: true}
+		err = r.cachedQuery(ctx, st, countRead(op, &n), func() readFunc { return countRead(op, new(int64)) })
+	} else {
+		err = r.query(ctx, st, countRead(op, &n))
+	}
+	return n, err
+}
+
+// countRead reads the result of Count or Exists into n.
+func countRead(op Operation, n *int64) readFunc {
+	return func(rows driver.Rows) (int64, error) {
 		if !rows.Next() {
 			return 0, rows.Err()
 		}
 		if op == OpExists {
-			n = 1
+			*n = 1
 			return 1, nil
 		}
-		return 1, rows.Scan(&n)
-	})
-	return n, err
+		return 1, rows.Scan(n)
+	}
 }
 
 // requireUnique checks that w pins at most one row: an Eq (ANDed) on the

@@ -104,9 +104,19 @@ func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, 
 		}
 		b.str(")")
 		b.orderAndLimit(sq)
-		err := r.query(ctx, b.stmt(OpInclude, t), func(rows driver.Rows) (int64, error) {
+		read := func(rows driver.Rows) (int64, error) {
 			return children.scanRows(rows, plan, -1)
-		})
+		}
+		var err error
+		if st := b.stmt(OpInclude, t); sq.c.on {
+			st.cache = sq.c
+			err = r.cachedQuery(ctx, st, read, func() readFunc {
+				scratch, plan := t.rowBuf(), newScanPlan(fields)
+				return func(rows driver.Rows) (int64, error) { return scratch.scanRows(rows, plan, -1) }
+			})
+		} else {
+			err = r.query(ctx, st, read)
+		}
 		if err != nil {
 			return err
 		}
