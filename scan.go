@@ -97,6 +97,9 @@ func (buf *rowBuf) at(i int) unsafe.Pointer {
 // scanRows reads at most limit rows (all when limit < 0) into buf: a query
 // that wants one row does not step the statement again to find its end.
 func (buf *rowBuf) scanRows(rows driver.Rows, plan *scanPlan, limit int) (int64, error) {
+	if br, ok := rows.(*driver.BufferedRows); ok && buf.c == 0 && buf.hint == 0 {
+		buf.hint = len(br.Values) // a whole result in memory (HTTP drivers, the cache): one allocation
+	}
 	read := 0
 	for read != limit && rows.Next() {
 		if err := plan.scan(rows, buf.add()); err != nil {
