@@ -102,7 +102,7 @@ func handle(ctx context.Context, req *workers.Request, env *workers.Env) (*worke
 		if err != nil || len(list) == 0 {
 			return problem(400, want)
 		}
-		ops := make([]*forge.Op, len(list))
+		ops := make([]*forge.BatchOp, len(list))
 		for i, item := range list {
 			u, ok := readUser(item)
 			if !ok {
