@@ -15,7 +15,7 @@
 // the Build Output API (version 3) layout that `vercel deploy --prebuilt`
 // uploads:
 //
-//	.vercel/output/config.json                       {"version": 3, routes: every path to the function}
+//	.vercel/output/config.json                       {"version": 3, routes: static files, then every path to the function}
 //	.vercel/output/functions/NAME.func/.vc-config.json  {"runtime": "edge", "entrypoint": "index.mjs", ...}
 //	.vercel/output/functions/NAME.func/index.mjs     the entry module (workers.VercelEntryModule)
 //	.vercel/output/functions/NAME.func/wasm_exec.js  as above

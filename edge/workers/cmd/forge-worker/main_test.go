@@ -77,7 +77,7 @@ func TestVercelConfig(t *testing.T) {
 	if got := string(vcConfig([]string{"DATABASE_URL", "NEON_TOKEN"})); got != `{"runtime":"edge","entrypoint":"index.mjs","envVarsInUse":["DATABASE_URL","NEON_TOKEN"]}`+"\n" {
 		t.Errorf("vcConfig = %s", got)
 	}
-	if got := string(outputConfig("api")); got != `{"version":3,"routes":[{"src":"/(.*)","dest":"/api"}]}`+"\n" {
+	if got := string(outputConfig("api")); got != `{"version":3,"routes":[{"handle":"filesystem"},{"src":"/(.*)","dest":"/api"}]}`+"\n" {
 		t.Errorf("outputConfig = %s", got)
 	}
 	for size, want := range map[int]string{

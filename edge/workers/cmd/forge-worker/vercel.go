@@ -79,10 +79,11 @@ func vcConfig(envVars []string) []byte {
 	return append(b, "}\n"...)
 }
 
-// outputConfig is .vercel/output/config.json: every path goes to the
-// function (which routes by path itself).
+// outputConfig is .vercel/output/config.json: a path that names no static
+// file (in .vercel/output/static) goes to the function, which routes by
+// path itself.
 func outputConfig(name string) []byte {
-	b := []byte(`{"version":3,"routes":[{"src":"/(.*)","dest":`)
+	b := []byte(`{"version":3,"routes":[{"handle":"filesystem"},{"src":"/(.*)","dest":`)
 	b = jsonx.AppendString(b, "/"+name)
 	return append(b, "}]}\n"...)
 }
