@@ -45,12 +45,13 @@ temporary folder).
                       gzipped size against each platform's cap (edge.tcp-driver,
                       edge.net-http, edge.filesystem, edge.no-serve, edge.transactions,
                       edge.size)
-  --target T          the edge platform: cloudflare (default) or vercel (the size caps)
+  --target T          the edge platform, cloudflare or vercel: its size caps only, and over
+                      them all is an error (default: every platform's, as warnings)
   --wrangler FILE     the bindings the program opens exist in FILE and are of the right
                       kind, database ids are set, compatibility_date is recent
                       (wrangler.binding-missing, wrangler.binding-kind, wrangler.placeholder,
                       wrangler.compatibility-date, wrangler.parse); default: wrangler.toml
-                      in PKG's folder when --edge is given and it has one
+                      in PKG's folder when --edge is given (not --target vercel) and it has one
   --gateway-db URL    the PostgreSQL role forge gateway connects as is not a superuser
                       and cannot run programs or touch server files (gateway.role)
   --json              print {"findings": [{"id", "severity", "message", "fix"}], "errors": N,
@@ -82,7 +83,7 @@ func runDoctor(e *env, args []string) error {
 	fs := newFlags(c)
 	schemaArg, dbArg := schemaFlag(fs), fs.String("db", "", "")
 	edgePkg := fs.String("edge", "", "")
-	target := fs.String("target", "cloudflare", "")
+	target := fs.String("target", "", "")
 	wranglerFile := fs.String("wrangler", "", "")
 	gatewayDB := fs.String("gateway-db", "", "")
 	asJSON := fs.Bool("json", false, "")
@@ -99,7 +100,7 @@ func runDoctor(e *env, args []string) error {
 	if *schemaArg != "" && *dbArg == "" {
 		return usagef("doctor: --schema needs --db (the database to compare the models with)")
 	}
-	if *target != "cloudflare" && *target != "vercel" {
+	if *target != "" && *target != "cloudflare" && *target != "vercel" {
 		return usagef("doctor: --target %q: want cloudflare or vercel", *target)
 	}
 
@@ -112,7 +113,7 @@ func runDoctor(e *env, args []string) error {
 			return err
 		}
 		findings = append(findings, more...)
-		if *wranglerFile == "" && *target == "cloudflare" && scan.dir != "" {
+		if *wranglerFile == "" && *target != "vercel" && scan.dir != "" {
 			if p := filepath.Join(scan.dir, "wrangler.toml"); fileExists(p) {
 				*wranglerFile = p
 			}
@@ -458,20 +459,36 @@ func doctorBuild(ctx context.Context, pkg string, jsEnv []string) (raw, gz int, 
 	return len(b), z.Len(), nil
 }
 
-// sizeFindings compares a build's size (raw and gzipped) with the target
-// platform's caps (workers.SizeCaps).
+// sizeFindings compares a build's size (raw and gzipped) with each
+// platform's caps (workers.SizeCaps), or only target's ("cloudflare",
+// "vercel"). Over every cap of a platform is an error for the target
+// platform, a warning when no target was given.
 func sizeFindings(raw, gz int, target string) []forge.Finding {
-	platform := map[string]string{"cloudflare": "Cloudflare Workers", "vercel": "Vercel Edge"}[target]
+	platforms := map[string]string{"cloudflare": "Cloudflare Workers", "vercel": "Vercel Edge"}
+	var out []forge.Finding
+	var seen []string
+	for _, c := range workers.SizeCaps {
+		if slices.Contains(seen, c.Platform) || (target != "" && platforms[target] != c.Platform) {
+			continue
+		}
+		seen = append(seen, c.Platform)
+		out = append(out, platformSize(raw, gz, c.Platform, target != ""))
+	}
+	return out
+}
+
+// platformSize is the size finding for one platform.
+func platformSize(raw, gz int, platform string, isTarget bool) forge.Finding {
 	var fits, over []string
 	for _, c := range workers.SizeCaps {
 		if c.Platform != platform {
 			continue
 		}
-		n := raw
+		n, how := raw, "raw"
 		if c.Gzipped {
-			n = gz
+			n, how = gz, "gzipped"
 		}
-		label := fmt.Sprintf("%s (%s)", c.Plan, mb(c.Bytes))
+		label := fmt.Sprintf("%s (%s %s)", c.Plan, mb(c.Bytes), how)
 		if n <= c.Bytes {
 			fits = append(fits, label)
 		} else {
@@ -482,15 +499,18 @@ func sizeFindings(raw, gz int, target string) []forge.Finding {
 	shrink := "drop what the program links that it does not need (net/http, encoding/json through workers.LeanJSON, fmt); see scripts/edge-bench"
 	switch {
 	case len(over) == 0:
-		return []forge.Finding{{ID: "edge.size", Severity: forge.Info, Message: msg + ": within the " + platform + " cap; size still costs start time", Fix: shrink}}
+		return forge.Finding{ID: "edge.size", Severity: forge.Info, Message: msg + ": within the " + platform + " cap; size still costs start time", Fix: shrink}
 	case len(fits) == 0:
-		fix := shrink
-		if target == "vercel" {
+		sev, fix := forge.Warning, shrink
+		if isTarget {
+			sev = forge.Error
+		}
+		if platform == "Vercel Edge" {
 			fix = "run on a Vercel Function with the Node.js runtime instead (a plain Go server with the pgx driver), or " + shrink
 		}
-		return []forge.Finding{{ID: "edge.size", Severity: forge.Error, Message: msg + ": over every " + platform + " cap: " + strings.Join(over, ", "), Fix: fix}}
+		return forge.Finding{ID: "edge.size", Severity: sev, Message: msg + ": over every " + platform + " cap: " + strings.Join(over, ", "), Fix: fix}
 	}
-	return []forge.Finding{{ID: "edge.size", Severity: forge.Warning, Message: msg + ": over the " + platform + " cap of " + strings.Join(over, ", ") + "; fits " + strings.Join(fits, ", "), Fix: "deploy on a plan it fits, or " + shrink}}
+	return forge.Finding{ID: "edge.size", Severity: forge.Warning, Message: msg + ": over the " + platform + " cap of " + strings.Join(over, ", ") + "; fits " + strings.Join(fits, ", "), Fix: "deploy on a plan it fits, or " + shrink}
 }
 
 func mb(n int) string { return fmt.Sprintf("%.2f MB", float64(n)/(1<<20)) }
