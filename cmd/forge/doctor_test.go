@@ -316,3 +316,22 @@ func TestDoctorGateway(t *testing.T) {
 	contains(t, r, "0 error(s)")
 	a.must(1, "doctor", "--gateway-db", "postgres://nobody@127.0.0.1:1/x?sslmode=disable&connect_timeout=5")
 }
+
+// FuzzParseWrangler checks that any text parses or is a *tomlError with a
+// line in the text, never a panic.
+func FuzzParseWrangler(f *testing.F) {
+	for _, s := range []string{"name = \"a\"\n[[d1_databases]]\nbinding = \"DB\"", "a = [\n1,\n{b = 2}]", "x = 'y' # c", "[vars]\nA = \"\\u00e9\"", "[[", "a = \"\\"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		c, err := parseWrangler(src)
+		if err != nil {
+			te, ok := err.(*tomlError)
+			if !ok || te.line < 1 || te.line > strings.Count(src, "\n")+1 {
+				t.Fatalf("parseWrangler(%q): %v", src, err)
+			}
+			return
+		}
+		_ = c.bindings()
+	})
+}
