@@ -208,8 +208,9 @@ func main() {
 
 // TestDoctorEdge runs forge doctor --edge on a program with every mistake
 // (a TCP driver, net/http, a file read, db.Transaction over D1, a binding
-// wrangler.toml lacks, a stale compatibility_date) and on a correct one,
-// in text and JSON, and checks the exit codes.
+// wrangler.toml lacks, a stale compatibility_date), on one that never
+// calls workers.Serve, and on a correct one, in text and JSON, and checks
+// the exit codes.
 func TestDoctorEdge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds two wasm programs")
@@ -221,8 +222,9 @@ func TestDoctorEdge(t *testing.T) {
 		"good/main.go":      edgeGood,
 		"good/wrangler.toml": fmt.Sprintf("compatibility_date = %q\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_name = \"app\"\ndatabase_id = \"5d0e2f44-1c55-4b61-9d3e-3c4e0b8b1a11\"\n",
 			time.Now().AddDate(0, -1, 0).Format("2006-01-02")),
-		"pq/go.mod": "module github.com/lib/pq\n\ngo 1.26.0\n",
-		"pq/pq.go":  "// Package pq stands in for the PostgreSQL driver of that name.\npackage pq\n\nconst Name = \"pq\"\n",
+		"noserve/main.go": "package main\n\nfunc main() {}\n",
+		"pq/go.mod":       "module github.com/lib/pq\n\ngo 1.26.0\n",
+		"pq/pq.go":        "// Package pq stands in for the PostgreSQL driver of that name.\npackage pq\n\nconst Name = \"pq\"\n",
 	})
 	a.write("go.mod", a.read("go.mod")+"\nrequire github.com/lib/pq v0.0.0\n\nreplace github.com/lib/pq => ./pq\n")
 
@@ -255,6 +257,10 @@ func TestDoctorEdge(t *testing.T) {
 		!strings.Contains(out.Findings[0].Message, "within the Vercel Edge cap") {
 		t.Errorf("the correct program: %+v", out)
 	}
+
+	r = a.must(1, "doctor", "--edge", "./noserve")
+	contains(t, r, "error   edge.no-serve: ./noserve does not link github.com/forge-orm/forge/edge/workers")
+	contains(t, r, "fix: call workers.Serve(handler) in main")
 
 	a.must(exitUsage, "doctor")
 	a.must(exitUsage, "doctor", "--edge", "./good", "--target", "deno")
