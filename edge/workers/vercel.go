@@ -3,6 +3,8 @@ package workers
 import (
 	"bytes"
 	"fmt"
+	"regexp"
+	"strings"
 )
 
 // The Vercel Edge Function entry module is worker.mjs with two changes,
@@ -52,12 +54,31 @@ func VercelEntryModule() []byte {
 	return m
 }
 
+// cloudflareImport is an import of a Cloudflare-only module
+// ("cloudflare:sockets"), which Vercel's Edge runtime does not have.
+var cloudflareImport = regexp.MustCompile(`(?m)^import \{([^}]*)\} from "(cloudflare:[a-z-]+)";$`)
+
 func vercelEntry(glue []byte) ([]byte, error) {
 	if bytes.Count(glue, wasmImport) != 1 || bytes.Count(glue, workerExport) != 1 {
 		return nil, fmt.Errorf("forge/workers: worker.mjs does not have exactly one %q and one %q: update VercelEntryModule", wasmImport, bytes.TrimSpace(workerExport))
 	}
 	m := bytes.Replace(glue, wasmImport, vercelWasmImport, 1)
 	m = bytes.Replace(m, workerExport, workerLocal, 1)
+	// Each name imported from a Cloudflare-only module becomes a function
+	// that throws, saying so: the glue loads, and only the feature fails.
+	m = cloudflareImport.ReplaceAllFunc(m, func(imp []byte) []byte {
+		sub := cloudflareImport.FindSubmatch(imp)
+		var b strings.Builder
+		for _, name := range strings.Split(string(sub[1]), ",") {
+			fields := strings.Fields(name) // "connect" or "connect as c"
+			if len(fields) == 0 {
+				continue
+			}
+			local := fields[len(fields)-1]
+			fmt.Fprintf(&b, "const %s = () => { throw new Error(%q); };\n", local, string(sub[2])+" is Cloudflare's: it does not exist on Vercel Edge")
+		}
+		return []byte(strings.TrimSuffix(b.String(), "\n"))
+	})
 	return append(m, vercelHandler...), nil
 }
 
