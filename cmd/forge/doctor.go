@@ -256,11 +256,23 @@ type bindingUse struct {
 	name, kind, pos string // kind: a wrangler.toml array name (d1_databases, hyperdrive)
 }
 
-// bindingOpeners are the functions that open a binding by name, by import
-// path, with the wrangler.toml kind of binding they need.
-var bindingOpeners = map[string]map[string]string{
-	"github.com/forge-orm/forge/d1":         {"FromEnv": "d1_databases"},
-	"github.com/forge-orm/forge/hyperdrive": {"Open": "hyperdrive"},
+// bindingOpeners are the functions that open a binding by name (a string
+// literal argument), by import path, with the wrangler.toml kind of
+// binding they need.
+var bindingOpeners = map[string]map[string]opener{
+	"github.com/forge-orm/forge/d1":         {"FromEnv": {"d1_databases", 1}},
+	"github.com/forge-orm/forge/hyperdrive": {"Open": {"hyperdrive", 2}},
+}
+
+// bindingMethods are the methods of edge/workers' Env that open a binding
+// by name; an empty kind is any binding.
+var bindingMethods = map[string]opener{"KV": {"kv_namespaces", 0}, "Binding": {"", 0}}
+
+// opener is a function opening a binding: the binding's kind and which
+// argument names it.
+type opener struct {
+	kind string
+	arg  int
 }
 
 // tcpDrivers are packages that need TCP or a local file, which an edge
@@ -359,12 +371,18 @@ func (s *edgeScan) source(pkg, dir string, files []string) error {
 		if sel.Sel.Name == "Transaction" && imports["github.com/forge-orm/forge"] != "" {
 			s.transactions = append(s.transactions, where)
 		}
-		name := stringArg(call, 1)
 		if x, ok := sel.X.(*ast.Ident); ok {
 			for path, fns := range bindingOpeners {
-				if imports[path] == x.Name && fns[sel.Sel.Name] != "" && name != "" {
-					s.bindings = append(s.bindings, bindingUse{name: name, kind: fns[sel.Sel.Name], pos: where})
+				if o, ok := fns[sel.Sel.Name]; ok && imports[path] == x.Name {
+					if name := stringArg(call, o.arg); name != "" {
+						s.bindings = append(s.bindings, bindingUse{name: name, kind: o.kind, pos: where})
+					}
 				}
+			}
+		}
+		if o, ok := bindingMethods[sel.Sel.Name]; ok && imports["github.com/forge-orm/forge/edge/workers"] != "" && len(call.Args) == 1 {
+			if name := stringArg(call, o.arg); name != "" {
+				s.bindings = append(s.bindings, bindingUse{name: name, kind: o.kind, pos: where})
 			}
 		}
 		if sel.Sel.Name == "Var" && len(call.Args) == 1 {
@@ -562,8 +580,8 @@ func doctorWrangler(path string, scan *edgeScan, now time.Time) []forge.Finding 
 		case !ok:
 			fs = append(fs, forge.Finding{ID: "wrangler.binding-missing", Severity: forge.Error,
 				Message: fmt.Sprintf("%s opens the binding %q, which %s does not declare", b.pos, b.name, path),
-				Fix:     fmt.Sprintf("add a [[%s]] entry with binding = %q to %s", b.kind, b.name, path)})
-		case kind != b.kind:
+				Fix:     bindingFix(b, path)})
+		case b.kind != "" && kind != b.kind:
 			fs = append(fs, forge.Finding{ID: "wrangler.binding-kind", Severity: forge.Error,
 				Message: fmt.Sprintf("%s opens %q as %s, but %s declares it under %s", b.pos, b.name, b.kind, path, kind),
 				Fix:     fmt.Sprintf("declare %q under [[%s]] (or open the binding the code means)", b.name, b.kind)})
@@ -582,6 +600,14 @@ func doctorWrangler(path string, scan *edgeScan, now time.Time) []forge.Finding 
 		}
 	}
 	return fs
+}
+
+// bindingFix says how to declare a missing binding.
+func bindingFix(b bindingUse, path string) string {
+	if b.kind == "" {
+		return fmt.Sprintf("declare a binding named %q in %s (under the kind of resource the code expects)", b.name, path)
+	}
+	return fmt.Sprintf("add a [[%s]] entry with binding = %q to %s", b.kind, b.name, path)
 }
 
 func fileExists(p string) bool {

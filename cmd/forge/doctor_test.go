@@ -84,7 +84,7 @@ func TestDoctorWrangler(t *testing.T) {
 		return p
 	}
 	scan := &edgeScan{
-		bindings: []bindingUse{{name: "DB", kind: "d1_databases", pos: "main.go:10"}, {name: "HD", kind: "hyperdrive", pos: "main.go:20"}},
+		bindings: []bindingUse{{name: "DB", kind: "d1_databases", pos: "main.go:10"}, {name: "HD", kind: "hyperdrive", pos: "main.go:20"}, {name: "ANY", pos: "main.go:40"}},
 		vars:     map[string][]string{"TOKEN": {"main.go:30"}, "GREETING": {"main.go:31"}},
 	}
 	for _, c := range []struct {
@@ -98,8 +98,8 @@ func TestDoctorWrangler(t *testing.T) {
 		{`compatibility_date = "2027-01-01"`, nil, "error wrangler.compatibility-date"},
 		{`compatibility_date = "2024-09-23"`, nil, "warning wrangler.compatibility-date"},
 		{"compatibility_date = \"2026-10-01\"\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_id = \"00000000-0000-0000-0000-000000000000\"", nil, "error wrangler.placeholder"},
-		{"compatibility_date = \"2026-10-01\"\n[vars]\nGREETING = \"hi\"\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_id = \"a1\"\n[[hyperdrive]]\nbinding = \"HD\"\nid = \"h\"", scan, "info wrangler.var"},
-		{"compatibility_date = \"2026-10-01\"\n[vars]\nGREETING = \"hi\"\nTOKEN = \"t\"\n[[kv_namespaces]]\nbinding = \"DB\"\nid = \"k\"", scan, "error wrangler.binding-kind, error wrangler.binding-missing"},
+		{"compatibility_date = \"2026-10-01\"\n[vars]\nGREETING = \"hi\"\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_id = \"a1\"\n[[hyperdrive]]\nbinding = \"HD\"\nid = \"h\"\n[[r2_buckets]]\nbinding = \"ANY\"", scan, "info wrangler.var"},
+		{"compatibility_date = \"2026-10-01\"\n[vars]\nGREETING = \"hi\"\nTOKEN = \"t\"\n[[kv_namespaces]]\nbinding = \"DB\"\nid = \"k\"", scan, "error wrangler.binding-kind, error wrangler.binding-missing, error wrangler.binding-missing"},
 		{"compatibility_date = \"2026-10-01\"\nmain = \"x", nil, "error wrangler.parse"},
 	} {
 		fs := doctorWrangler(write(c.toml), c.scan, now)
@@ -112,7 +112,7 @@ func TestDoctorWrangler(t *testing.T) {
 			}
 		}
 	}
-	fs := doctorWrangler(write("compatibility_date = \"2026-10-01\"\n[[kv_namespaces]]\nbinding = \"DB\"\nid = \"k\"\n[vars]\nGREETING=\"\"\nTOKEN=\"\"\n"), scan, now)
+	fs := doctorWrangler(write("compatibility_date = \"2026-10-01\"\n[[kv_namespaces]]\nbinding = \"DB\"\nid = \"k\"\n[vars]\nGREETING=\"\"\nTOKEN=\"\"\nANY=\"\"\n"), scan, now)
 	if len(fs) != 2 || !strings.Contains(fs[0].Message, `main.go:10 opens "DB" as d1_databases`) || !strings.Contains(fs[0].Fix, "[[d1_databases]]") ||
 		!strings.Contains(fs[1].Fix, `[[hyperdrive]] entry with binding = "HD"`) {
 		t.Errorf("binding findings do not name the place and the fix: %v", fs)
@@ -174,6 +174,7 @@ func main() {
 		}
 		db, _ := forge.Open(Schema, conn)
 		err = db.Transaction(ctx, func(tx *forge.Tx) error { return nil })
+		_ = env.Binding("ASSETS")
 		return workers.Text(200, env.Var("GREETING"))
 	})
 }
@@ -236,8 +237,10 @@ func TestDoctorEdge(t *testing.T) {
 		"error   edge.transactions: db.Transaction is called (main.go:28) and the program uses the d1 driver",
 		"fix: write atomically with db.Batch",
 		`error   wrangler.binding-missing: main.go:23 opens the binding "DB"`,
+		`fix: add a [[d1_databases]] entry with binding = "DB"`,
 		"warning wrangler.compatibility-date: compatibility_date 2023-01-01 is more than a year old",
-		`info    wrangler.var: main.go:29 reads the var "GREETING"`,
+		`info    wrangler.var: main.go:30 reads the var "GREETING"`,
+		`error   wrangler.binding-missing: main.go:29 opens the binding "ASSETS"`,
 		"info    edge.size: the wasm is",
 		"over the Vercel Edge cap of Hobby (1.00 MB gzipped)",
 	} {
