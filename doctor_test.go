@@ -3,6 +3,7 @@ package forge_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -71,4 +72,18 @@ func TestDoctorUnreachable(t *testing.T) {
 	if got := findingIDs(forge.Doctor(context.Background(), nil)); got != "error db.unreachable" {
 		t.Errorf("Doctor(nil): %q", got)
 	}
+}
+
+// A program that uses db.Transaction checks its driver at start: here a
+// driver with atomic batches only, as D1 and Neon over HTTP are.
+func ExampleDoctor() {
+	f := fakedriver.New(dialect.Postgres, fakedriver.Batches|fakedriver.Named)
+	f.On(fakedriver.Exact("SELECT 1")).Rows([]string{"?column?"}, []any{int64(1)})
+	for _, finding := range forge.DoctorConn(context.Background(), f.Conn(), dialect.Postgres, nil, forge.UsesTransactions()) {
+		fmt.Println(finding.Severity, finding.ID)
+		fmt.Println(finding.Fix)
+	}
+	// Output:
+	// error driver.transactions
+	// replace db.Transaction with db.Batch (all or nothing, one round trip), reading before the batch; or use a driver with transactions (libsql, pgx, Hyperdrive)
 }
