@@ -276,7 +276,8 @@ type opener struct {
 }
 
 // tcpDrivers are packages that need TCP or a local file, which an edge
-// runtime does not give (pgx is fine through Hyperdrive's sockets).
+// runtime does not give (pgx is fine through Hyperdrive's sockets: the
+// forge/hyperdrive module).
 var tcpDrivers = []string{
 	"github.com/forge-orm/forge/sqlite", "github.com/forge-orm/forge/pgx",
 	"modernc.org/sqlite", "github.com/mattn/go-sqlite3", "github.com/lib/pq",
@@ -327,7 +328,10 @@ func doctorEdge(ctx context.Context, pkg, target string) ([]forge.Finding, *edge
 	}
 	hyperdrive := scan.deps["github.com/forge-orm/forge/hyperdrive"]
 	for _, d := range tcpDrivers {
-		if scan.deps[d] && !(hyperdrive && strings.HasPrefix(d, "github.com/jackc/pgx/")) {
+		// Through Hyperdrive, pgx (and forge's pgx driver) run over the
+		// runtime's sockets.
+		overSockets := hyperdrive && (d == "github.com/forge-orm/forge/pgx" || strings.HasPrefix(d, "github.com/jackc/pgx/"))
+		if scan.deps[d] && !overSockets {
 			fs = append(fs, forge.Finding{ID: "edge.tcp-driver", Severity: forge.Error,
 				Message: fmt.Sprintf("the edge build links %s (imported by %s), which needs TCP or a local file: an edge runtime has neither", d, strings.Join(importers[d], ", ")),
 				Fix:     "open the database through an HTTP or binding driver: d1 (a D1 binding), neon (Neon or forge gateway), libsql (Turso, sqld, forge gateway), or PostgreSQL through Cloudflare Hyperdrive"})
