@@ -210,7 +210,8 @@ func main() {
 // TestDoctorEdge runs forge doctor --edge on a program with every mistake
 // (a TCP driver, net/http, a file read, db.Transaction over D1, a binding
 // wrangler.toml lacks, a stale compatibility_date), on one that never
-// calls workers.Serve, and on a correct one, in text and JSON, and checks
+// calls workers.Serve, on a correct one, and on one using pgx through the
+// hyperdrive module (not a TCP driver there), in text and JSON, and checks
 // the exit codes.
 func TestDoctorEdge(t *testing.T) {
 	if testing.Short() {
@@ -227,7 +228,36 @@ func TestDoctorEdge(t *testing.T) {
 		"pq/go.mod":       "module github.com/lib/pq\n\ngo 1.26.0\n",
 		"pq/pq.go":        "// Package pq stands in for the PostgreSQL driver of that name.\npackage pq\n\nconst Name = \"pq\"\n",
 	})
-	a.write("go.mod", a.read("go.mod")+"\nrequire github.com/lib/pq v0.0.0\n\nreplace github.com/lib/pq => ./pq\n")
+	// Stand-ins for the hyperdrive module and pgx, which it runs over the
+	// Worker's sockets.
+	a.write("hdstub/go.mod", "module github.com/forge-orm/forge/hyperdrive\n\ngo 1.26.0\n\nrequire github.com/jackc/pgx/v5 v5.0.0\n")
+	a.write("hdstub/hd.go", "// Package hyperdrive stands in for forge's Hyperdrive driver.\npackage hyperdrive\n\nimport (\n\t\"context\"\n\n\t\"github.com/jackc/pgx/v5\"\n)\n\nfunc Open(ctx context.Context, env any, name string) (any, error) { return pgx.Name, nil }\n")
+	a.write("pgxstub/go.mod", "module github.com/jackc/pgx/v5\n\ngo 1.26.0\n")
+	a.write("pgxstub/pgx.go", "// Package pgx stands in for pgx.\npackage pgx\n\nconst Name = \"pgx\"\n")
+	a.write("hd/main.go", strings.Replace(strings.Replace(edgeGood, `"github.com/forge-orm/forge/d1"`, `"github.com/forge-orm/forge/hyperdrive"`, 1),
+		`conn, err := d1.FromEnv(env, "DB")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := forge.Open(Schema, conn); err != nil {
+			return nil, err
+		}`, `if _, err := hyperdrive.Open(ctx, env, "HD"); err != nil {
+			return nil, err
+		}`, 1))
+	a.write("hd/wrangler.toml", fmt.Sprintf("compatibility_date = %q\n[[hyperdrive]]\nbinding = \"HD\"\nid = \"h\"\n", time.Now().AddDate(0, -1, 0).Format("2006-01-02")))
+	a.write("go.mod", a.read("go.mod")+`
+require (
+	github.com/lib/pq v0.0.0
+	github.com/forge-orm/forge/hyperdrive v0.0.0
+	github.com/jackc/pgx/v5 v5.0.0
+)
+
+replace (
+	github.com/lib/pq => ./pq
+	github.com/forge-orm/forge/hyperdrive => ./hdstub
+	github.com/jackc/pgx/v5 => ./pgxstub
+)
+`)
 
 	r := a.must(1, "doctor", "--edge", "./bad")
 	for _, want := range []string{
@@ -259,6 +289,11 @@ func TestDoctorEdge(t *testing.T) {
 	if out.Errors != 0 || out.Warnings != 0 || len(out.Findings) != 1 || out.Findings[0].ID != "edge.size" || out.Findings[0].Severity != "info" ||
 		!strings.Contains(out.Findings[0].Message, "within the Vercel Edge cap") {
 		t.Errorf("the correct program: %+v", out)
+	}
+
+	r = a.must(0, "doctor", "--edge", "./hd")
+	if strings.Contains(r.stdout, "edge.tcp-driver") || !strings.Contains(r.stdout, "0 error(s), 0 warning(s)") {
+		t.Errorf("pgx through the hyperdrive module: %s", r)
 	}
 
 	r = a.must(1, "doctor", "--edge", "./noserve")
