@@ -1,9 +1,8 @@
 package workers
 
 import (
-	"bytes"
 	"fmt"
-	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -13,11 +12,14 @@ import (
 // WebAssembly.Module, the only way Vercel's Edge runtime runs wasm: it
 // refuses to compile bytes at run time), and the Worker's default export
 // becomes a local, called by a handler in Vercel's shape.
-var (
-	wasmImport       = []byte(`import wasmModule from "./app.wasm";`)
-	vercelWasmImport = []byte(`import wasmModule from "./app.wasm?module";`)
-	workerExport     = []byte("\nexport default {\n")
-	workerLocal      = []byte("\nconst worker = {\n")
+//
+// Constants and code only: nothing here runs or is linked in a Worker,
+// which never calls VercelEntryModule.
+const (
+	wasmImport       = `import wasmModule from "./app.wasm";`
+	vercelWasmImport = `import wasmModule from "./app.wasm?module";`
+	workerExport     = "\nexport default {\n"
+	workerLocal      = "\nconst worker = {\n"
 )
 
 // vercelHandler is appended to the glue. Vercel hands an Edge Function the
@@ -54,32 +56,49 @@ func VercelEntryModule() []byte {
 	return m
 }
 
-// cloudflareImport is an import of a Cloudflare-only module
-// ("cloudflare:sockets"), which Vercel's Edge runtime does not have.
-var cloudflareImport = regexp.MustCompile(`(?m)^import \{([^}]*)\} from "(cloudflare:[a-z-]+)";$`)
-
 func vercelEntry(glue []byte) ([]byte, error) {
-	if bytes.Count(glue, wasmImport) != 1 || bytes.Count(glue, workerExport) != 1 {
-		return nil, fmt.Errorf("forge/workers: worker.mjs does not have exactly one %q and one %q: update VercelEntryModule", wasmImport, bytes.TrimSpace(workerExport))
+	m := string(glue)
+	if strings.Count(m, wasmImport) != 1 || strings.Count(m, workerExport) != 1 {
+		return nil, fmt.Errorf("forge/workers: worker.mjs does not have exactly one %q and one %q: update VercelEntryModule", wasmImport, strings.TrimSpace(workerExport))
 	}
-	m := bytes.Replace(glue, wasmImport, vercelWasmImport, 1)
-	m = bytes.Replace(m, workerExport, workerLocal, 1)
-	// Each name imported from a Cloudflare-only module becomes a function
-	// that throws, saying so: the glue loads, and only the feature fails.
-	m = cloudflareImport.ReplaceAllFunc(m, func(imp []byte) []byte {
-		sub := cloudflareImport.FindSubmatch(imp)
+	m = strings.Replace(m, wasmImport, vercelWasmImport, 1)
+	m = strings.Replace(m, workerExport, workerLocal, 1)
+	// Each name imported from a Cloudflare-only module ("cloudflare:sockets")
+	// becomes a function that throws, saying so: the glue loads on Vercel,
+	// and only the feature fails.
+	lines := strings.Split(m, "\n")
+	for i, line := range lines {
+		names, module, ok := cloudflareImport(line)
+		if !ok {
+			continue
+		}
 		var b strings.Builder
-		for _, name := range strings.Split(string(sub[1]), ",") {
+		for _, name := range strings.Split(names, ",") {
 			fields := strings.Fields(name) // "connect" or "connect as c"
 			if len(fields) == 0 {
 				continue
 			}
-			local := fields[len(fields)-1]
-			fmt.Fprintf(&b, "const %s = () => { throw new Error(%q); };\n", local, string(sub[2])+" is Cloudflare's: it does not exist on Vercel Edge")
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString("const " + fields[len(fields)-1] + " = () => { throw new Error(" + strconv.Quote(module+" is Cloudflare's: it does not exist on Vercel Edge") + "); };")
 		}
-		return []byte(strings.TrimSuffix(b.String(), "\n"))
-	})
-	return append(m, vercelHandler...), nil
+		lines[i] = b.String()
+	}
+	return []byte(strings.Join(lines, "\n") + vercelHandler), nil
+}
+
+// cloudflareImport reads `import { a, b as c } from "cloudflare:x";`.
+func cloudflareImport(line string) (names, module string, ok bool) {
+	rest, ok := strings.CutPrefix(line, "import {")
+	if !ok {
+		return "", "", false
+	}
+	names, rest, ok = strings.Cut(rest, `} from "`)
+	if !ok || !strings.HasPrefix(rest, "cloudflare:") || !strings.HasSuffix(rest, `";`) {
+		return "", "", false
+	}
+	return names, strings.TrimSuffix(rest, `";`), true
 }
 
 // SizeCap is a platform's limit on the size of a deployed edge function.
