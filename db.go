@@ -174,6 +174,16 @@ type QueryEvent struct {
 	Rows      int64         // rows returned or affected, set for QueryEnd
 	Err       error         // set for QueryEnd
 	InTx      bool
+	// Table is the model's table ("" for raw SQL); System the dialect's
+	// name ("sqlite", "postgres"); BatchSize the number of statements of
+	// a batch sent in one round trip (0 for a single statement).
+	Table     string
+	System    string
+	BatchSize int
+	// TxContext is, for the statements of a transaction (InTx) and its
+	// COMMIT or ROLLBACK, the context QueryStart returned for its BEGIN:
+	// where an observer keeps the transaction's span.
+	TxContext context.Context
 }
 
 // MutationEvent describes a committed change: delivered when the statement
@@ -241,6 +251,7 @@ type stmt struct {
 	args  []any
 	rows  bool      // it returns rows to read (RETURNING)
 	cache cacheSpec // consult the DB's cache (reads outside transactions)
+	batch int       // the number of statements, for a batch sent as one
 }
 
 // query runs a statement that returns rows and hands them to read, which
@@ -297,9 +308,12 @@ func (r *runner) exec(ctx context.Context, st stmt) (driver.Result, error) {
 }
 
 func (r *runner) start(ctx context.Context, st stmt) (*QueryEvent, context.Context) {
-	e := &QueryEvent{Operation: st.op, SQL: st.sql, NumArgs: len(st.args), Start: time.Now(), InTx: r.tx != nil}
+	e := &QueryEvent{Operation: st.op, SQL: st.sql, NumArgs: len(st.args), Start: time.Now(), InTx: r.tx != nil, System: r.db.d.Name(), BatchSize: st.batch}
 	if st.m != nil {
-		e.Model = st.m.name
+		e.Model, e.Table = st.m.name, st.m.table
+	}
+	if r.tx != nil {
+		e.TxContext = r.tx.root.octx
 	}
 	for _, o := range r.db.obs {
 		ctx = o.QueryStart(ctx, e)
@@ -367,6 +381,7 @@ type Tx struct {
 	depth   int
 	pending []*MutationEvent
 	done    bool
+	octx    context.Context // what QueryStart returned for BEGIN (observers only)
 }
 
 func (tx *Tx) runner() *runner {
@@ -410,11 +425,11 @@ func (db *DB) Transaction(ctx context.Context, fn func(tx *Tx) error, opts ...Tx
 	for _, opt := range opts {
 		opt(&o)
 	}
-	dtx, err := db.begin(ctx, b, o)
+	dtx, octx, err := db.begin(ctx, b, o)
 	if err != nil {
 		return err
 	}
-	tx := &Tx{db: db, dtx: dtx}
+	tx := &Tx{db: db, dtx: dtx, octx: octx}
 	tx.root = tx
 	tx.r = runner{db: db, q: dtx, tx: tx}
 	rollback := func() error {
@@ -443,14 +458,15 @@ func (db *DB) Transaction(ctx context.Context, fn func(tx *Tx) error, opts ...Tx
 	return nil
 }
 
-func (db *DB) begin(ctx context.Context, b driver.Beginner, o driver.TxOptions) (driver.Tx, error) {
+func (db *DB) begin(ctx context.Context, b driver.Beginner, o driver.TxOptions) (driver.Tx, context.Context, error) {
 	if len(db.obs) == 0 {
-		return b.Begin(ctx, o)
+		dtx, err := b.Begin(ctx, o)
+		return dtx, nil, err
 	}
 	e, ctx2 := db.r.start(ctx, stmt{op: OpBegin, sql: "BEGIN"})
 	dtx, err := b.Begin(ctx2, o)
 	db.r.end(ctx2, e, 0, err)
-	return dtx, err
+	return dtx, ctx2, err
 }
 
 // timed runs a transaction-control call with events.
