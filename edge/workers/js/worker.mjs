@@ -20,6 +20,9 @@
 //   - abort(id) tells Go that the client went away.
 //   - Go answers once with __forgeWorkers.respond(id, head, body), head =
 //     status ("\0" name "\0" value)*, body a Uint8Array or null.
+//   - __forgeWorkers.connect is connect() of cloudflare:sockets, for the Go
+//     package edge/workers/sockets (TCP sockets, such as PostgreSQL's).
+import { connect } from "cloudflare:sockets";
 import "./wasm_exec.js";
 import wasmModule from "./app.wasm";
 
@@ -81,6 +84,7 @@ function startGo() {
 			serve: (handle, abort) => resolve({ handle, abort }),
 			respond,
 			ctx: (id) => pending.get(id)?.ctx,
+			connect,
 		};
 		// Go calls go.exit synchronously when the program ends: when main
 		// returns, on os.Exit, and on a fatal error or an unrecovered panic.
