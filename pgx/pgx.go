@@ -398,7 +398,7 @@ func (r *rows) Scan(dest ...any) error {
 	}
 	return nil
 }
-func (r *rows) Err() error   { return MapError(r.r.Err()) }
+func (r *rows) Err() error { return MapError(r.r.Err()) }
 func (r *rows) Close() error {
 	r.r.Close()
 	if r.release != nil {
