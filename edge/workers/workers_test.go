@@ -87,6 +87,19 @@ func TestGlueUnderWorkerd(t *testing.T) {
 	t.Log(out)
 }
 
+// TestBindingsUnderWorkerd runs kv_js_test.go (KV) inside the real
+// workerd, through Miniflare, with a fresh KV namespace bound as KV.
+func TestBindingsUnderWorkerd(t *testing.T) {
+	testsvc.WorkerTest(t, testsvc.WorkerOptions{
+		Run: "InWorker$",
+		Miniflare: map[string]any{
+			"kvNamespaces": []string{"KV"},
+			"bindings":     map[string]any{"NOT_KV": "text"},
+		},
+		Want: []string{"--- PASS: TestKVInWorker "},
+	})
+}
+
 func TestRequestHelpers(t *testing.T) {
 	r := &workers.Request{URL: "https://x.test/a/b?take=10&q=caf%C3%A9&q=2"}
 	if r.Path() != "/a/b" || r.Query("take") != "10" || r.Query("q") != "café" || r.Query("none") != "" {
