@@ -16,7 +16,8 @@ import (
 // in wrangler.toml). KV is eventually consistent: a write is seen at once
 // by the location that made it, and by others within about a minute.
 type KV struct {
-	ns js.Value
+	ns  js.Value
+	env *Env // the request it came from (Env.KV), if any
 }
 
 // KV returns the KV namespace bound as name.
@@ -25,10 +26,17 @@ func (e *Env) KV(name string) (*KV, error) {
 	if b.IsUndefined() || b.IsNull() {
 		return nil, fmt.Errorf("forge/workers: the Worker has no binding named %q; declare it in wrangler.toml:\n[[kv_namespaces]]\nbinding = %q\nid = \"...\"", name, name)
 	}
-	return NewKV(b)
+	kv, err := NewKV(b)
+	if err != nil {
+		return nil, err
+	}
+	kv.env = e
+	return kv, nil
 }
 
 // NewKV adapts a KV namespace binding (env.NAME in JavaScript terms).
+// Prefer Env.KV in a Handler: its KV runs each call inside the request it
+// came from, as workerd wants, whichever goroutine makes it.
 func NewKV(binding js.Value) (*KV, error) {
 	if binding.Type() != js.TypeObject {
 		return nil, fmt.Errorf("forge/workers: the binding is a %s, not a KV namespace", binding.Type())
@@ -161,15 +169,30 @@ func (kv *KV) List(ctx context.Context, opts *KVListOptions) (*KVList, error) {
 // await calls start (which returns the binding's promise) and waits for
 // it; a JavaScript exception or rejection becomes an error naming op.
 func (kv *KV) await(ctx context.Context, op string, start func() js.Value) (js.Value, error) {
-	var p js.Value
-	if err := call(func() { p = start() }); err != nil {
-		return js.Undefined(), fmt.Errorf("forge/workers: KV %s: %w", op, err)
+	var v js.Value
+	var err error
+	if r := kv.hold(); r != nil {
+		v, err = r.await(ctx, start)
+		r.Release()
+	} else {
+		var p js.Value
+		if err := call(func() { p = start() }); err != nil {
+			return js.Undefined(), fmt.Errorf("forge/workers: KV %s: %w", op, err)
+		}
+		v, err = jsfetch.Await(ctx, p, js.Undefined())
 	}
-	v, err := jsfetch.Await(ctx, p, js.Undefined())
 	if err != nil {
 		return js.Undefined(), fmt.Errorf("forge/workers: KV %s: %w", op, err)
 	}
 	return v, nil
+}
+
+// hold returns the RequestIO of the KV's request, or nil.
+func (kv *KV) hold() *RequestIO {
+	if kv.env == nil {
+		return nil
+	}
+	return kv.env.hold()
 }
 
 func checkKey(key string) error {

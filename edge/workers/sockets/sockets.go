@@ -13,7 +13,7 @@ import (
 	"syscall/js"
 	"time"
 
-	"github.com/forge-orm/forge/fetch/jsfetch"
+	"github.com/forge-orm/forge/edge/workers"
 )
 
 // Conn is a TCP connection opened by the runtime's connect(). It
@@ -23,6 +23,7 @@ type Conn struct {
 	sock, reader, writer js.Value
 	local, remote        Addr
 	starttls             bool
+	io                   *workers.RequestIO // the owning request, under workers.Serve
 
 	rmu     sync.Mutex      // one Read at a time; guards the fields below
 	pending chan readResult // the outstanding JavaScript read, if any
@@ -108,29 +109,90 @@ func Connect(ctx context.Context, addr string, opts *Options) (*Conn, error) {
 		o.Set("allowHalfOpen", opts.AllowHalfOpen)
 	}
 	o.Set("secureTransport", secure)
-	var sock js.Value
-	if err := call(func() { sock = connect.Invoke(target, o) }); err != nil {
+	rio, err := workers.HoldIO(ctx)
+	if err != nil && !errors.Is(err, workers.ErrNoRequest) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: Addr(addr), Err: err}
 	}
-	info, err := jsfetch.Await(ctx, sock.Get("opened"), js.Undefined())
-	if err != nil {
-		_ = call(func() { sock.Call("close").Call("catch", jsNoop) })
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: Addr(addr), Err: err}
-	}
-	c := newConn(sock, Addr(addr), secure == "starttls")
-	if info.Type() == js.TypeObject {
-		if l := info.Get("localAddress"); l.Type() == js.TypeString {
-			c.local = Addr(l.String())
+	c := &Conn{remote: Addr(addr), starttls: secure == "starttls", io: rio, closed: make(chan struct{})}
+	opened := make(chan readResult, 1)
+	err = c.do(func() {
+		if err := call(func() { c.sock = connect.Invoke(target, o) }); err != nil {
+			opened <- readResult{err: err}
+			return
 		}
+		if err := c.streams(); err != nil {
+			opened <- readResult{err: err}
+			return
+		}
+		c.settle(c.sock.Get("opened"), opened, func(info js.Value) readResult {
+			if info.Type() == js.TypeObject {
+				if l := info.Get("localAddress"); l.Type() == js.TypeString {
+					return readResult{data: []byte(l.String())}
+				}
+			}
+			return readResult{}
+		})
+	})
+	if err == nil {
+		select {
+		case r := <-opened:
+			err = r.err
+			c.local = Addr(r.data)
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		c.closeFor()
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: Addr(addr), Err: err}
 	}
 	return c, nil
 }
 
-func newConn(sock js.Value, remote Addr, starttls bool) *Conn {
-	c := &Conn{sock: sock, remote: remote, starttls: starttls, closed: make(chan struct{})}
-	c.reader = sock.Get("readable").Call("getReader")
-	c.writer = sock.Get("writable").Call("getWriter")
-	return c
+// do runs f (which calls JavaScript and does not block) inside the
+// request that owns the socket, or here when there is none (outside
+// workers.Serve).
+func (c *Conn) do(f func()) error {
+	if c.io == nil {
+		f()
+		return nil
+	}
+	return c.io.Run(f)
+}
+
+// streams locks the socket's streams for c; it runs inside do.
+func (c *Conn) streams() error {
+	return call(func() {
+		c.reader = c.sock.Get("readable").Call("getReader")
+		c.writer = c.sock.Get("writable").Call("getWriter")
+	})
+}
+
+// settle sends what promise settles with to ch: conv of its value, or its
+// rejection. It runs inside do.
+func (c *Conn) settle(promise js.Value, ch chan readResult, conv func(js.Value) readResult) {
+	var ok, fail js.Func
+	ok = js.FuncOf(func(this js.Value, args []js.Value) any {
+		v := js.Undefined()
+		if len(args) > 0 {
+			v = args[0]
+		}
+		ch <- conv(v)
+		ok.Release()
+		fail.Release()
+		return nil
+	})
+	fail = js.FuncOf(func(this js.Value, args []js.Value) any {
+		ch <- readResult{err: jsError(args)}
+		ok.Release()
+		fail.Release()
+		return nil
+	})
+	if err := call(func() { promise.Call("then", ok, fail) }); err != nil {
+		ok.Release()
+		fail.Release()
+		ch <- readResult{err: err}
+	}
 }
 
 // Read reads up to len(p) bytes. It returns io.EOF once the peer has
@@ -182,30 +244,24 @@ func (c *Conn) Read(p []byte) (int, error) {
 // startRead calls reader.read() and returns where its result will arrive.
 func (c *Conn) startRead() chan readResult {
 	ch := make(chan readResult, 1)
-	var ok, fail js.Func
-	ok = js.FuncOf(func(this js.Value, args []js.Value) any {
-		var r readResult
-		v := args[0]
-		if v.Get("done").Truthy() {
-			r.done = true
-		} else if chunk := v.Get("value"); chunk.Type() == js.TypeObject {
-			r.data = make([]byte, chunk.Get("byteLength").Int())
-			js.CopyBytesToGo(r.data, chunk)
+	err := c.do(func() {
+		var p js.Value
+		if err := call(func() { p = c.reader.Call("read") }); err != nil {
+			ch <- readResult{err: err}
+			return
 		}
-		ch <- r
-		ok.Release()
-		fail.Release()
-		return nil
+		c.settle(p, ch, func(v js.Value) readResult {
+			var r readResult
+			if v.Get("done").Truthy() {
+				r.done = true
+			} else if chunk := v.Get("value"); chunk.Type() == js.TypeObject {
+				r.data = make([]byte, chunk.Get("byteLength").Int())
+				js.CopyBytesToGo(r.data, chunk)
+			}
+			return r
+		})
 	})
-	fail = js.FuncOf(func(this js.Value, args []js.Value) any {
-		ch <- readResult{err: jsError(args)}
-		ok.Release()
-		fail.Release()
-		return nil
-	})
-	if err := call(func() { c.reader.Call("read").Call("then", ok, fail) }); err != nil {
-		ok.Release()
-		fail.Release()
+	if err != nil {
 		ch <- readResult{err: err}
 	}
 	return ch
@@ -266,22 +322,15 @@ func (c *Conn) Write(p []byte) (int, error) {
 	chunk := jsUint8Array.New(len(p))
 	js.CopyBytesToJS(chunk, p)
 	ch := make(chan readResult, 1)
-	var ok, fail js.Func
-	ok = js.FuncOf(func(this js.Value, args []js.Value) any {
-		ch <- readResult{}
-		ok.Release()
-		fail.Release()
-		return nil
+	err := c.do(func() {
+		var w js.Value
+		if err := call(func() { w = c.writer.Call("write", chunk) }); err != nil {
+			ch <- readResult{err: err}
+			return
+		}
+		c.settle(w, ch, func(js.Value) readResult { return readResult{} })
 	})
-	fail = js.FuncOf(func(this js.Value, args []js.Value) any {
-		ch <- readResult{err: jsError(args)}
-		ok.Release()
-		fail.Release()
-		return nil
-	})
-	if err := call(func() { c.writer.Call("write", chunk).Call("then", ok, fail) }); err != nil {
-		ok.Release()
-		fail.Release()
+	if err != nil {
 		return 0, c.opError("write", err)
 	}
 	r, err := c.wait(ch, &c.wdl)
@@ -300,13 +349,26 @@ func (c *Conn) Close() error {
 	first := false
 	c.once.Do(func() {
 		first = true
-		close(c.closed)
-		_ = call(func() { c.sock.Call("close").Call("catch", jsNoop) })
+		c.shut()
 	})
 	if !first {
 		return c.opError("close", net.ErrClosed)
 	}
 	return nil
+}
+
+// shut marks c closed, closes the socket and lets the request go; it runs
+// once, under c.once.
+func (c *Conn) shut() {
+	close(c.closed)
+	_ = c.do(func() {
+		if c.sock.Type() == js.TypeObject {
+			_ = call(func() { c.sock.Call("close").Call("catch", jsNoop) })
+		}
+	})
+	if c.io != nil {
+		c.io.Release()
+	}
 }
 
 // StartTLS upgrades the connection to TLS with the runtime's
@@ -331,28 +393,39 @@ func (c *Conn) StartTLS() (*Conn, error) {
 		c.closeFor()
 		return nil, errors.New("forge/sockets: StartTLS with plain-text bytes read or a read in flight: the TLS handshake would lose them (upgrade right after the server's go-ahead, with no Read pending)")
 	}
-	var tlsSock js.Value
-	err := call(func() {
-		c.reader.Call("releaseLock")
-		c.writer.Call("releaseLock")
-		tlsSock = c.sock.Call("startTls")
+	n := &Conn{remote: c.remote, local: c.local, io: c.io, closed: make(chan struct{})}
+	done := make(chan error, 1)
+	err := c.do(func() {
+		done <- call(func() {
+			c.reader.Call("releaseLock")
+			c.writer.Call("releaseLock")
+			n.sock = c.sock.Call("startTls")
+		})
 	})
+	if err == nil {
+		err = <-done
+	}
+	if err == nil {
+		err = n.do(func() { done <- n.streams() })
+		if err == nil {
+			err = <-done
+		}
+	}
+	if err != nil {
+		_ = c.do(func() { _ = call(func() { c.sock.Call("close").Call("catch", jsNoop) }) })
+	}
+	// c is done with: the new socket (or nothing) replaces it, and takes
+	// over its hold on the request.
+	c.io = nil
 	c.once.Do(func() { close(c.closed) })
 	if err != nil {
-		_ = call(func() { c.sock.Call("close").Call("catch", jsNoop) })
+		n.closeFor()
 		return nil, c.opError("starttls", err)
 	}
-	n := newConn(tlsSock, c.remote, false)
-	n.local = c.local
 	return n, nil
 }
 
-func (c *Conn) closeFor() {
-	c.once.Do(func() {
-		close(c.closed)
-		_ = call(func() { c.sock.Call("close").Call("catch", jsNoop) })
-	})
-}
+func (c *Conn) closeFor() { c.once.Do(c.shut) }
 
 func (c *Conn) isClosed() bool {
 	select {
