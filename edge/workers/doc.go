@@ -50,9 +50,26 @@
 //     a goroutine the handler started), the requests in flight get a 500 and
 //     the next request starts a fresh instance.
 //
+// # Bindings and a request's I/O
+//
+// Env.Var and Env.Binding read the environment; Env.KV is a Workers KV
+// namespace (Get, Put with an expiration, Delete, List). Package
+// edge/workers/sockets opens TCP sockets (the runtime's connect() as a
+// net.Conn), and the hyperdrive module reaches PostgreSQL through them.
+//
+// workerd lets only the request that created an I/O object (a socket, a
+// pending KV call) use it, while the Go runtime runs a goroutine inside
+// whichever request's callback happens to be running. So the entry module
+// runs a small loop in each request, and HoldIO(ctx) returns a RequestIO
+// whose Run executes JavaScript calls in the request of ctx (a Handler's
+// or a WaitUntil function's context); the request lasts until it is
+// answered and every hold is released. KV (from Env.KV) and sockets use it;
+// use it for other I/O objects kept across calls.
+//
 // # Platforms
 //
-// Serve, Handler and Env exist only in js/wasm builds. Request, Response,
+// Serve, Handler, Env, KV, HoldIO and RequestIO exist only in js/wasm
+// builds. Request, Response,
 // JSON, LeanJSON, ParseJSON, Text and EntryModule compile everywhere, so
 // handler helpers can be unit-tested with a plain go test.
 //
