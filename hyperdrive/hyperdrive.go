@@ -148,7 +148,8 @@ func dialTLS(ctx context.Context, addr string, required bool) (net.Conn, error) 
 		c.SetDeadline(time.Now().Add(30 * time.Second))
 	}
 	answer := make([]byte, 1)
-	if _, err := c.Write(sslRequest); err == nil {
+	_, err = c.Write(sslRequest)
+	if err == nil {
 		_, err = io.ReadFull(c, answer)
 	}
 	if err != nil {

@@ -184,3 +184,35 @@ func count(t *testing.T, ctx context.Context, c driver.Conn, sql string) int64 {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestTLSInWorker: with sslmode=require, the driver asks the server for TLS
+// (SSLRequest) and, on its yes, has the runtime upgrade the socket
+// (startTls). The test server's certificate is its own, which the runtime
+// does not trust: the handshake fails, and Connect says so rather than
+// going on in plain text.
+func TestTLSInWorker(t *testing.T) {
+	testEnv(t)
+	raw := os.Getenv("FORGE_HD_TLS_URL")
+	if raw == "" {
+		t.Skip("no FORGE_HD_TLS_URL")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	binding := js.ValueOf(map[string]any{"connectionString": raw})
+	cfg, err := hyperdrive.Config(binding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TLSConfig != nil || len(cfg.Fallbacks) != 0 {
+		t.Error("Config left TLS to pgconn")
+	}
+	c, err := hyperdrive.Connect(ctx, binding)
+	if err == nil {
+		c.Close()
+		t.Fatal("connected over TLS to a server whose certificate the runtime cannot trust")
+	}
+	if strings.Contains(err.Error(), "refused TLS") || ctx.Err() != nil {
+		t.Errorf("Connect: %v", err)
+	}
+	t.Logf("Connect with sslmode=require: %v", err)
+}

@@ -61,13 +61,20 @@ func TestInWorkerd(t *testing.T) {
 		schemas = append(schemas, s)
 	}
 
-	want := []string{"runtime: Cloudflare-Workers", "--- PASS: TestConformanceInWorker ", "--- PASS: TestOpenInWorker ", "--- PASS: TestBindingErrorsInWorker "}
+	// The same server with sslmode=require, for TestTLSInWorker (whose
+	// binding is made up: Miniflare's Hyperdrive always says disable).
+	tlsURL := *u
+	q := tlsURL.Query()
+	q.Set("sslmode", "require")
+	tlsURL.RawQuery = q.Encode()
+
+	want := []string{"runtime: Cloudflare-Workers", "--- PASS: TestConformanceInWorker ", "--- PASS: TestOpenInWorker ", "--- PASS: TestBindingErrorsInWorker ", "--- PASS: TestTLSInWorker "}
 	for _, tc := range forgetest.Tests {
 		want = append(want, "--- PASS: TestConformanceInWorker/"+tc.Name+" ")
 	}
 	testsvc.WorkerTest(t, testsvc.WorkerOptions{
 		Run:       "InWorker$",
-		Env:       map[string]string{"FORGE_HD_SCHEMAS": strings.Join(schemas, ",")},
+		Env:       map[string]string{"FORGE_HD_SCHEMAS": strings.Join(schemas, ","), "FORGE_HD_TLS_URL": tlsURL.String()},
 		Miniflare: map[string]any{"hyperdrives": map[string]string{"HYPERDRIVE": u.String()}, "bindings": map[string]any{"NOT_HD": "text"}},
 		Want:      want,
 	})
