@@ -53,7 +53,10 @@
 // # Bindings and a request's I/O
 //
 // Env.Var and Env.Binding read the environment; Env.KV is a Workers KV
-// namespace (Get, Put with an expiration, Delete, List). Package
+// namespace (Get, Put with an expiration, Delete, List), Env.Cache the
+// Cache API's caches.default (Match, Put, Delete), and
+// Env.AnalyticsEngine an Analytics Engine dataset (WriteDataPoint; its doc
+// shows a query duration histogram fed by forge's query events). Package
 // edge/workers/sockets opens TCP sockets (the runtime's connect() as a
 // net.Conn), and the hyperdrive module reaches PostgreSQL through them.
 //
@@ -63,13 +66,14 @@
 // runs a small loop in each request, and HoldIO(ctx) returns a RequestIO
 // whose Run executes JavaScript calls in the request of ctx (a Handler's
 // or a WaitUntil function's context); the request lasts until it is
-// answered and every hold is released. KV (from Env.KV) and sockets use it;
-// use it for other I/O objects kept across calls.
+// answered and every hold is released. KV (from Env.KV), Cache,
+// AnalyticsEngine and sockets use it; use it for other I/O objects kept
+// across calls.
 //
 // # Platforms
 //
-// Serve, Handler, Env, KV, HoldIO and RequestIO exist only in js/wasm
-// builds. Request, Response,
+// Serve, Handler, Env, KV, Cache, AnalyticsEngine, HoldIO and RequestIO
+// exist only in js/wasm builds. Request, Response,
 // JSON, LeanJSON, ParseJSON, Text and EntryModule compile everywhere, so
 // handler helpers can be unit-tested with a plain go test.
 //
