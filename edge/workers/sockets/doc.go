@@ -38,5 +38,10 @@
 // Under workerd (including Miniflare, where a Worker may connect to
 // 127.0.0.1) the rules of the runtime apply: a socket belongs to the request
 // that opened it and cannot be used by another, so open sockets per
-// request; and port 25 is refused.
+// request; and port 25 is refused. Under workers.Serve every JavaScript call
+// of a socket runs inside the request whose context was given to Connect
+// (workers.HoldIO), whichever goroutine makes it, and an open socket keeps
+// that request alive after its response: Close it (in the handler, or in
+// Env.WaitUntil to finish after the response), or the runtime keeps the
+// request until it cuts it short.
 package sockets
