@@ -378,7 +378,17 @@ func (r *rows) Columns() []string {
 	return r.cols
 }
 
-func (r *rows) Next() bool { return r.r.Next() }
+func (r *rows) Next() bool {
+	if r.r.Next() {
+		return true
+	}
+	// pgx has closed the rows: give the connection's turn back now, not
+	// only when (if ever) Close is called.
+	if r.release != nil {
+		r.release()
+	}
+	return false
+}
 
 // Scan reads the row; times come back in UTC, as forge promises (pgx
 // would give them in the process's local zone).
