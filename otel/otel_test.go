@@ -140,8 +140,8 @@ func wantAttrs(t *testing.T, s tracetest.SpanStub, want map[string]any) {
 	t.Helper()
 	got := attrs(s)
 	for k, v := range want {
-		if g, ok := got[k]; !ok || g.Emit() != fmt.Sprint(v) {
-			t.Errorf("span %q: %s = %v, want %v", s.Name, k, g.Emit(), v)
+		if g, ok := got[k]; !ok || g.String() != fmt.Sprint(v) {
+			t.Errorf("span %q: %s = %v, want %v", s.Name, k, g.String(), v)
 		}
 	}
 }
