@@ -1,7 +1,6 @@
 package forge
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"time"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/internal/jsonx"
 	"github.com/forge-orm/forge/schema"
 )
 
@@ -416,7 +416,7 @@ func (b *builder) inJSON(f *field, not bool, vals []any) error {
 		}
 		enc[i] = ev
 	}
-	js, err := json.Marshal(enc)
+	js, err := jsonx.Append(nil, enc)
 	if err != nil {
 		return qerr(m, "In/NotIn on %s: %v", f.name, err)
 	}
@@ -435,7 +435,7 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 		if f.nullable && isNil(v) {
 			return nil, nil
 		}
-		b, err := json.Marshal(v)
+		b, err := f.json.marshal(v)
 		if err != nil {
 			return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
 		}
@@ -690,7 +690,7 @@ func (f *field) setDefault(base unsafe.Pointer, now time.Time) {
 	v := reflect.ValueOf(f.def.Value)
 	dst := reflect.NewAt(f.typ, p).Elem()
 	if f.kind == schema.JSON {
-		_ = json.Unmarshal([]byte(f.def.Value.(string)), dst.Addr().Interface())
+		_ = f.json.unmarshal([]byte(f.def.Value.(string)), dst.Addr().Interface())
 		return
 	}
 	if f.nullable && f.kind != schema.Bytes {

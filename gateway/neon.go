@@ -517,7 +517,6 @@ type neonEncoder struct {
 	timeout time.Duration // 0: no limit
 }
 
-
 // query runs one statement and appends its result.
 func (e *neonEncoder) query(ctx context.Context, s *session, q wire.Query, arrayMode bool) (err error) {
 	if q.ArrayMode != nil {
