@@ -228,7 +228,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 			b.str(")")
 			if it.cast != 0 {
 				b.str(" AS ")
-				b.str(d.ColumnType(&schema.Column{Kind: it.cast}))
+				b.str(d.CastType(it.cast))
 				b.str(")")
 			}
 		}

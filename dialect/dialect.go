@@ -18,7 +18,7 @@ import (
 
 // Dialect writes SQL for one database.
 type Dialect interface {
-	// Name is a short lower-case name: "sqlite", "postgres".
+	// Name is a short lower-case name: "sqlite", "postgres", "mysql".
 	Name() string
 	// AppendPlaceholder appends the n-th (1-based) bind placeholder.
 	AppendPlaceholder(b []byte, n int) []byte
@@ -26,8 +26,12 @@ type Dialect interface {
 	AppendIdent(b []byte, name string) []byte
 	// MaxParams is the largest number of bind parameters in one statement.
 	MaxParams() int
-	// Returning reports whether INSERT/UPDATE/DELETE ... RETURNING works.
+	// Returning reports whether INSERT ... RETURNING and DELETE ...
+	// RETURNING work (UPDATE: see UpdateReturning).
 	Returning() bool
+	// UpdateReturning reports whether UPDATE ... RETURNING works (MariaDB
+	// returns rows from INSERT and DELETE, not from UPDATE).
+	UpdateReturning() bool
 	// LastInsertID reports whether a single-row INSERT's generated id comes
 	// back in the statement's result (SQLite's last_insert_rowid), so that
 	// forge can skip RETURNING when the id is all it needs.
@@ -54,6 +58,9 @@ type Dialect interface {
 	SyncIdentity(table, column string, maxID int64) (string, []any)
 	// ColumnType is the column's type in DDL, without NULL/DEFAULT.
 	ColumnType(c *schema.Column) string
+	// CastType is the type to write in CAST(x AS type) for a value of
+	// kind (MySQL casts to SIGNED, not to its column type BIGINT).
+	CastType(kind schema.Kind) string
 	// AppendLiteral appends v as a SQL literal, for DDL defaults.
 	AppendLiteral(b []byte, kind schema.Kind, v any) ([]byte, error)
 	// DefaultNow is the DDL default expression for the current time.

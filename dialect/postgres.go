@@ -29,6 +29,8 @@ func (postgres) MaxParams() int { return 65535 }
 
 func (postgres) Returning() bool { return true }
 
+func (postgres) UpdateReturning() bool { return true }
+
 func (postgres) EncodeTime(t time.Time) any { return t }
 
 // escapeLike escapes LIKE's metacharacters (%, _ and the escape character
@@ -131,6 +133,13 @@ func (postgres) ColumnType(c *schema.Column) string {
 		return "jsonb"
 	}
 	return "text"
+}
+
+func (d postgres) CastType(kind schema.Kind) string {
+	if kind == schema.ID {
+		kind = schema.Int64
+	}
+	return d.ColumnType(&schema.Column{Kind: kind})
 }
 
 func (postgres) AppendLiteral(b []byte, kind schema.Kind, v any) ([]byte, error) {
