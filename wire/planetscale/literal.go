@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -26,12 +27,9 @@ func (e *ParamError) Error() string {
 
 // AppendLiteral appends v as a MySQL literal: nil as NULL, int64/int32/int
 // as decimal, float64 as its shortest text (finite only), bool as TRUE or
-// FALSE, string as a quoted string (valid UTF-8; quotes doubled, backslash
-// and control characters escaped, as the JavaScript client does), []byte
-// as X'hex', time.Time as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC. The string
-// form is safe with and without NO_BACKSLASH_ESCAPES only when the text
-// holds no backslash; the server must not run in that mode (PlanetScale and
-// forge's gateway do not).
+// FALSE, string as AppendQuoted writes it (valid UTF-8), []byte as
+// X'hex', time.Time as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC. Every literal
+// reads the same with and without NO_BACKSLASH_ESCAPES in sql_mode.
 func AppendLiteral(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
@@ -80,26 +78,24 @@ func AppendLiteral(b []byte, v any) ([]byte, error) {
 	return b, errors.New("unsupported type " + typeOf(v))
 }
 
-// AppendQuoted appends s as a single-quoted MySQL string.
+// AppendQuoted appends s as a MySQL string literal that reads the same
+// whatever the server's sql_mode: '...' with quotes doubled when s holds no
+// backslash, NUL or Ctrl-Z (characters NO_BACKSLASH_ESCAPES reads
+// differently, or that a statement should not carry raw), else a hex
+// literal with the utf8mb4 introducer (_utf8mb4 X'...'), which takes the
+// collation of the column it meets as a quoted string does.
 func AppendQuoted(b []byte, s string) []byte {
+	if strings.ContainsAny(s, "\\\x00\x1a") {
+		b = append(b, "_utf8mb4 X'"...)
+		b = hex.AppendEncode(b, []byte(s))
+		return append(b, '\'')
+	}
 	b = append(b, '\'')
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\'':
-			b = append(b, '\'', '\'')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case 0:
-			b = append(b, '\\', '0')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case 0x1a:
-			b = append(b, '\\', 'Z')
-		default:
-			b = append(b, c)
+		if s[i] == '\'' {
+			b = append(b, '\'')
 		}
+		b = append(b, s[i])
 	}
 	return append(b, '\'')
 }
