@@ -1,0 +1,692 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/forge-orm/forge/internal/jsonx"
+	wire "github.com/forge-orm/forge/wire/planetscale"
+	"github.com/go-sql-driver/mysql"
+)
+
+// psHandler serves PlanetScale's HTTP API (POST
+// /psdb.v1alpha1.Database/Execute, /CreateSession, /CloseSession) on a
+// MySQL or MariaDB database, inside a Server (which authenticates and
+// sets the policy).
+//
+// A statement outside a transaction runs on a pooled connection of the
+// token's pool, which goes back to the pool afterwards, or is closed when
+// the statement may have left state on its session (see guardMySQL). BEGIN
+// pins a connection to a new session, named by a random signature in the
+// session object the client echoes; COMMIT and ROLLBACK end it. A session
+// idle longer than StreamIdle, or in its transaction longer than
+// MaxTransaction, is rolled back and closed; a request naming it then gets
+// an error, never a silent autocommit.
+type psHandler struct {
+	s      *Server
+	db     *sql.DB // write tokens
+	readDB *sql.DB // read tokens (--read-dsn); nil: db, in READ ONLY transactions
+
+	mu       sync.Mutex
+	sessions map[string]*psSession
+	closed   bool
+	stop     chan struct{}
+}
+
+// psSession is a transaction pinned to a connection.
+type psSession struct {
+	id       string
+	who      *principal
+	conn     *sql.Conn
+	readOnly bool
+	sem      chan struct{} // held by the request in flight
+	started  time.Time
+	lastUsed time.Time // guarded by psHandler.mu
+	taint    bool
+	ended    bool // guarded by sem
+}
+
+func newPSHandler(s *Server) *psHandler {
+	h := &psHandler{s: s, db: s.cfg.MySQL, readDB: s.cfg.MySQLReadOnly, sessions: map[string]*psSession{}, stop: make(chan struct{})}
+	go h.reap()
+	return h
+}
+
+// open returns the number of sessions in a transaction.
+func (h *psHandler) open() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.sessions)
+}
+
+// close rolls back every session.
+func (h *psHandler) close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	close(h.stop)
+	list := make([]*psSession, 0, len(h.sessions))
+	for id, ss := range h.sessions {
+		list = append(list, ss)
+		delete(h.sessions, id)
+	}
+	h.mu.Unlock()
+	for _, ss := range list {
+		ss.sem <- struct{}{}
+		h.endSession(ss, false)
+		<-ss.sem
+	}
+}
+
+// reap ends the sessions idle longer than StreamIdle or in their
+// transaction longer than MaxTransaction.
+func (h *psHandler) reap() {
+	tick := time.NewTicker(max(h.s.cfg.StreamIdle/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		var expired []*psSession
+		h.mu.Lock()
+		for id, ss := range h.sessions {
+			if now.Sub(ss.lastUsed) > h.s.cfg.StreamIdle || now.Sub(ss.started) > h.s.cfg.MaxTransaction {
+				select {
+				case ss.sem <- struct{}{}: // not busy
+					delete(h.sessions, id)
+					expired = append(expired, ss)
+				default:
+				}
+			}
+		}
+		h.mu.Unlock()
+		for _, ss := range expired {
+			h.s.metrics.expired.Add(1)
+			h.endSession(ss, false)
+			<-ss.sem
+		}
+	}
+}
+
+// sessionJSON is the session object a response carries: the signature
+// names a pinned session (empty outside a transaction).
+func sessionJSON(id string) []byte {
+	in := id != ""
+	b := append([]byte(`{"signature":`), jsonx.AppendString(nil, id)...)
+	b = append(b, `,"vitessSession":{"autocommit":`...)
+	b = strconv.AppendBool(b, !in)
+	b = append(b, `,"inTransaction":`...)
+	b = strconv.AppendBool(b, in)
+	return append(b, `,"options":{"includedFields":"ALL"}}}`...)
+}
+
+type psClientSession struct {
+	Signature     string `json:"signature"`
+	VitessSession struct {
+		InTransaction bool `json:"inTransaction"`
+	} `json:"vitessSession"`
+}
+
+// psReply is an answer to Execute.
+type psReply struct {
+	session string // the pinned session's id, or ""
+	result  []byte // the result object, or nil
+	code    string // the error's code, when result is nil
+	msg     string
+	timing  time.Duration
+}
+
+func (r *psReply) body() []byte {
+	b := append([]byte(`{"session":`), sessionJSON(r.session)...)
+	if r.result != nil {
+		b = append(b, `,"result":`...)
+		b = append(b, r.result...)
+	} else {
+		b = append(b, `,"error":{"code":`...)
+		b = jsonx.AppendString(b, r.code)
+		b = append(b, `,"message":`...)
+		b = jsonx.AppendString(b, r.msg)
+		b = append(b, '}')
+	}
+	b = append(b, `,"timing":`...)
+	b = strconv.AppendFloat(b, r.timing.Seconds(), 'g', -1, 64)
+	return append(b, '}')
+}
+
+func psFail(session, code, msg string) *psReply {
+	return &psReply{session: session, code: code, msg: msg}
+}
+
+// writePSError writes the protocol's error body, {"error": {code,
+// message}}, with an HTTP status.
+func writePSError(w http.ResponseWriter, status int, code, msg string) {
+	b := append([]byte(`{"error":{"code":`), jsonx.AppendString(nil, code)...)
+	b = append(b, `,"message":`...)
+	b = jsonx.AppendString(b, msg)
+	b = append(b, "}}"...)
+	noteErrorCode(w, code)
+	writeJSON(w, status, b)
+}
+
+func (h *psHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writePSError(w, http.StatusMethodNotAllowed, "UNIMPLEMENTED", "method "+r.Method+" is not allowed: send a POST")
+		return
+	}
+	pol := policyFrom(r.Context())
+	body, he := readBody(w, r, h.s.cfg.MaxBodyBytes)
+	if he != nil {
+		writePSError(w, he.status, "RESOURCE_EXHAUSTED", he.body.Message)
+		return
+	}
+	switch r.URL.Path {
+	case wire.PathCreateSession:
+		b := append([]byte(`{"branch":"main","user":{"username":`), jsonx.AppendString(nil, pol.principal.name)...)
+		b = append(b, `},"session":`...)
+		b = append(b, sessionJSON("")...)
+		writeJSON(w, http.StatusOK, append(b, '}'))
+		return
+	case wire.PathCloseSession:
+		var req struct {
+			Session json.RawMessage `json:"session"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			writePSError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalid request: want {\"session\": {...}}")
+			return
+		}
+		if ss, _ := h.lookup(req.Session, pol.principal); ss != nil {
+			h.end(ss, false)
+		}
+		writeJSON(w, http.StatusOK, []byte(`{"session":null}`))
+		return
+	case wire.PathExecute:
+	default:
+		writePSError(w, http.StatusNotFound, "NOT_FOUND", "not found: PlanetScale's API is POST "+wire.PathExecute+", "+wire.PathCreateSession+" and "+wire.PathCloseSession)
+		return
+	}
+	var req wire.Request
+	if err := json.Unmarshal(body, &req); err != nil || req.Query == "" {
+		writePSError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalid request: want {\"query\": \"<SQL>\", \"session\": <the last session or null>}")
+		return
+	}
+	if pol.statements != nil {
+		sql, msg, ok := pol.statements.resolve(req.Query)
+		if !ok {
+			writePSError(w, http.StatusForbidden, "PERMISSION_DENIED", msg)
+			return
+		}
+		req.Query = sql
+	}
+	start := time.Now()
+	rep, status := h.execute(r.Context(), pol, &req)
+	rep.timing = time.Since(start)
+	if rep.result == nil {
+		h.s.metrics.error("planetscale", rep.code)
+		if status != http.StatusOK {
+			if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", "1")
+			}
+			noteErrorCode(w, rep.code)
+		}
+	}
+	writeJSON(w, status, rep.body())
+}
+
+// lookup finds the pinned session a client's session object names, for
+// principal who. It returns (nil, true) for a session outside a
+// transaction, and (nil, false) for one that claims a transaction the
+// gateway does not hold (ended, expired, forged or another token's).
+func (h *psHandler) lookup(raw json.RawMessage, who *principal) (*psSession, bool) {
+	var cs psClientSession
+	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &cs) != nil || !cs.VitessSession.InTransaction {
+		return nil, true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ss := h.sessions[cs.Signature]
+	if ss == nil || ss.who != who {
+		return nil, false
+	}
+	ss.lastUsed = time.Now()
+	return ss, true
+}
+
+// execute runs one Execute request and returns its reply and HTTP status.
+func (h *psHandler) execute(ctx context.Context, pol *policy, req *wire.Request) (*psReply, int) {
+	read := pol.role == RoleRead
+	st, ref := guardMySQL(req.Query, read)
+	ss, ok := h.lookup(req.Session, pol.principal)
+	if !ok {
+		return psFail("", "ABORTED", "the session's transaction has ended (it was idle longer than "+h.s.cfg.StreamIdle.String()+
+			" or open longer than "+h.s.cfg.MaxTransaction.String()+", or the gateway restarted) and was rolled back; nothing of it was committed"), http.StatusOK
+	}
+	sid := ""
+	if ss != nil {
+		sid = ss.id
+	}
+	if ref != nil {
+		status := http.StatusForbidden
+		if ref.code == "INVALID_ARGUMENT" {
+			status = http.StatusBadRequest
+		}
+		return psFail(sid, ref.code, ref.msg), status
+	}
+	if ss == nil {
+		switch st.tx {
+		case myTxCommit, myTxRollback:
+			return &psReply{result: []byte("{}")}, http.StatusOK // MySQL: nothing to end
+		case myTxBegin, myTxBeginReadOnly:
+			return h.begin(ctx, pol, st.tx == myTxBeginReadOnly || read)
+		}
+		return h.single(ctx, pol, req.Query, st)
+	}
+	select {
+	case ss.sem <- struct{}{}:
+	default:
+		return psFail(sid, "FAILED_PRECONDITION", "another request of this session is running: a session runs one statement at a time"), http.StatusConflict
+	}
+	defer func() { <-ss.sem }()
+	if ss.ended {
+		return psFail("", "ABORTED", "the session's transaction has ended and was rolled back; nothing of it was committed"), http.StatusOK
+	}
+	switch st.tx {
+	case myTxBegin, myTxBeginReadOnly:
+		return psFail(sid, "FAILED_PRECONDITION", "the session is already in a transaction: COMMIT or ROLLBACK it first"), http.StatusOK
+	case myTxCommit, myTxRollback:
+		stmt := "COMMIT"
+		if st.tx == myTxRollback {
+			stmt = "ROLLBACK"
+		}
+		h.forget(ss)
+		_, err := ss.conn.ExecContext(ctx, stmt)
+		h.endSession(ss, err == nil)
+		if err != nil {
+			code, msg := mysqlError(ctx, err)
+			return psFail("", code, stmt+" failed, the transaction was rolled back: "+msg), http.StatusOK
+		}
+		return &psReply{result: []byte("{}")}, http.StatusOK
+	}
+	if st.taint {
+		ss.taint = true
+	}
+	res, err := h.run(ctx, ss.conn, req.Query, st)
+	if err != nil {
+		code, msg := mysqlError(ctx, err)
+		if endsTransaction(err) {
+			// A deadlock, a lock wait timeout or a broken connection
+			// ended the transaction: so does the session.
+			h.end(ss, true)
+			return psFail("", code, msg+" (the transaction was rolled back)"), http.StatusOK
+		}
+		return psFail(sid, code, msg), http.StatusOK
+	}
+	return &psReply{session: sid, result: res}, http.StatusOK
+}
+
+// endsTransaction reports whether err ended the transaction it happened
+// in: MySQL rolls back on a deadlock (1213); a lock wait timeout (1205)
+// may; a connection that failed lost it.
+func endsTransaction(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205 || me.Number == 1927 || me.Number == 2013
+	}
+	return true
+}
+
+// acquire takes the token's share and a connection of the token's pool.
+func (h *psHandler) acquire(ctx context.Context, who *principal, read bool) (*sql.Conn, *psReply, int) {
+	deadline := time.Now().Add(h.s.cfg.AcquireTimeout)
+	if he := waitSlot(ctx, who.my, deadline); he != nil {
+		if he.status == http.StatusTooManyRequests {
+			return nil, psFail("", "RESOURCE_EXHAUSTED", "token \""+who.name+"\" already holds its share of the MySQL connections ("+
+				strconv.Itoa(cap(who.my))+", open transactions included) and none was freed within "+h.s.cfg.AcquireTimeout.String()+"; retry later"), http.StatusTooManyRequests
+		}
+		return nil, psFail("", "CANCELED", "the request ended: "+ctx.Err().Error()), http.StatusOK
+	}
+	db := h.db
+	if read && h.readDB != nil {
+		db = h.readDB
+	}
+	actx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	conn, err := db.Conn(actx)
+	if err != nil {
+		<-who.my
+		if ctx.Err() == nil && actx.Err() != nil {
+			return nil, psFail("", "UNAVAILABLE", "no MySQL connection was free within "+h.s.cfg.AcquireTimeout.String()+"; retry later"), http.StatusServiceUnavailable
+		}
+		h.s.log.WarnContext(ctx, "gateway: cannot reach MySQL", "error", err)
+		return nil, psFail("", "UNAVAILABLE", "the database is unavailable; retry later"), http.StatusServiceUnavailable
+	}
+	return conn, nil, 0
+}
+
+// release returns a connection to its pool, or closes it when it may hold
+// session state (taint) or an open transaction (dirty), and gives back the
+// token's share.
+func (h *psHandler) release(who *principal, conn *sql.Conn, discard bool) {
+	if discard {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	_ = conn.Close()
+	<-who.my
+}
+
+// single runs one statement outside a transaction.
+func (h *psHandler) single(ctx context.Context, pol *policy, query string, st myStmt) (*psReply, int) {
+	read := pol.role == RoleRead
+	conn, fail, status := h.acquire(ctx, pol.principal, read)
+	if fail != nil {
+		return fail, status
+	}
+	// Without a read-only pool, a read token's statement runs in a READ
+	// ONLY transaction of the --db user.
+	wrap := read && h.readDB == nil
+	ok := true
+	defer func() { h.release(pol.principal, conn, st.taint || !ok) }()
+	if wrap {
+		if _, err := conn.ExecContext(ctx, "START TRANSACTION READ ONLY"); err != nil {
+			ok = false
+			code, msg := mysqlError(ctx, err)
+			return psFail("", code, msg), http.StatusOK
+		}
+	}
+	res, err := h.run(ctx, conn, query, st)
+	if wrap {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+			ok = false
+		}
+	}
+	if err != nil {
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) {
+			ok = false
+		}
+		code, msg := mysqlError(ctx, err)
+		return psFail("", code, msg), http.StatusOK
+	}
+	return &psReply{result: res}, http.StatusOK
+}
+
+// begin pins a connection to a new session and starts its transaction.
+func (h *psHandler) begin(ctx context.Context, pol *policy, readOnly bool) (*psReply, int) {
+	conn, fail, status := h.acquire(ctx, pol.principal, pol.role == RoleRead)
+	if fail != nil {
+		return fail, status
+	}
+	stmt := "START TRANSACTION"
+	if readOnly {
+		stmt += " READ ONLY"
+	}
+	if _, err := conn.ExecContext(ctx, stmt); err != nil {
+		h.release(pol.principal, conn, true)
+		code, msg := mysqlError(ctx, err)
+		return psFail("", code, msg), http.StatusOK
+	}
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	now := time.Now()
+	ss := &psSession{id: hex.EncodeToString(id[:]), who: pol.principal, conn: conn, readOnly: readOnly,
+		sem: make(chan struct{}, 1), started: now, lastUsed: now}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		h.release(pol.principal, conn, true)
+		return psFail("", "UNAVAILABLE", "the gateway is shutting down"), http.StatusServiceUnavailable
+	}
+	h.sessions[ss.id] = ss
+	h.mu.Unlock()
+	return &psReply{session: ss.id, result: []byte("{}")}, http.StatusOK
+}
+
+// forget removes a session from the table.
+func (h *psHandler) forget(ss *psSession) {
+	h.mu.Lock()
+	if h.sessions[ss.id] == ss {
+		delete(h.sessions, ss.id)
+	}
+	h.mu.Unlock()
+}
+
+// end forgets a session and rolls it back; the caller holds ss.sem when
+// held is true.
+func (h *psHandler) end(ss *psSession, held bool) {
+	h.forget(ss)
+	if !held {
+		ss.sem <- struct{}{}
+		defer func() { <-ss.sem }()
+	}
+	h.endSession(ss, false)
+}
+
+// endSession releases a session's connection: to the pool after a
+// successful COMMIT or ROLLBACK (clean), else after a ROLLBACK, or closed
+// when that fails or the session may hold state. The caller holds ss.sem.
+func (h *psHandler) endSession(ss *psSession, clean bool) {
+	if ss.ended {
+		return
+	}
+	ss.ended = true
+	if !clean {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := ss.conn.ExecContext(ctx, "ROLLBACK")
+		cancel()
+		clean = err == nil
+	}
+	h.release(ss.who, ss.conn, ss.taint || !clean)
+}
+
+// run runs one statement on conn and returns the result object.
+func (h *psHandler) run(ctx context.Context, conn *sql.Conn, query string, st myStmt) ([]byte, error) {
+	cfg := &h.s.cfg
+	ctx, cancel := context.WithTimeout(ctx, cfg.StatementTimeout+time.Second)
+	defer cancel()
+	if !st.rows {
+		res, err := conn.ExecContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		n, _ := res.RowsAffected()
+		id, _ := res.LastInsertId()
+		b := []byte(`{`)
+		if n > 0 {
+			b = append(b, `"rowsAffected":"`...)
+			b = strconv.AppendUint(b, uint64(n), 10)
+			b = append(b, '"')
+		}
+		if id != 0 {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `"insertId":"`...)
+			b = strconv.AppendUint(b, uint64(id), 10)
+			b = append(b, '"')
+		}
+		return append(b, '}'), nil
+	}
+	rows, err := conn.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	b := []byte(`{"fields":[`)
+	for i, t := range types {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendField(b, t)
+	}
+	b = append(b, `],"rows":[`...)
+	raw := make([]sql.RawBytes, len(types))
+	dest := make([]any, len(types))
+	for i := range raw {
+		dest[i] = &raw[i]
+	}
+	cells := make([][]byte, len(types))
+	n := 0
+	for rows.Next() {
+		if n == cfg.MaxRows {
+			return nil, &psLimitError{"the statement returns more than " + strconv.Itoa(cfg.MaxRows) + " rows, the most this gateway sends; add a LIMIT"}
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		for i, c := range raw {
+			cells[i] = c
+			if c == nil {
+				cells[i] = nil
+			} else if len(c) == 0 {
+				cells[i] = []byte{}
+			}
+		}
+		if len(b)+wire.RowSize(cells) > cfg.MaxResponseBytes {
+			return nil, &psLimitError{"the result is larger than " + strconv.Itoa(cfg.MaxResponseBytes) + " bytes, the most this gateway sends; select fewer rows or columns"}
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = wire.AppendRow(b, cells)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	b = append(b, `],"rowsAffected":"`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, `"}`...), nil
+}
+
+// psLimitError reports a result beyond the gateway's limits.
+type psLimitError struct{ msg string }
+
+func (e *psLimitError) Error() string { return e.msg }
+
+// appendField appends a column's Field: its Vitess type from the MySQL
+// type, the binary charset (63) for binary strings, numbers and times.
+func appendField(b []byte, t *sql.ColumnType) []byte {
+	typ, charset := vitessType(t.DatabaseTypeName())
+	b = append(b, `{"name":`...)
+	b = jsonx.AppendString(b, t.Name())
+	if typ != "NULL" {
+		b = append(b, `,"type":"`...)
+		b = append(b, typ...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"charset":`...)
+	b = strconv.AppendInt(b, int64(charset), 10)
+	if typ == "DECIMAL" {
+		if _, scale, ok := t.DecimalSize(); ok {
+			b = append(b, `,"decimals":`...)
+			b = strconv.AppendInt(b, scale, 10)
+		}
+	}
+	return append(b, '}')
+}
+
+// vitessType maps go-sql-driver's type names to Vitess's.
+func vitessType(name string) (string, int) {
+	const bin, utf8 = wire.BinaryCharset, 255
+	switch name {
+	case "TINYINT":
+		return "INT8", bin
+	case "UNSIGNED TINYINT":
+		return "UINT8", bin
+	case "SMALLINT":
+		return "INT16", bin
+	case "UNSIGNED SMALLINT":
+		return "UINT16", bin
+	case "MEDIUMINT":
+		return "INT24", bin
+	case "UNSIGNED MEDIUMINT":
+		return "UINT24", bin
+	case "INT":
+		return "INT32", bin
+	case "UNSIGNED INT":
+		return "UINT32", bin
+	case "BIGINT":
+		return "INT64", bin
+	case "UNSIGNED BIGINT":
+		return "UINT64", bin
+	case "FLOAT":
+		return "FLOAT32", bin
+	case "DOUBLE":
+		return "FLOAT64", bin
+	case "DECIMAL":
+		return "DECIMAL", bin
+	case "YEAR":
+		return "YEAR", bin
+	case "DATE", "DATETIME", "TIMESTAMP", "TIME":
+		return name, bin
+	case "BIT":
+		return "BIT", bin
+	case "JSON":
+		return "JSON", bin
+	case "GEOMETRY":
+		return "GEOMETRY", bin
+	case "VECTOR":
+		return "VECTOR", bin
+	case "NULL":
+		return "NULL", bin
+	case "BINARY":
+		return "BINARY", bin
+	case "VARBINARY":
+		return "VARBINARY", bin
+	case "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB":
+		return "BLOB", bin
+	case "TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT":
+		return "TEXT", utf8
+	case "CHAR":
+		return "CHAR", utf8
+	case "ENUM":
+		return "ENUM", utf8
+	case "SET":
+		return "SET", utf8
+	}
+	return "VARCHAR", utf8
+}
+
+// mysqlError turns an error from running a statement into the protocol's
+// code and message: a MySQL error keeps its text, number and SQLSTATE
+// ("... (errno 1062) (sqlstate 23000)"), which clients read.
+func mysqlError(ctx context.Context, err error) (string, string) {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		state := string(me.SQLState[:])
+		if me.SQLState == [5]byte{} {
+			state = "HY000"
+		}
+		return wire.CodeFor(int(me.Number)), wire.MySQLMessage(me.Message, int(me.Number), state)
+	}
+	var le *psLimitError
+	if errors.As(err, &le) {
+		return "RESOURCE_EXHAUSTED", le.msg
+	}
+	if ctx.Err() != nil {
+		return "CANCELED", "the request ended before the statement finished: " + ctx.Err().Error()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "DEADLINE_EXCEEDED", "the statement ran longer than the gateway's statement timeout and was stopped"
+	}
+	return "UNAVAILABLE", "the database connection failed: " + err.Error()
+}
