@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/forge-orm/forge/fetch"
-	"github.com/forge-orm/forge/internal/jsonx"
+	"github.com/forge-orm/forge/wire/jsonx"
 )
 
 // Request is an incoming HTTP request, with its whole body.
@@ -190,6 +190,8 @@ func Text(status int, s string) (*Response, error) {
 }
 
 // checkResponse reports a response the runtime would refuse to build.
+//
+//lint:ignore U1000 used by the js && wasm build (serve.go), which staticcheck does not load
 func checkResponse(r *Response) error {
 	s := r.Status
 	if s == 0 {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -16,16 +15,10 @@ import (
 	"github.com/forge-orm/forge/internal/testsvc"
 )
 
-// goBin returns the go command running this test, falling back to PATH.
+// goBin returns the go command running this test.
 func goBin(t testing.TB) string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	p, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal("no go command found")
-	}
-	return p
+	cmd, _ := testsvc.Go(t)
+	return cmd
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

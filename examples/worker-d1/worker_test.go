@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,18 +17,11 @@ import (
 	"github.com/forge-orm/forge/migrate"
 )
 
+// goBin returns the go command running this test.
 func goBin(t testing.TB) string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	p, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal("no go command found")
-	}
-	return p
+	cmd, _ := testsvc.Go(t)
+	return cmd
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func run(t *testing.T, dir string, env []string, name string, args ...string) string {
 	t.Helper()

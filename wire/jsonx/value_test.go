@@ -69,7 +69,7 @@ func TestAppendMatchesEncodingJSON(t *testing.T) {
 	tm := time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("", 3600))
 	for _, v := range []any{
 		nil, true, false, "x<y>&\"\n", 0, -1, int8(-8), int16(16), int32(-32), int64(math.MaxInt64), uint(1), uint8(8), uint16(16), uint32(32), uint64(math.MaxUint64),
-		0.0, -0.0, 1.5, 1e20, 1e21, 1e-6, 1e-7, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64, float32(0.1), float32(1e21), float32(1e-7),
+		0.0, math.Copysign(0, -1), 1.5, 1e20, 1e21, 1e-6, 1e-7, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64, float32(0.1), float32(1e21), float32(1e-7),
 		tm, time.Time{}, []string{"a", "b"}, []string(nil), []any{1, "2", nil, []any{}}, []any(nil),
 		map[string]any{"b": 1, "a": []any{true}, "c": map[string]any{}}, map[string]string{"z": "1", "y": "2"}, map[string]any(nil),
 	} {
