@@ -9,11 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/forge-orm/forge/internal/jsonx"
+	"github.com/forge-orm/forge/wire/jsonx"
 	wire "github.com/forge-orm/forge/wire/planetscale"
 	"github.com/go-sql-driver/mysql"
 )
@@ -52,7 +54,8 @@ type psSession struct {
 	started  time.Time
 	lastUsed time.Time // guarded by psHandler.mu
 	taint    bool
-	ended    bool // guarded by sem
+	ended    bool       // guarded by sem
+	set      psSettings // applied on conn
 }
 
 func newPSHandler(s *Server) *psHandler {
@@ -124,35 +127,138 @@ func (h *psHandler) reap() {
 }
 
 // sessionJSON is the session object a response carries: the signature
-// names a pinned session (empty outside a transaction).
-func sessionJSON(id string) []byte {
+// names a pinned session (empty outside a transaction); the settings are
+// the session's sql_mode and time_zone, when it set them.
+func sessionJSON(id string, set psSettings) []byte {
 	in := id != ""
 	b := append([]byte(`{"signature":`), jsonx.AppendString(nil, id)...)
 	b = append(b, `,"vitessSession":{"autocommit":`...)
 	b = strconv.AppendBool(b, !in)
 	b = append(b, `,"inTransaction":`...)
 	b = strconv.AppendBool(b, in)
-	return append(b, `,"options":{"includedFields":"ALL"}}}`...)
+	b = append(b, `,"options":{"includedFields":"ALL"}`...)
+	if set.SQLMode != nil || set.TimeZone != nil {
+		b = append(b, `,"systemVariables":{`...)
+		if set.SQLMode != nil {
+			b = append(b, `"sql_mode":`...)
+			b = jsonx.AppendString(b, *set.SQLMode)
+		}
+		if set.TimeZone != nil {
+			if set.SQLMode != nil {
+				b = append(b, ',')
+			}
+			b = append(b, `"time_zone":`...)
+			b = jsonx.AppendString(b, *set.TimeZone)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "}}"...)
 }
 
 type psClientSession struct {
 	Signature     string `json:"signature"`
 	VitessSession struct {
-		InTransaction bool `json:"inTransaction"`
+		InTransaction   bool       `json:"inTransaction"`
+		SystemVariables psSettings `json:"systemVariables"`
 	} `json:"vitessSession"`
+}
+
+// psSettings are the session variables a session may set and keep (as
+// Vitess keeps them in its session): forge's planetscale driver sets both.
+// The client echoes them, so they are checked again on every request.
+type psSettings struct {
+	SQLMode  *string `json:"sql_mode,omitempty"`
+	TimeZone *string `json:"time_zone,omitempty"`
+}
+
+func (s psSettings) empty() bool { return s.SQLMode == nil && s.TimeZone == nil }
+
+// valid reports whether the settings are values the gateway writes into
+// SET unquoted-safe: sql_mode a list of mode names, time_zone an offset.
+func (s psSettings) valid() bool {
+	if s.SQLMode != nil {
+		if len(*s.SQLMode) > 512 {
+			return false
+		}
+		for _, c := range []byte(*s.SQLMode) {
+			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_' || c == ',') {
+				return false
+			}
+		}
+	}
+	if s.TimeZone != nil {
+		tz := *s.TimeZone
+		if !(len(tz) == 6 && (tz[0] == '+' || tz[0] == '-') && isDigits(tz[1:3]) && tz[3] == ':' && isDigits(tz[4:])) {
+			return false
+		}
+	}
+	return true
+}
+
+// merge returns s with the values that o sets.
+func (s psSettings) merge(o psSettings) psSettings {
+	if o.SQLMode != nil {
+		s.SQLMode = o.SQLMode
+	}
+	if o.TimeZone != nil {
+		s.TimeZone = o.TimeZone
+	}
+	return s
+}
+
+// sql returns the SET statement that applies the settings.
+func (s psSettings) sql() string {
+	q := "SET SESSION "
+	if s.SQLMode != nil {
+		q += "sql_mode = '" + *s.SQLMode + "'"
+	}
+	if s.TimeZone != nil {
+		if s.SQLMode != nil {
+			q += ", "
+		}
+		q += "time_zone = '" + *s.TimeZone + "'"
+	}
+	return q
+}
+
+// psResetSettings puts a pooled connection's settings back.
+const psResetSettings = "SET SESSION sql_mode = @@GLOBAL.sql_mode, time_zone = '+00:00'"
+
+// psSettingsRe matches the one SET statement a session may send:
+// SET [SESSION] sql_mode = '...', time_zone = '...' (either or both).
+var psSettingsRe = regexp.MustCompile(`(?is)^\s*SET\s+(?:SESSION\s+)?(sql_mode|time_zone)\s*=\s*'([^'\\]*)'\s*(?:,\s*(sql_mode|time_zone)\s*=\s*'([^'\\]*)'\s*)?;?\s*$`)
+
+// parseSettings reads a settings statement; ok is false for any other.
+func parseSettings(sql string) (psSettings, bool) {
+	m := psSettingsRe.FindStringSubmatch(sql)
+	if m == nil {
+		return psSettings{}, false
+	}
+	var s psSettings
+	for i := 1; i+1 < len(m); i += 2 {
+		v := m[i+1]
+		switch strings.ToLower(m[i]) {
+		case "sql_mode":
+			s.SQLMode = &v
+		case "time_zone":
+			s.TimeZone = &v
+		}
+	}
+	return s, true
 }
 
 // psReply is an answer to Execute.
 type psReply struct {
-	session string // the pinned session's id, or ""
-	result  []byte // the result object, or nil
-	code    string // the error's code, when result is nil
+	session string     // the pinned session's id, or ""
+	set     psSettings // the session's settings
+	result  []byte     // the result object, or nil
+	code    string     // the error's code, when result is nil
 	msg     string
 	timing  time.Duration
 }
 
 func (r *psReply) body() []byte {
-	b := append([]byte(`{"session":`), sessionJSON(r.session)...)
+	b := append([]byte(`{"session":`), sessionJSON(r.session, r.set)...)
 	if r.result != nil {
 		b = append(b, `,"result":`...)
 		b = append(b, r.result...)
@@ -199,7 +305,7 @@ func (h *psHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case wire.PathCreateSession:
 		b := append([]byte(`{"branch":"main","user":{"username":`), jsonx.AppendString(nil, pol.principal.name)...)
 		b = append(b, `},"session":`...)
-		b = append(b, sessionJSON("")...)
+		b = append(b, sessionJSON("", psSettings{})...)
 		writeJSON(w, http.StatusOK, append(b, '}'))
 		return
 	case wire.PathCloseSession:
@@ -253,13 +359,32 @@ func (h *psHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // transaction, and (nil, false) for one that claims a transaction the
 // gateway does not hold (ended, expired, forged or another token's).
 func (h *psHandler) lookup(raw json.RawMessage, who *principal) (*psSession, bool) {
+	ss, _, ok := h.lookupSettings(raw, who)
+	return ss, ok
+}
+
+// lookupSettings is lookup that also returns the settings a session
+// outside a transaction carries (checked: a forged value is dropped).
+func (h *psHandler) lookupSettings(raw json.RawMessage, who *principal) (*psSession, psSettings, bool) {
 	var cs psClientSession
-	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &cs) != nil || !cs.VitessSession.InTransaction {
-		return nil, true
+	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &cs) != nil {
+		return nil, psSettings{}, true
 	}
+	if !cs.VitessSession.InTransaction {
+		set := cs.VitessSession.SystemVariables
+		if !set.valid() {
+			set = psSettings{}
+		}
+		return nil, set, true
+	}
+	ss, ok := h.pinned(cs.Signature, who)
+	return ss, psSettings{}, ok
+}
+
+func (h *psHandler) pinned(id string, who *principal) (*psSession, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ss := h.sessions[cs.Signature]
+	ss := h.sessions[id]
 	if ss == nil || ss.who != who {
 		return nil, false
 	}
@@ -270,44 +395,64 @@ func (h *psHandler) lookup(raw json.RawMessage, who *principal) (*psSession, boo
 // execute runs one Execute request and returns its reply and HTTP status.
 func (h *psHandler) execute(ctx context.Context, pol *policy, req *wire.Request) (*psReply, int) {
 	read := pol.role == RoleRead
-	st, ref := guardMySQL(req.Query, read)
-	ss, ok := h.lookup(req.Session, pol.principal)
+	ss, set, ok := h.lookupSettings(req.Session, pol.principal)
 	if !ok {
 		return psFail("", "ABORTED", "the session's transaction has ended (it was idle longer than "+h.s.cfg.StreamIdle.String()+
 			" or open longer than "+h.s.cfg.MaxTransaction.String()+", or the gateway restarted) and was rolled back; nothing of it was committed"), http.StatusOK
 	}
-	sid := ""
-	if ss != nil {
-		sid = ss.id
-	}
-	if ref != nil {
-		status := http.StatusForbidden
-		if ref.code == "INVALID_ARGUMENT" {
-			status = http.StatusBadRequest
+	if newSet, isSet := parseSettings(req.Query); isSet {
+		if !newSet.valid() {
+			return &psReply{set: set, code: "INVALID_ARGUMENT", msg: "this gateway keeps sql_mode (a list of mode names) and time_zone (an offset such as '+00:00') in the session; other values or variables are refused"}, http.StatusBadRequest
 		}
-		return psFail(sid, ref.code, ref.msg), status
+		if ss == nil {
+			// Kept in the session and applied to each statement's
+			// connection; nothing runs now.
+			return &psReply{set: set.merge(newSet), result: []byte("{}")}, http.StatusOK
+		}
+	}
+	var st myStmt
+	if _, isSet := parseSettings(req.Query); isSet {
+		st = myStmt{taint: true}
+	} else {
+		var ref *myRefusal
+		if st, ref = guardMySQL(req.Query, read); ref != nil {
+			status := http.StatusForbidden
+			if ref.code == "INVALID_ARGUMENT" {
+				status = http.StatusBadRequest
+			}
+			id := ""
+			if ss != nil {
+				id, set = ss.id, ss.set
+			}
+			return &psReply{session: id, set: set, code: ref.code, msg: ref.msg}, status
+		}
 	}
 	if ss == nil {
 		switch st.tx {
 		case myTxCommit, myTxRollback:
-			return &psReply{result: []byte("{}")}, http.StatusOK // MySQL: nothing to end
+			return &psReply{set: set, result: []byte("{}")}, http.StatusOK // MySQL: nothing to end
 		case myTxBegin, myTxBeginReadOnly:
-			return h.begin(ctx, pol, st.tx == myTxBeginReadOnly || read)
+			return h.begin(ctx, pol, st.tx == myTxBeginReadOnly || read, set)
 		}
-		return h.single(ctx, pol, req.Query, st)
+		rep, status := h.single(ctx, pol, req.Query, st, set)
+		rep.set = set
+		return rep, status
 	}
 	select {
 	case ss.sem <- struct{}{}:
 	default:
-		return psFail(sid, "FAILED_PRECONDITION", "another request of this session is running: a session runs one statement at a time"), http.StatusConflict
+		return &psReply{session: ss.id, set: ss.set, code: "FAILED_PRECONDITION", msg: "another request of this session is running: a session runs one statement at a time"}, http.StatusConflict
 	}
 	defer func() { <-ss.sem }()
 	if ss.ended {
 		return psFail("", "ABORTED", "the session's transaction has ended and was rolled back; nothing of it was committed"), http.StatusOK
 	}
+	fail := func(code, msg string) (*psReply, int) {
+		return &psReply{session: ss.id, set: ss.set, code: code, msg: msg}, http.StatusOK
+	}
 	switch st.tx {
 	case myTxBegin, myTxBeginReadOnly:
-		return psFail(sid, "FAILED_PRECONDITION", "the session is already in a transaction: COMMIT or ROLLBACK it first"), http.StatusOK
+		return fail("FAILED_PRECONDITION", "the session is already in a transaction: COMMIT or ROLLBACK it first")
 	case myTxCommit, myTxRollback:
 		stmt := "COMMIT"
 		if st.tx == myTxRollback {
@@ -318,9 +463,17 @@ func (h *psHandler) execute(ctx context.Context, pol *policy, req *wire.Request)
 		h.endSession(ss, err == nil)
 		if err != nil {
 			code, msg := mysqlError(ctx, err)
-			return psFail("", code, stmt+" failed, the transaction was rolled back: "+msg), http.StatusOK
+			return &psReply{set: ss.set, code: code, msg: stmt + " failed, the transaction was rolled back: " + msg}, http.StatusOK
 		}
-		return &psReply{result: []byte("{}")}, http.StatusOK
+		return &psReply{set: ss.set, result: []byte("{}")}, http.StatusOK
+	}
+	if newSet, isSet := parseSettings(req.Query); isSet {
+		if _, err := ss.conn.ExecContext(ctx, newSet.sql()); err != nil {
+			code, msg := mysqlError(ctx, err)
+			return fail(code, msg)
+		}
+		ss.set = ss.set.merge(newSet)
+		return &psReply{session: ss.id, set: ss.set, result: []byte("{}")}, http.StatusOK
 	}
 	if st.taint {
 		ss.taint = true
@@ -332,11 +485,11 @@ func (h *psHandler) execute(ctx context.Context, pol *policy, req *wire.Request)
 			// A deadlock, a lock wait timeout or a broken connection
 			// ended the transaction: so does the session.
 			h.end(ss, true)
-			return psFail("", code, msg+" (the transaction was rolled back)"), http.StatusOK
+			return &psReply{set: ss.set, code: code, msg: msg + " (the transaction was rolled back)"}, http.StatusOK
 		}
-		return psFail(sid, code, msg), http.StatusOK
+		return fail(code, msg)
 	}
-	return &psReply{session: sid, result: res}, http.StatusOK
+	return &psReply{session: ss.id, set: ss.set, result: res}, http.StatusOK
 }
 
 // endsTransaction reports whether err ended the transaction it happened
@@ -390,7 +543,7 @@ func (h *psHandler) release(who *principal, conn *sql.Conn, discard bool) {
 }
 
 // single runs one statement outside a transaction.
-func (h *psHandler) single(ctx context.Context, pol *policy, query string, st myStmt) (*psReply, int) {
+func (h *psHandler) single(ctx context.Context, pol *policy, query string, st myStmt, set psSettings) (*psReply, int) {
 	read := pol.role == RoleRead
 	conn, fail, status := h.acquire(ctx, pol.principal, read)
 	if fail != nil {
@@ -400,7 +553,20 @@ func (h *psHandler) single(ctx context.Context, pol *policy, query string, st my
 	// ONLY transaction of the --db user.
 	wrap := read && h.readDB == nil
 	ok := true
-	defer func() { h.release(pol.principal, conn, st.taint || !ok) }()
+	defer func() {
+		if ok && !st.taint && !set.empty() {
+			_, err := conn.ExecContext(context.WithoutCancel(ctx), psResetSettings)
+			ok = err == nil
+		}
+		h.release(pol.principal, conn, st.taint || !ok)
+	}()
+	if !set.empty() {
+		if _, err := conn.ExecContext(ctx, set.sql()); err != nil {
+			ok = false
+			code, msg := mysqlError(ctx, err)
+			return psFail("", code, msg), http.StatusOK
+		}
+	}
 	if wrap {
 		if _, err := conn.ExecContext(ctx, "START TRANSACTION READ ONLY"); err != nil {
 			ok = false
@@ -426,7 +592,7 @@ func (h *psHandler) single(ctx context.Context, pol *policy, query string, st my
 }
 
 // begin pins a connection to a new session and starts its transaction.
-func (h *psHandler) begin(ctx context.Context, pol *policy, readOnly bool) (*psReply, int) {
+func (h *psHandler) begin(ctx context.Context, pol *policy, readOnly bool, set psSettings) (*psReply, int) {
 	conn, fail, status := h.acquire(ctx, pol.principal, pol.role == RoleRead)
 	if fail != nil {
 		return fail, status
@@ -435,7 +601,14 @@ func (h *psHandler) begin(ctx context.Context, pol *policy, readOnly bool) (*psR
 	if readOnly {
 		stmt += " READ ONLY"
 	}
-	if _, err := conn.ExecContext(ctx, stmt); err != nil {
+	var err error
+	if !set.empty() {
+		_, err = conn.ExecContext(ctx, set.sql())
+	}
+	if err == nil {
+		_, err = conn.ExecContext(ctx, stmt)
+	}
+	if err != nil {
 		h.release(pol.principal, conn, true)
 		code, msg := mysqlError(ctx, err)
 		return psFail("", code, msg), http.StatusOK
@@ -444,7 +617,7 @@ func (h *psHandler) begin(ctx context.Context, pol *policy, readOnly bool) (*psR
 	_, _ = rand.Read(id[:])
 	now := time.Now()
 	ss := &psSession{id: hex.EncodeToString(id[:]), who: pol.principal, conn: conn, readOnly: readOnly,
-		sem: make(chan struct{}, 1), started: now, lastUsed: now}
+		sem: make(chan struct{}, 1), started: now, lastUsed: now, set: set}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -453,7 +626,7 @@ func (h *psHandler) begin(ctx context.Context, pol *policy, readOnly bool) (*psR
 	}
 	h.sessions[ss.id] = ss
 	h.mu.Unlock()
-	return &psReply{session: ss.id, result: []byte("{}")}, http.StatusOK
+	return &psReply{session: ss.id, set: set, result: []byte("{}")}, http.StatusOK
 }
 
 // forget removes a session from the table.
@@ -484,10 +657,14 @@ func (h *psHandler) endSession(ss *psSession, clean bool) {
 		return
 	}
 	ss.ended = true
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	if !clean {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, err := ss.conn.ExecContext(ctx, "ROLLBACK")
-		cancel()
+		clean = err == nil
+	}
+	if clean && !ss.taint && !ss.set.empty() {
+		_, err := ss.conn.ExecContext(ctx, psResetSettings)
 		clean = err == nil
 	}
 	h.release(ss.who, ss.conn, ss.taint || !clean)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/forgetest"
 	"github.com/forge-orm/forge/gateway"
 	"github.com/forge-orm/forge/planetscale"
 )
@@ -160,4 +161,15 @@ func TestPlanetScaleDriverTransactions(t *testing.T) {
 		t.Error("a read-only transaction wrote")
 	}
 	_ = tx.Rollback(ctx)
+}
+
+// TestPlanetScaleConformance runs forge's conformance suite through
+// forge's planetscale driver, over HTTP, through the gateway, on MySQL or
+// MariaDB: each test gets a database of its own.
+func TestPlanetScaleConformance(t *testing.T) {
+	mysqlDSN(t)
+	forgetest.Run(t, func(t testing.TB) driver.Conn {
+		_, _, url := psServer(t, gateway.Config{})
+		return openPS(t, url, "writer", writeSecret)
+	})
 }

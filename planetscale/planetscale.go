@@ -20,7 +20,9 @@
 // Every response carries the session the next request must send. The
 // driver keeps the sessions of finished requests in a small free list and
 // gives each request its own, so a session never has two requests in
-// flight. A transaction (db.Transaction) runs on a session of its own:
+// flight. A new session's first request sets its sql_mode (SQLMode:
+// strict, ANSI_QUOTES, NO_BACKSLASH_ESCAPES, as forge's mysql module) and
+// time_zone ('+00:00'), which the server keeps in the session. A transaction (db.Transaction) runs on a session of its own:
 // BEGIN, its statements and COMMIT, one request at a time, each sending the
 // session the previous one returned. A COMMIT whose answer is an error, or
 // that gets no answer, or whose session still says it is in a transaction,
@@ -264,27 +266,62 @@ func (c *Conn) one(ctx context.Context, sql string, args []any) (*wire.Result, e
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	var sess json.RawMessage
-	if n := len(c.free); n > 0 {
-		sess, c.free = c.free[n-1], c.free[:n-1]
+	sess, err := c.take(ctx)
+	if err != nil {
+		return nil, err
 	}
-	c.mu.Unlock()
 	resp, err := c.execute(ctx, q, sess)
 	if err != nil {
 		return nil, err
 	}
-	if st := sessionState(resp.Session); !st.InTransaction && len(resp.Session) > 0 {
-		c.mu.Lock()
-		if len(c.free) < maxFree {
-			c.free = append(c.free, resp.Session)
-		}
-		c.mu.Unlock()
-	}
+	c.put(resp.Session)
 	if resp.Error != nil {
 		return nil, mapError(resp.Error)
 	}
 	return resp.Result, nil
+}
+
+// SQLMode is the sql_mode of every session the driver opens, as forge's
+// mysql module sets it: strict, NO_BACKSLASH_ESCAPES (as the dialect
+// writes literals) and ANSI_QUOTES (a double-quoted name is an identifier).
+const SQLMode = "ANSI_QUOTES,STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,NO_ZERO_IN_DATE,NO_ZERO_DATE," +
+	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+
+// sessionSetup is the first request of every session: the server keeps
+// these variables in the session (Vitess's system variables), which every
+// later request sends back.
+const sessionSetup = "SET SESSION sql_mode = '" + SQLMode + "', time_zone = '+00:00'"
+
+// take returns a free session, or sets up a new one.
+func (c *Conn) take(ctx context.Context) (json.RawMessage, error) {
+	c.mu.Lock()
+	if n := len(c.free); n > 0 {
+		sess := c.free[n-1]
+		c.free = c.free[:n-1]
+		c.mu.Unlock()
+		return sess, nil
+	}
+	c.mu.Unlock()
+	resp, err := c.execute(ctx, sessionSetup, nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Error != nil {
+		return nil, fmt.Errorf("forge/planetscale: setting up a session: %w", mapError(resp.Error))
+	}
+	return resp.Session, nil
+}
+
+// put keeps a session outside a transaction for reuse.
+func (c *Conn) put(sess json.RawMessage) {
+	if len(sess) == 0 || string(sess) == "null" || sessionState(sess).InTransaction {
+		return
+	}
+	c.mu.Lock()
+	if len(c.free) < maxFree {
+		c.free = append(c.free, sess)
+	}
+	c.mu.Unlock()
 }
 
 // execute sends one statement with session sess (nil: a new session) and

@@ -23,11 +23,16 @@ func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, err
 		begin = "START TRANSACTION READ ONLY"
 	}
 	t := &tx{c: c, sem: make(chan struct{}, 1)}
-	resp, err := c.execute(ctx, begin, nil)
+	sess, err := c.take(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.execute(ctx, begin, sess)
 	if err != nil {
 		return nil, err
 	}
 	if resp.Error != nil {
+		c.put(resp.Session)
 		return nil, mapError(resp.Error)
 	}
 	if !sessionState(resp.Session).InTransaction {
@@ -124,6 +129,7 @@ func (t *tx) Commit(ctx context.Context) error {
 	if sessionState(resp.Session).InTransaction {
 		return &CommitError{Err: &ResponseError{Msg: "the session is still in a transaction after COMMIT"}}
 	}
+	t.c.put(resp.Session)
 	return nil
 }
 
@@ -145,6 +151,7 @@ func (t *tx) Rollback(ctx context.Context) error {
 	if resp.Error != nil {
 		return mapError(resp.Error)
 	}
+	t.c.put(resp.Session)
 	return nil
 }
 
