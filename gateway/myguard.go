@@ -255,12 +255,9 @@ func guardLexed(l myLex, read bool) (myStmt, *myRefusal) {
 		}
 		return myStmt{}, &myRefusal{code: "INVALID_ARGUMENT", msg: "send COMMIT or ROLLBACK on its own: AND CHAIN and RELEASE would change the session's transaction behind the gateway"}
 	}
-	if lead == "SET" && len(words) >= 2 && (words[1] == "TRANSACTION" || words[1] == "AUTOCOMMIT" || words[1] == "COMPLETION_TYPE") {
-		return deny("SET " + words[1] + " would change transactions behind the gateway: use BEGIN, COMMIT and ROLLBACK")
-	}
 	for _, w := range words {
-		if w == "AUTOCOMMIT" || w == "COMPLETION_TYPE" {
-			return deny(w + " would change transactions behind the gateway")
+		if w == "AUTOCOMMIT" || w == "COMPLETION_TYPE" || lead == "SET" && w == "TRANSACTION" {
+			return deny(w + " would change transactions behind the gateway: use BEGIN, COMMIT and ROLLBACK")
 		}
 	}
 	rows := myReadLeading[lead] || lead == "RETURNING"
