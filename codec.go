@@ -52,34 +52,65 @@ type relKey struct {
 	s string
 }
 
-// codecKey indexes codecs: kind, and whether the field is nullable.
-type codecKey struct {
-	kind     schema.Kind
-	nullable bool
+// codecs is the behaviour of every (kind, nullable) pair forge accepts,
+// indexed by kind, then 0 for non-null and 1 for nullable fields. The
+// entries are plain data over small functions (generic over the Go type
+// where they only move a value), so the table costs no code per entry, and
+// an array of them is laid out by the linker: nothing runs at start.
+var codecs = [...][2]*codec{
+	schema.ID: {
+		&intCodec,
+		nil,
+	},
+	schema.TextID: {
+		&textCodec,
+		nil,
+	},
+	schema.Text: {
+		&textCodec,
+		&codec{dest: nullDest[string], value: nullValue[string], encode: nullEncode[string], key: nullTextKey, keyArg: textArg, checkDefault: checkDefault[string], setDefault: nullSet[string]},
+	},
+	schema.Int64: {
+		&intCodec,
+		&codec{dest: nullDest[int64], value: nullValue[int64], encode: nullEncode[int64], key: nullIntKey, keyArg: int64Arg, checkDefault: checkDefault[int64], setDefault: nullSet[int64]},
+	},
+	schema.Int32: {
+		&codec{dest: dest[int32], value: value[int32], encode: encodePlain, key: int32Key, keyArg: int32Arg, checkDefault: checkDefault[int32], setDefault: set[int32]},
+		&codec{dest: nullDest[int32], value: nullValue[int32], encode: nullEncode[int32], key: nullInt32Key, keyArg: int32Arg, checkDefault: checkDefault[int32], setDefault: nullSet[int32]},
+	},
+	schema.Float: {
+		&codec{dest: dest[float64], value: value[float64], encode: encodePlain, checkDefault: checkDefault[float64], setDefault: set[float64]},
+		&codec{dest: nullDest[float64], value: nullValue[float64], encode: nullEncode[float64], checkDefault: checkDefault[float64], setDefault: nullSet[float64]},
+	},
+	schema.Bool: {
+		&codec{dest: dest[bool], value: value[bool], encode: encodePlain, checkDefault: checkDefault[bool], setDefault: set[bool]},
+		&codec{dest: nullDest[bool], value: nullValue[bool], encode: nullEncode[bool], checkDefault: checkDefault[bool], setDefault: nullSet[bool]},
+	},
+	schema.Time: {
+		&codec{dest: dest[time.Time], value: value[time.Time], encode: encodePlain, checkDefault: checkDefault[time.Time], setDefault: setTime, differs: true},
+		&codec{dest: nullDest[time.Time], value: nullValue[time.Time], encode: nullEncode[time.Time], checkDefault: checkDefault[time.Time], setDefault: nullSetTime, differs: true},
+	},
+	schema.Bytes: {
+		&codec{dest: dest[[]byte], value: value[[]byte], encode: encodeBytes, checkDefault: checkDefault[[]byte], setDefault: set[[]byte]},
+		&codec{dest: dest[[]byte], value: value[[]byte], encode: encodeNullBytes, checkDefault: checkDefault[[]byte], setDefault: set[[]byte]},
+	},
+	schema.JSON: {
+		&jsonValueCodec,
+		&codec{value: jsonValue, encode: encodeNullJSON, checkDefault: checkJSONDefault, setDefault: setJSON, decode: decodeJSON, differs: true},
+	},
 }
 
-// codecs is the behaviour of every (kind, nullable) pair forge accepts. The
-// entries are plain data over small functions (generic over the Go type
-// where they only move a value), so the table costs no code per entry.
-var codecs = map[codecKey]*codec{
-	{schema.ID, false}:     &intCodec,
-	{schema.Int64, false}:  &intCodec,
-	{schema.Int64, true}:   {dest: nullDest[int64], value: nullValue[int64], encode: nullEncode[int64], key: nullIntKey, keyArg: int64Arg, checkDefault: checkDefault[int64], setDefault: nullSet[int64]},
-	{schema.Int32, false}:  {dest: dest[int32], value: value[int32], encode: encodePlain, key: int32Key, keyArg: int32Arg, checkDefault: checkDefault[int32], setDefault: set[int32]},
-	{schema.Int32, true}:   {dest: nullDest[int32], value: nullValue[int32], encode: nullEncode[int32], key: nullInt32Key, keyArg: int32Arg, checkDefault: checkDefault[int32], setDefault: nullSet[int32]},
-	{schema.TextID, false}: &textCodec,
-	{schema.Text, false}:   &textCodec,
-	{schema.Text, true}:    {dest: nullDest[string], value: nullValue[string], encode: nullEncode[string], key: nullTextKey, keyArg: textArg, checkDefault: checkDefault[string], setDefault: nullSet[string]},
-	{schema.Float, false}:  {dest: dest[float64], value: value[float64], encode: encodePlain, checkDefault: checkDefault[float64], setDefault: set[float64]},
-	{schema.Float, true}:   {dest: nullDest[float64], value: nullValue[float64], encode: nullEncode[float64], checkDefault: checkDefault[float64], setDefault: nullSet[float64]},
-	{schema.Bool, false}:   {dest: dest[bool], value: value[bool], encode: encodePlain, checkDefault: checkDefault[bool], setDefault: set[bool]},
-	{schema.Bool, true}:    {dest: nullDest[bool], value: nullValue[bool], encode: nullEncode[bool], checkDefault: checkDefault[bool], setDefault: nullSet[bool]},
-	{schema.Time, false}:   {dest: dest[time.Time], value: value[time.Time], encode: encodePlain, checkDefault: checkDefault[time.Time], setDefault: setTime, differs: true},
-	{schema.Time, true}:    {dest: nullDest[time.Time], value: nullValue[time.Time], encode: nullEncode[time.Time], checkDefault: checkDefault[time.Time], setDefault: nullSetTime, differs: true},
-	{schema.Bytes, false}:  {dest: dest[[]byte], value: value[[]byte], encode: encodeBytes, checkDefault: checkDefault[[]byte], setDefault: set[[]byte]},
-	{schema.Bytes, true}:   {dest: dest[[]byte], value: value[[]byte], encode: encodeNullBytes, checkDefault: checkDefault[[]byte], setDefault: set[[]byte]},
-	{schema.JSON, false}:   &jsonValueCodec,
-	{schema.JSON, true}:    {value: jsonValue, encode: encodeNullJSON, checkDefault: checkJSONDefault, setDefault: setJSON, decode: decodeJSON, differs: true},
+// codecFor returns the codec of a kind, or nil for a pair forge does not
+// accept.
+func codecFor(kind schema.Kind, nullable bool) *codec {
+	if int(kind) >= len(codecs) {
+		return nil
+	}
+	n := 0
+	if nullable {
+		n = 1
+	}
+	return codecs[kind][n]
 }
 
 var (

@@ -16,7 +16,7 @@ func TestCodecTable(t *testing.T) {
 			if nullable && (k == schema.ID || k == schema.TextID) {
 				continue
 			}
-			c := codecs[codecKey{k, nullable}]
+			c := codecFor(k, nullable)
 			if c == nil {
 				t.Errorf("kind %s (nullable %v) has no codec", k, nullable)
 				continue
@@ -34,7 +34,7 @@ func TestCodecTable(t *testing.T) {
 			}
 		}
 		if k == schema.ID || k == schema.TextID || k == schema.Int64 || k == schema.Int32 || k == schema.Text {
-			if codecs[codecKey{k, false}].key == nil {
+			if codecFor(k, false).key == nil {
 				t.Errorf("kind %s can be a relation key but its codec has no key", k)
 			}
 		}

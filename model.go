@@ -224,7 +224,7 @@ func (f *Fields) add(p unsafe.Pointer, t reflect.Type, kind schema.Kind, nullabl
 		}
 	}
 	fl := &field{m: m, idx: len(m.fields), name: name, col: snakeCase(name), kind: kind, nullable: nullable, offset: off, typ: t,
-		codec: codecs[codecKey{kind, nullable}]}
+		codec: codecFor(kind, nullable)}
 	m.fields = append(m.fields, fl)
 	return &FieldBuilder{f: fl}
 }
