@@ -49,6 +49,7 @@ type tx struct {
 	sem     chan struct{} // held by the request in flight
 	session json.RawMessage
 	done    bool
+	ended   error // why the server ended the transaction, if it did
 }
 
 func (t *tx) lock(ctx context.Context) error {
@@ -84,10 +85,13 @@ func (t *tx) run(ctx context.Context, sql string, args []any) (*wire.Result, err
 	}
 	t.session = resp.Session
 	if resp.Error != nil {
+		err := mapError(resp.Error)
 		if !sessionState(resp.Session).InTransaction {
-			t.done = true // the server ended the transaction
+			// The server ended (rolled back) the transaction: a deadlock,
+			// an expired session.
+			t.done, t.ended = true, err
 		}
-		return nil, mapError(resp.Error)
+		return nil, err
 	}
 	return resp.Result, nil
 }
@@ -115,6 +119,9 @@ func (t *tx) Commit(ctx context.Context) error {
 		return &CommitError{Err: err}
 	}
 	defer t.unlock()
+	if t.ended != nil {
+		return &CommitError{Err: t.ended}
+	}
 	if t.done {
 		return ErrTxDone
 	}
@@ -133,13 +140,17 @@ func (t *tx) Commit(ctx context.Context) error {
 	return nil
 }
 
-// Rollback sends ROLLBACK; after Commit or a lost session it returns
-// ErrTxDone.
+// Rollback sends ROLLBACK. After the server ended the transaction itself
+// there is nothing to roll back (nil); after Commit or a lost session it
+// returns ErrTxDone.
 func (t *tx) Rollback(ctx context.Context) error {
 	if err := t.lock(ctx); err != nil {
 		return err
 	}
 	defer t.unlock()
+	if t.ended != nil {
+		return nil
+	}
 	if t.done {
 		return ErrTxDone
 	}
