@@ -171,26 +171,10 @@ func (b *builder) orderAndLimit(sq *selectQuery) {
 		} else {
 			b.str(", ")
 		}
-		b.col(o.f)
-		b.direction(o.desc, o.f.nullable)
+		b.b = b.d.AppendOrder(b.b, b.names(o.f.m).cols[o.f.idx], o.desc, o.f.nullable)
 	}
 	if sq.take >= 0 || sq.skip > 0 {
 		b.b = b.d.AppendLimit(b.b, sq.take, sq.skip)
-	}
-}
-
-// direction writes an ordering's direction. forge sorts NULL as the
-// largest value on every dialect (PostgreSQL's default; SQLite's is the
-// opposite), and says so explicitly for a nullable column: NULLS LAST
-// ascending, NULLS FIRST descending.
-func (b *builder) direction(desc, nullable bool) {
-	switch {
-	case desc && nullable:
-		b.str(" DESC NULLS FIRST")
-	case desc:
-		b.str(" DESC")
-	case nullable:
-		b.str(" NULLS LAST")
 	}
 }
 

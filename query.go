@@ -828,14 +828,63 @@ func (m *ModelOf[T]) Update(ctx context.Context, q Querier, where Cond, sets ...
 	if err := b.where(mm, &where); err != nil {
 		return zero, err
 	}
-	if !s.db.d.Returning() {
-		return zero, &CapabilityError{Op: "Update returning the row", Driver: s.db.d.Name(), Use: "use UpdateMany, then FindUnique"}
+	if !s.db.d.UpdateReturning() {
+		return m.updateThenRead(ctx, s, where, &b)
 	}
 	rows := []T{zero}
 	if err := m.writeReturning(ctx, s, OpUpdate, &b, rows); err != nil {
 		return zero, err
 	}
 	return rows[0], nil
+}
+
+// updateThenRead is Update on a dialect without UPDATE ... RETURNING
+// (MySQL, MariaDB): in one transaction (the caller's, or one of its own),
+// it finds the row's primary key, runs the UPDATE built in b (whose WHERE
+// is the caller's) and reads the row back by its key.
+func (m *ModelOf[T]) updateThenRead(ctx context.Context, s *session, where Cond, b *builder) (T, error) {
+	var out T
+	mm := m.m
+	if mm.pk == nil {
+		return out, &CapabilityError{Op: "Update returning the row of a model without a primary key", Driver: s.db.d.Name(), Use: "use UpdateMany, then FindUnique"}
+	}
+	run := func(tx *Tx) error {
+		old, err := m.FindUnique(ctx, tx, where)
+		if err != nil {
+			return err
+		}
+		key := reflect.NewAt(mm.pk.typ, mm.pk.ptr(unsafe.Pointer(&old))).Elem().Interface()
+		ts, err := mm.sessionFor(tx)
+		if err != nil {
+			return err
+		}
+		res, err := ts.exec(ctx, stmt{op: OpUpdate, m: mm, sql: b.sql(), args: b.args})
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		byKey := Cond{op: opEq, col: mm.pk.ptr(mm.tmpl), typ: mm.pk.typ, val: key}
+		if out, err = m.FindUnique(ctx, tx, byKey); err != nil {
+			return err
+		}
+		if ts.wantKeys() {
+			ts.mutated(ctx, OpUpdate, mm, 1, []any{mm.pk.key(unsafe.Pointer(&out))})
+		}
+		return nil
+	}
+	var err error
+	if s.tx != nil {
+		err = run(s.tx)
+	} else {
+		err = s.db.Transaction(ctx, run)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
 }
 
 // UpdateMany changes every row matched by where and returns how many
@@ -858,13 +907,68 @@ func (m *ModelOf[T]) UpdateMany(ctx context.Context, q Querier, where Cond, sets
 	if err := b.where(mm, &where); err != nil {
 		return 0, err
 	}
+	if _, tx := s.db.conn.(driver.Beginner); s.wantKeys() && !s.db.d.UpdateReturning() && mm.pk != nil && tx {
+		return s.updateManyKeys(ctx, mm, &where, &b)
+	}
 	return s.writeMany(ctx, OpUpdateMany, mm, &b)
+}
+
+// updateManyKeys runs UpdateMany's UPDATE built in b, for mutation
+// observers, on a dialect without UPDATE ... RETURNING: in one
+// transaction, it reads and locks the keys of the rows where matches
+// (SELECT ... FOR UPDATE), then updates them.
+func (s *session) updateManyKeys(ctx context.Context, m *model, where *Cond, b *builder) (int64, error) {
+	sel := newBuilder(s.db.d, 64)
+	sel.str("SELECT ")
+	sel.col(m.pk)
+	sel.str(" FROM ")
+	sel.table(m)
+	if err := sel.where(m, where); err != nil {
+		return 0, err
+	}
+	sel.str(" FOR UPDATE")
+	var n int64
+	run := func(tx *Tx) error {
+		ts, err := m.sessionFor(tx)
+		if err != nil {
+			return err
+		}
+		var keys []any
+		err = ts.query(ctx, stmt{op: OpUpdateMany, m: m, sql: sel.sql(), args: sel.args}, func(r driver.Rows) (int64, error) {
+			for r.Next() {
+				var k any
+				if err := r.Scan(&k); err != nil {
+					return 0, err
+				}
+				keys = append(keys, normKey(k))
+			}
+			return int64(len(keys)), r.Err()
+		})
+		if err != nil {
+			return err
+		}
+		res, err := ts.exec(ctx, stmt{op: OpUpdateMany, m: m, sql: b.sql(), args: b.args})
+		if err != nil {
+			return err
+		}
+		n = res.RowsAffected
+		ts.mutated(ctx, OpUpdateMany, m, n, keys)
+		return nil
+	}
+	if s.tx != nil {
+		return n, run(s.tx)
+	}
+	return n, s.db.Transaction(ctx, run)
 }
 
 // writeMany runs an UPDATE or DELETE of many rows, returning the keys for
 // mutation events when someone listens and the dialect can report them.
 func (s *session) writeMany(ctx context.Context, op Operation, m *model, b *builder) (int64, error) {
-	if s.wantKeys() && s.db.d.Returning() && m.pk != nil {
+	returning := s.db.d.Returning()
+	if op == OpUpdateMany {
+		returning = s.db.d.UpdateReturning()
+	}
+	if s.wantKeys() && returning && m.pk != nil {
 		b.str(" RETURNING ")
 		b.col(m.pk)
 		var keys []any

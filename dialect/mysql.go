@@ -151,7 +151,10 @@ func (mysql) UpdateReturning() bool { return false }
 
 func (mysql) LastInsertID() bool { return true }
 
-func (mysql) EncodeTime(t time.Time) any { return t.UTC() }
+// EncodeTime binds times as DATETIME(6) text in UTC: go-sql-driver sends
+// the first instant of year 1 (Go's zero time) as the zero date
+// '0000-00-00', which strict servers refuse.
+func (mysql) EncodeTime(t time.Time) any { return t.UTC().Format(MySQLTimeLayout) }
 
 // mysqlLikeEscaper escapes LIKE's metacharacters with '!', which is no
 // escape character in string literals whatever the sql_mode.
@@ -324,6 +327,25 @@ func (mysql) AddConstraint() bool { return true }
 // largest unsigned 64-bit number, as MySQL's manual suggests.
 func (mysql) AppendLimit(b []byte, limit, offset int) []byte {
 	return appendLimitOffset(b, limit, offset, "18446744073709551615")
+}
+
+// AppendOrder sorts NULL last ascending and first descending with a
+// leading "expr IS NULL": MySQL has no NULLS FIRST/LAST and sorts NULL as
+// the smallest value.
+func (mysql) AppendOrder(b []byte, expr string, desc, nullable bool) []byte {
+	if nullable {
+		b = append(b, expr...)
+		b = append(b, " IS NULL"...)
+		if desc {
+			b = append(b, " DESC"...)
+		}
+		b = append(b, ", "...)
+	}
+	b = append(b, expr...)
+	if desc {
+		b = append(b, " DESC"...)
+	}
+	return b
 }
 
 // rowAlias names the inserted row in MySQL 8.0.19's upsert form.

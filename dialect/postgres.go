@@ -164,3 +164,7 @@ func (postgres) LastInsertID() bool { return false }
 
 // MaxIdentLen is NAMEDATALEN-1: PostgreSQL truncates longer names silently.
 func (postgres) MaxIdentLen() int { return 63 }
+
+func (postgres) AppendOrder(b []byte, expr string, desc, nullable bool) []byte {
+	return appendOrderNulls(b, expr, desc, nullable)
+}
