@@ -1,7 +1,6 @@
 package forge
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/schema"
+	"github.com/forge-orm/forge/wire/jsonx"
 )
 
 // QueryError is a mistake in how a query was built: a pointer that is not
@@ -67,8 +67,7 @@ func newBuilder(d dialect.Dialect, size int) builder {
 	return builder{d: d, b: make([]byte, 0, size), args: make([]any, 0, 6)}
 }
 
-func (b *builder) str(s string)      { b.b = append(b.b, s...) }
-func (b *builder) ident(name string) { b.b = b.d.AppendIdent(b.b, name) }
+func (b *builder) str(s string) { b.b = append(b.b, s...) }
 
 // arg binds v and writes its placeholder.
 func (b *builder) arg(v any) {
@@ -400,7 +399,7 @@ func (b *builder) inJSON(f *field, not bool, vals []any) error {
 		}
 		enc[i] = ev
 	}
-	js, err := json.Marshal(enc)
+	js, err := jsonx.Append(nil, enc)
 	if err != nil {
 		return qerr(m, "In/NotIn on %s: %v", f.name, err)
 	}
@@ -419,7 +418,7 @@ func encode(d dialect.Dialect, f *field, v any) (any, error) {
 		if f.nullable && isNil(v) {
 			return nil, nil
 		}
-		b, err := json.Marshal(v)
+		b, err := f.json.marshal(v)
 		if err != nil {
 			return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
 		}
@@ -674,7 +673,7 @@ func (f *field) setDefault(base unsafe.Pointer, now time.Time) {
 	v := reflect.ValueOf(f.def.Value)
 	dst := reflect.NewAt(f.typ, p).Elem()
 	if f.kind == schema.JSON {
-		_ = json.Unmarshal([]byte(f.def.Value.(string)), dst.Addr().Interface())
+		_ = f.json.unmarshal([]byte(f.def.Value.(string)), dst.Addr().Interface())
 		return
 	}
 	if f.nullable && f.kind != schema.Bytes {

@@ -1,7 +1,6 @@
 package forge
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -147,6 +146,7 @@ type field struct {
 	def      *schema.Default
 	gen      func() string // TextID generator
 	ref      *fkDecl
+	json     *jsonCodec // of a JSON field
 }
 
 func (f *field) ptr(base unsafe.Pointer) unsafe.Pointer { return unsafe.Add(base, f.offset) }
@@ -331,13 +331,15 @@ func (f *Fields) json(p any, nullable bool) *FieldBuilder {
 	rv := reflect.ValueOf(p)
 	if !rv.IsValid() || rv.Kind() != reflect.Pointer || rv.IsNil() {
 		f.m.errorf("", "JSON field: want a pointer to a field of the template, got %T", p)
-		return &FieldBuilder{f: &field{m: f.m, kind: schema.JSON}, bad: true}
+		return &FieldBuilder{f: &field{m: f.m, kind: schema.JSON, json: &stdJSON}, bad: true}
 	}
 	t := rv.Type().Elem()
 	if nullable && !nilable(t) {
 		f.m.errorf("", "NullJSON field of type %s: the type cannot be nil; use a pointer, map, slice or interface", t)
 	}
-	return f.add(rv.UnsafePointer(), t, schema.JSON, nullable)
+	b := f.add(rv.UnsafePointer(), t, schema.JSON, nullable)
+	b.f.json = &stdJSON
+	return b
 }
 
 func nilable(t reflect.Type) bool {
@@ -498,7 +500,7 @@ func defaultValue(f *field, v any) (any, error) {
 		want = want.Elem()
 	}
 	if f.kind == schema.JSON {
-		b, err := json.Marshal(v)
+		b, err := f.json.marshal(v)
 		if err != nil {
 			return nil, err
 		}

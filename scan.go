@@ -1,7 +1,6 @@
 package forge
 
 import (
-	"encoding/json"
 	"reflect"
 	"time"
 	"unsafe"
@@ -54,7 +53,7 @@ func (p *scanPlan) scan(rows driver.Rows, base unsafe.Pointer) error {
 				dst.Elem().SetZero()
 				continue
 			}
-			if err := json.Unmarshal(p.raw[i], dst.Interface()); err != nil {
+			if err := f.json.unmarshal(p.raw[i], dst.Interface()); err != nil {
 				return &QueryError{Model: f.m.name, Msg: "field " + f.name + ": decoding JSON: " + err.Error()}
 			}
 		}

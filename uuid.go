@@ -1,18 +1,20 @@
 package forge
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"time"
+
+	"github.com/forge-orm/forge/internal/randx"
 )
 
 // NewUUIDv7 returns a random UUID version 7 (RFC 9562) as text: 48 bits of
-// Unix milliseconds followed by 74 bits from crypto/rand. IDs sort by
-// creation time, and two made in the same millisecond still differ.
+// Unix milliseconds followed by 74 bits from crypto/rand (in js/wasm builds,
+// from crypto.getRandomValues, its source there). IDs sort by creation time,
+// and two made in the same millisecond still differ.
 func NewUUIDv7() string {
 	var u [16]byte
-	_, _ = rand.Read(u[6:]) // crypto/rand.Read never returns an error
+	randx.Read(u[6:])
 	ms := uint64(time.Now().UnixMilli())
 	var ts [8]byte
 	binary.BigEndian.PutUint64(ts[:], ms)

@@ -3,13 +3,13 @@ package d1
 import (
 	"errors"
 	"fmt"
-	"github.com/forge-orm/forge/internal/jsonx"
 	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/wire/jsonx"
 )
 
 // Values cross between Go and JavaScript as JSON text: one string per

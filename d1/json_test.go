@@ -3,12 +3,13 @@ package d1
 import (
 	"encoding/json"
 	"errors"
-	"github.com/forge-orm/forge/internal/jsonx"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/forge-orm/forge/wire/jsonx"
 )
 
 func TestAppendArgs(t *testing.T) {

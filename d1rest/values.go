@@ -13,8 +13,8 @@ import (
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
-	"github.com/forge-orm/forge/fetch"
 	"github.com/forge-orm/forge/driver/sqliteerr"
+	"github.com/forge-orm/forge/fetch"
 )
 
 // maxSafe is Number.MAX_SAFE_INTEGER, 2^53-1: the largest magnitude a

@@ -21,6 +21,8 @@ func TestMatch(t *testing.T) {
 		{dialect.Postgres, dialect.Contains, `50%_off\`, `"c" LIKE $3 ESCAPE '\'`, `%50\%\_off\\%`},
 		{dialect.Postgres, dialect.StartsWith, `a_`, `"c" LIKE $3 ESCAPE '\'`, `a\_%`},
 		{dialect.Postgres, dialect.EndsWith, `%`, `"c" LIKE $3 ESCAPE '\'`, `%\%`},
+		{dialect.Postgres, dialect.Contains, `héllo wörld`, `"c" LIKE $3 ESCAPE '\'`, `%héllo wörld%`},
+		{dialect.Postgres, dialect.Contains, `é_\\`, `"c" LIKE $3 ESCAPE '\'`, `%é\_\\\\%`},
 		{dialect.SQLite, dialect.Contains, `*?[x]%`, `instr("c", ?3) > 0`, `*?[x]%`},
 		{dialect.SQLite, dialect.StartsWith, `a*`, `substr("c", 1, length(?3)) = ?3`, `a*`},
 		{dialect.SQLite, dialect.EndsWith, `?`, `substr("c", -length(?3)) = ?3`, `?`},

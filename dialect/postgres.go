@@ -33,12 +33,27 @@ func (postgres) UpdateReturning() bool { return true }
 
 func (postgres) EncodeTime(t time.Time) any { return t }
 
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+// escapeLike escapes LIKE's metacharacters (%, _ and the escape character
+// \) with a backslash. (A strings.Replacer would be built at package
+// initialisation, in every program that imports dialect, Workers included.)
+func escapeLike(s string) string {
+	if !strings.ContainsAny(s, `\%_`) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == '%' || c == '_' {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
 
 // AppendMatch uses LIKE, which is case-sensitive in PostgreSQL, with the
 // LIKE metacharacters in s escaped.
 func (d postgres) AppendMatch(b []byte, kind MatchKind, column []byte, n int, s string) ([]byte, any) {
-	p := likeEscaper.Replace(s)
+	p := escapeLike(s)
 	switch kind {
 	case Contains:
 		p = "%" + p + "%"

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/forge-orm/forge/internal/jsonx"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forge-orm/forge/wire/jsonx"
 	wire "github.com/forge-orm/forge/wire/neon"
 )
 

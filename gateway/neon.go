@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/forge-orm/forge/internal/jsonx"
 	"log/slog"
 	"math"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forge-orm/forge/wire/jsonx"
 	wire "github.com/forge-orm/forge/wire/neon"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -516,7 +516,6 @@ type neonEncoder struct {
 	maxRows int           // 0: no limit
 	timeout time.Duration // 0: no limit
 }
-
 
 // query runs one statement and appends its result.
 func (e *neonEncoder) query(ctx context.Context, s *session, q wire.Query, arrayMode bool) (err error) {

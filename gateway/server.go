@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"github.com/forge-orm/forge/internal/jsonx"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/forge-orm/forge/wire/jsonx"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 

@@ -2,17 +2,17 @@ package migrate
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/big"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/internal/randx"
 )
 
 // ErrLocked is returned when another migrator holds the lock for longer
@@ -76,7 +76,7 @@ func AcquireLock(ctx context.Context, conn driver.Conn, opts LockOptions) (*Lock
 	}
 	if opts.Holder == "" {
 		var b [8]byte
-		_, _ = rand.Read(b[:])
+		randx.Read(b[:])
 		opts.Holder = hex.EncodeToString(b[:])
 	}
 	l := &Lock{conn: conn, d: conn.Dialect(), holder: opts.Holder, ttl: opts.TTL, stop: make(chan struct{})}
@@ -98,11 +98,11 @@ func AcquireLock(ctx context.Context, conn driver.Conn, opts LockOptions) (*Lock
 		if opts.Wait < 0 || time.Now().After(deadline) {
 			return nil, l.lockedError(ctx, time.Since(start))
 		}
-		n, _ := rand.Int(rand.Reader, big.NewInt(150))
+		n := rand.Int64N(150) // jitter: need not be secure
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(100*time.Millisecond + time.Duration(n.Int64())*time.Millisecond):
+		case <-time.After(100*time.Millisecond + time.Duration(n)*time.Millisecond):
 		}
 	}
 	l.done.Add(1)

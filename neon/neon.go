@@ -68,8 +68,8 @@ import (
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
-	"github.com/forge-orm/forge/fetch"
 	"github.com/forge-orm/forge/driver/pgerr"
+	"github.com/forge-orm/forge/fetch"
 	wire "github.com/forge-orm/forge/wire/neon"
 )
 

@@ -22,10 +22,10 @@
 //
 // # How a request travels
 //
-// The entry module (js/worker.mjs, returned by [EntryModule]) starts the Go
-// instance lazily on the first request (workerd forbids what the Go runtime
-// does at start-up, such as asking for random bytes, at module scope) and
-// keeps it for the isolate's life: one Go instance serves every request of
+// The entry module (js/worker.mjs, returned by [EntryModule]) instantiates
+// the Go program at module scope and runs it on the first request (workerd
+// forbids what the Go runtime does at start-up, such as asking for random
+// bytes, at module scope) and keeps it for the isolate's life: one Go instance serves every request of
 // the isolate, concurrently. For each request the entry module calls into Go
 // with the method, URL and headers packed in one string, the body and the
 // env; Go runs the Handler on a new goroutine and returns at once, so the
@@ -53,13 +53,26 @@
 // # Platforms
 //
 // Serve, Handler and Env exist only in js/wasm builds. Request, Response,
-// JSON, Text and EntryModule compile everywhere, so handler helpers can be
-// unit-tested with a plain go test.
+// JSON, LeanJSON, ParseJSON, Text and EntryModule compile everywhere, so
+// handler helpers can be unit-tested with a plain go test.
+//
+// # Size and start time
+//
+// A Worker's first request in a fresh isolate waits for the Go runtime to
+// start and for V8 to compile every function it runs for the first time, so
+// both grow with what the program links and runs. JSON uses encoding/json
+// (about 120 KB gzipped, and reflection-heavy code on the first response);
+// LeanJSON, AppendJSON, AppendJSONString and ParseJSON read and write JSON
+// without reflection, for values built of maps, slices and basic types, or
+// types with an AppendJSON method. forge itself links encoding/json only
+// when a model declares a JSON field. examples/worker-d1 shows a Worker
+// without it; scripts/edge-bench measures the size and where the first
+// request's time goes.
 //
 // # Gotchas of workerd worth knowing
 //
 // time.Now() does not advance while a request runs (only across I/O), so do
 // not derive unique values from the clock alone; forge's text ids use
-// crypto/rand. A Worker's CPU budget is small: keep per-request work (such as
+// crypto.getRandomValues. A Worker's CPU budget is small: keep per-request work (such as
 // forge.Open, a few microseconds) cheap and build schemas at package level.
 package workers

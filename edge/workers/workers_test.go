@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -16,16 +15,10 @@ import (
 	"github.com/forge-orm/forge/internal/testsvc"
 )
 
-// goBin returns the go command running this test, falling back to PATH.
+// goBin returns the go command running this test.
 func goBin(t testing.TB) string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	p, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal("no go command found")
-	}
-	return p
+	cmd, _ := testsvc.Go(t)
+	return cmd
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
@@ -113,6 +106,20 @@ func TestResponseHelpers(t *testing.T) {
 	if _, err := workers.JSON(200, func() {}); err == nil {
 		t.Error("JSON of a func did not fail")
 	}
+	res, err = workers.LeanJSON(200, []any{leanUser{7, "a\"b"}, map[string]any{"n": 1.5, "ok": true, "none": nil}})
+	if err != nil || res.Status != 200 || string(res.Body) != `[{"id":7,"name":"a\"b"},{"n":1.5,"none":null,"ok":true}]` || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("LeanJSON: %+v (%s), %v", res, res.Body, err)
+	}
+	if res, err := workers.LeanJSON(200, struct{}{}); err == nil || res != nil {
+		t.Errorf("LeanJSON of a struct: %v, %v; want an error", res, err)
+	}
+	v, err := workers.ParseJSON([]byte(` {"users": [{"email": "a@b", "n": 2}]} `))
+	if u, _ := v.(map[string]any)["users"].([]any); err != nil || len(u) != 1 || u[0].(map[string]any)["n"] != 2.0 {
+		t.Errorf("ParseJSON: %#v, %v", v, err)
+	}
+	if _, err := workers.ParseJSON([]byte(`{"a": 1} x`)); err == nil {
+		t.Error("ParseJSON accepted data after the value")
+	}
 	res, err = workers.Text(404, "nope")
 	if err != nil || res.Status != 404 || string(res.Body) != "nope" || !strings.HasPrefix(res.Header.Get("content-type"), "text/plain") {
 		t.Errorf("Text: %+v, %v", res, err)
@@ -161,4 +168,15 @@ func FuzzURLHelpers(f *testing.F) {
 			t.Errorf("%q: Query(%q) = %q, net/url %q", raw, name, got, want)
 		}
 	})
+}
+
+type leanUser struct {
+	id   int64
+	name string
+}
+
+func (u leanUser) AppendJSON(b []byte) []byte {
+	b, _ = workers.AppendJSON(append(b, `{"id":`...), u.id)
+	b = workers.AppendJSONString(append(b, `,"name":`...), u.name)
+	return append(b, '}')
 }

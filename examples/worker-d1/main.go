@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -77,21 +76,43 @@ func listUsers(ctx context.Context, db *forge.DB, req *workers.Request) (*worker
 	if err != nil {
 		return failure(err)
 	}
-	if users == nil {
-		users = []User{}
-	}
-	return workers.JSON(200, users)
+	return workers.LeanJSON(200, UserList(users)) // [] when there are none
 }
 
+// userInput is a user in a request body.
 type userInput struct {
-	Email string `json:"email"`
-	Name  string `json:"name"`
+	Email string
+	Name  string
+}
+
+// readUser reads {"email", "name"} from a parsed JSON value (other members
+// are ignored); ok is false when v is not an object or a member is not a
+// string.
+func readUser(v any) (in userInput, ok bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return in, false
+	}
+	for key, dst := range map[string]*string{"email": &in.Email, "name": &in.Name} {
+		switch x := m[key].(type) {
+		case nil:
+		case string:
+			*dst = x
+		default:
+			return in, false
+		}
+	}
+	return in, true
 }
 
 func createUser(ctx context.Context, db *forge.DB, req *workers.Request) (*workers.Response, error) {
-	var in userInput
-	if err := json.Unmarshal(req.Body, &in); err != nil {
+	v, err := workers.ParseJSON(req.Body)
+	if err != nil {
 		return problem(400, "the body must be a JSON object {\"email\", \"name\"}: "+err.Error())
+	}
+	in, ok := readUser(v)
+	if !ok {
+		return problem(400, "the body must be a JSON object {\"email\", \"name\"} of strings")
 	}
 	if in.Email == "" || in.Name == "" {
 		return problem(400, "email and name are required")
@@ -100,7 +121,7 @@ func createUser(ctx context.Context, db *forge.DB, req *workers.Request) (*worke
 	if err != nil {
 		return failure(err)
 	}
-	return workers.JSON(201, u)
+	return workers.LeanJSON(201, u)
 }
 
 func oneUser(ctx context.Context, db *forge.DB, req *workers.Request, id int64) (*workers.Response, error) {
@@ -112,17 +133,18 @@ func oneUser(ctx context.Context, db *forge.DB, req *workers.Request, id int64) 
 		if err != nil {
 			return failure(err)
 		}
-		return workers.JSON(200, u)
+		return workers.LeanJSON(200, u)
 	case "PATCH":
-		var in userInput
-		if err := json.Unmarshal(req.Body, &in); err != nil || in.Name == "" {
+		v, err := workers.ParseJSON(req.Body)
+		in, ok := readUser(v)
+		if err != nil || !ok || in.Name == "" {
 			return problem(400, "the body must be a JSON object {\"name\"}")
 		}
 		u, err := Users.Update(ctx, db, byID, forge.Set(&c.Name, in.Name))
 		if err != nil {
 			return failure(err)
 		}
-		return workers.JSON(200, u)
+		return workers.LeanJSON(200, u)
 	case "DELETE":
 		if err := Users.Delete(ctx, db, byID); err != nil {
 			return failure(err)
@@ -135,20 +157,25 @@ func oneUser(ctx context.Context, db *forge.DB, req *workers.Request, id int64) 
 // createBatch writes every user or none: D1 runs a batch as one
 // transaction, its only atomic unit.
 func createBatch(ctx context.Context, db *forge.DB, req *workers.Request) (*workers.Response, error) {
-	var in struct {
-		Users []userInput `json:"users"`
+	const want = "the body must be a JSON object {\"users\": [{\"email\", \"name\"}, ...]}"
+	v, err := workers.ParseJSON(req.Body)
+	m, _ := v.(map[string]any)
+	list, _ := m["users"].([]any)
+	if err != nil || len(list) == 0 {
+		return problem(400, want)
 	}
-	if err := json.Unmarshal(req.Body, &in); err != nil || len(in.Users) == 0 {
-		return problem(400, "the body must be a JSON object {\"users\": [{\"email\", \"name\"}, ...]}")
-	}
-	ops := make([]*forge.Op, len(in.Users))
-	for i, u := range in.Users {
+	ops := make([]*forge.Op, len(list))
+	for i, item := range list {
+		u, ok := readUser(item)
+		if !ok {
+			return problem(400, want)
+		}
 		ops[i] = Users.CreateOp(User{Email: u.Email, Name: u.Name})
 	}
 	if _, err := db.Batch(ctx, ops...); err != nil {
 		return failure(err)
 	}
-	return workers.JSON(201, map[string]int{"written": len(ops)})
+	return workers.LeanJSON(201, map[string]any{"written": len(ops)})
 }
 
 // transaction shows what db.Transaction says on D1.
@@ -165,7 +192,7 @@ func transaction(ctx context.Context, db *forge.DB) (*workers.Response, error) {
 
 // problem answers a JSON error.
 func problem(status int, msg string) (*workers.Response, error) {
-	return workers.JSON(status, map[string]any{"error": msg})
+	return workers.LeanJSON(status, map[string]any{"error": msg})
 }
 
 // failure turns forge's typed errors into responses; anything else is a
@@ -195,9 +222,9 @@ func failure(err error) (*workers.Response, error) {
 		if errors.As(err, &be) {
 			body["statement"] = be.Index
 		}
-		return workers.JSON(409, body)
+		return workers.LeanJSON(409, body)
 	case errors.As(err, &ke):
-		return workers.JSON(501, map[string]any{"error": ke.Error(), "op": ke.Op, "driver": ke.Driver, "use": ke.Use})
+		return workers.LeanJSON(501, map[string]any{"error": ke.Error(), "op": ke.Op, "driver": ke.Driver, "use": ke.Use})
 	case errors.As(err, &qe), errors.As(err, &ve):
 		return problem(400, err.Error())
 	}

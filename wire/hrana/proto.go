@@ -1,9 +1,10 @@
 package hrana
 
 import (
-	"github.com/forge-orm/forge/internal/jsonx"
 	"math"
 	"strconv"
+
+	"github.com/forge-orm/forge/wire/jsonx"
 )
 
 // PipelineRequest is the body of POST /v2/pipeline (or /v3/pipeline): the

@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/forge-orm/forge/internal/jsonx"
 	"math"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/forge-orm/forge/wire/jsonx"
 )
 
 // Kind is the type of a [Value].

@@ -1,12 +1,12 @@
 // The entry module of a Go Worker built with forge's edge/workers package.
 //
 // It imports Go's wasm_exec.js (which defines globalThis.Go) and the Go
-// program compiled to WebAssembly (a CompiledWasm module), starts the Go
-// instance lazily on the first request (workerd forbids, at module scope,
-// what the Go runtime does when it starts), and hands every fetch event to
-// it. One Go instance serves all the requests of the isolate; if it exits or
-// crashes, the requests in flight get a 500 and the next request starts a
-// new one.
+// program compiled to WebAssembly (a CompiledWasm module), instantiates it at
+// module scope, starts the Go program on the first request (workerd forbids,
+// at module scope, what the Go runtime does when it starts), and hands every
+// fetch event to it. One Go instance serves all the requests of the
+// isolate; if it exits or crashes, the requests in flight get a 500 and the
+// next request starts a new one.
 //
 // The protocol with Go (serve.go in package workers). Every JavaScript
 // string or object handed to Go costs it a finalizer, so a request crosses
@@ -52,11 +52,30 @@ function respond(id, head, body) {
 	p.resolve(res);
 }
 
+// A Go instance made ready at module scope, so that the first request does
+// not wait for it: instantiating (allocating the memory, copying the data
+// segments in) is allowed there, running Go is not. If that fails, the first
+// request instantiates instead; an instance that exited is replaced on the
+// next request the same way.
+let spare = null;
+try {
+	const go = new Go();
+	spare = { go, instance: Promise.resolve(new WebAssembly.Instance(wasmModule, go.importObject)) };
+} catch {
+	spare = null;
+}
+
 function startGo() {
 	if (started !== null) {
 		return started;
 	}
-	const go = new Go();
+	let fresh = spare;
+	spare = null;
+	if (fresh === null) {
+		const go = new Go();
+		fresh = { go, instance: WebAssembly.instantiate(wasmModule, go.importObject) };
+	}
+	const go = fresh.go;
 	started = new Promise((resolve, reject) => {
 		globalThis.__forgeWorkers = {
 			serve: (handle, abort) => resolve({ handle, abort }),
@@ -83,7 +102,7 @@ function startGo() {
 				p.fail(err);
 			}
 		};
-		WebAssembly.instantiate(wasmModule, go.importObject).then(
+		fresh.instance.then(
 			(instance) => {
 				go.run(instance).catch(exited);
 			},

@@ -1,6 +1,8 @@
-// Package jsonx writes JSON strings by hand, for the codecs that build JSON
-// into a byte slice without encoding/json's reflection (the Hrana codec,
-// the gateway, the D1 driver).
+// Package jsonx reads and writes JSON by hand, without encoding/json's
+// reflection: strings for the codecs that build JSON into a byte slice (the
+// Hrana codec, the gateway, the D1 driver), and whole values (Append, Parse)
+// for Workers, where encoding/json costs about 120 KB gzipped and its first
+// use a noticeable part of a cold start.
 package jsonx
 
 import "unicode/utf8"
