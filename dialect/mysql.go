@@ -156,14 +156,13 @@ func (mysql) LastInsertID() bool { return true }
 // '0000-00-00', which strict servers refuse.
 func (mysql) EncodeTime(t time.Time) any { return t.UTC().Format(MySQLTimeLayout) }
 
-// mysqlLikeEscaper escapes LIKE's metacharacters with '!', which is no
-// escape character in string literals whatever the sql_mode.
-var mysqlLikeEscaper = strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
-
 // AppendMatch uses LIKE, which compares as the column's collation does:
-// byte for byte in the binary collation forge's tables have.
+// byte for byte in the binary collation forge's tables have. LIKE's
+// metacharacters in s are escaped with '!', which is no escape character
+// in string literals whatever the sql_mode (a backslash is one unless
+// NO_BACKSLASH_ESCAPES).
 func (d mysql) AppendMatch(b []byte, kind MatchKind, column []byte, n int, s string) ([]byte, any) {
-	p := mysqlLikeEscaper.Replace(s)
+	p := escapeLikeWith(s, '!')
 	switch kind {
 	case Contains:
 		p = "%" + p + "%"
