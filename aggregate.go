@@ -137,20 +137,36 @@ func Max[V any](a *Agg, dst *V, col *V) {
 // group columns not already ordered on are added as last orderings, so
 // that pages are stable: "top N groups" is Agg.OrderBy or OrderBy, then
 // Take(N).
+//
+// Like the model methods, it is a thin generic shell over untyped code
+// (Agg.run), which reads the rows into memory typed as R.
 func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], describe func(r *R, a *Agg), opts ...Option) ([]R, error) {
-	mm := m.m
-	s, err := mm.sessionFor(q)
+	r, err := m.m.runnerFor(q)
 	if err != nil {
 		return nil, err
 	}
+	if describe == nil {
+		return nil, qerr(m.m, "Aggregate: nil describe function")
+	}
 	tmpl := new(R)
-	a := &Agg{m: mm, rbase: unsafe.Pointer(tmpl), rsize: reflect.TypeFor[R]().Size()}
+	a := &Agg{m: m.m, rbase: unsafe.Pointer(tmpl), rsize: unsafe.Sizeof(*tmpl)}
 	describe(tmpl, a)
+	buf := rowBuf{size: a.rsize, grow: growRows[R]}
+	if err := a.run(ctx, r, opts, &buf); err != nil || buf.n == 0 {
+		return nil, err
+	}
+	return rowsOf[R](&buf), nil
+}
+
+// run is Aggregate's untyped body: it builds the query described in a,
+// runs it and reads one result row per group into buf.
+func (a *Agg) run(ctx context.Context, r *runner, opts []Option, buf *rowBuf) error {
+	m := a.m
 	if len(a.errs) > 0 {
-		return nil, a.errs[0]
+		return a.errs[0]
 	}
 	if len(a.items) == 0 {
-		return nil, qerr(mm, "Aggregate: nothing to compute")
+		return qerr(m, "Aggregate: nothing to compute")
 	}
 	for i := range a.order {
 		o := &a.order[i]
@@ -161,15 +177,15 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 			}
 		}
 		if o.item < 0 {
-			return nil, qerr(mm, "Aggregate: OrderBy: the pointer is not a field of the result template mapped by Group or an aggregate")
+			return qerr(m, "Aggregate: OrderBy: the pointer is not a field of the result template mapped by Group or an aggregate")
 		}
 	}
 	sq := selectQuery{agg: true}
-	if err := parse(mm, &sq, opts, "Aggregate"); err != nil {
-		return nil, err
+	if err := parse(m, &sq, opts, "Aggregate"); err != nil {
+		return err
 	}
 	if sq.fields != nil || len(sq.incs) > 0 || sq.after != nil {
-		return nil, qerr(mm, "Aggregate takes Where, OrderBy, Take and Skip only")
+		return qerr(m, "Aggregate takes Where, OrderBy, Take and Skip only")
 	}
 	var groups []*field
 	for _, it := range a.items {
@@ -186,7 +202,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 			}
 		}
 		if item < 0 {
-			return nil, qerr(mm, "Aggregate: OrderBy(%s) needs Group on that column (order by an aggregate with Agg.OrderBy)", o.f.name)
+			return qerr(m, "Aggregate: OrderBy(%s) needs Group on that column (order by an aggregate with Agg.OrderBy)", o.f.name)
 		}
 		order = append(order, aggOrder{item: item, desc: o.desc})
 	}
@@ -205,7 +221,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 			}
 		}
 	}
-	d := s.db.d
+	d := r.db.d
 	b := newBuilder(d, 128)
 	b.str("SELECT ")
 	exprs := make([][2]int, len(a.items)) // where each item's expression is in b.b
@@ -236,9 +252,9 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 		exprs[i][1] = len(b.b)
 	}
 	b.str(" FROM ")
-	b.table(mm)
-	if err := sq.writeWhere(&b, mm); err != nil {
-		return nil, err
+	b.table(m)
+	if err := b.where(&sq.where); err != nil {
+		return err
 	}
 	for i, g := range groups {
 		if i == 0 {
@@ -266,8 +282,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 	if sq.take >= 0 || sq.skip > 0 {
 		b.b = d.AppendLimit(b.b, sq.take, sq.skip)
 	}
-	var out []R
-	err = s.query(ctx, stmt{op: OpAggregate, m: mm, sql: b.sql(), args: b.args}, func(rows driver.Rows) (int64, error) {
+	return r.query(ctx, b.stmt(OpAggregate, m), func(rows driver.Rows) (int64, error) {
 		dests := make([]any, len(a.items))
 		tmps := make([]reflect.Value, len(a.items))
 		direct := make([]bool, len(a.items))
@@ -280,10 +295,8 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 				tmps[i] = reflect.New(reflect.PointerTo(it.dstTyp))
 			}
 		}
-		var zero R
 		for rows.Next() {
-			out = append(out, zero)
-			base := unsafe.Pointer(&out[len(out)-1])
+			base := buf.add()
 			for i, it := range a.items {
 				if direct[i] {
 					dests[i] = reflect.NewAt(it.dstTyp, unsafe.Add(base, it.dstOff)).Interface()
@@ -293,7 +306,7 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 				}
 			}
 			if err := rows.Scan(dests...); err != nil {
-				return int64(len(out)), err
+				return int64(buf.n), err
 			}
 			for i, it := range a.items {
 				if direct[i] {
@@ -304,7 +317,6 @@ func Aggregate[R any, T any](ctx context.Context, q Querier, m *ModelOf[T], desc
 				}
 			}
 		}
-		return int64(len(out)), rows.Err()
+		return int64(buf.n), rows.Err()
 	})
-	return out, err
 }

@@ -11,117 +11,123 @@ import (
 	"github.com/forge-orm/forge/driver"
 )
 
-// Op is a write prepared for Batch. Build it with a model's CreateOp,
-// UpdateManyOp or DeleteManyOp, or with ExecOp for raw SQL.
-type Op struct {
-	st    stmt
+// BatchOp is a write prepared for Batch. Build it with a model's CreateOp,
+// UpdateManyOp or DeleteManyOp, or with ExecOp for raw SQL. Batch builds
+// its statement once, when the batch runs.
+type BatchOp struct {
+	m     *model // nil for ExecOp
 	build func(d dialect.Dialect) (stmt, []any, error)
-	keys  []any
+	st    stmt
+	keys  []any // the primary keys written, when known before running
 	res   driver.Result
 }
 
 // Result is the outcome of the op once its batch has run.
-func (o *Op) Result() driver.Result { return o.res }
+func (o *BatchOp) Result() driver.Result { return o.res }
 
 // ExecOp prepares a raw SQL write for Batch.
-func ExecOp(sql string, args ...any) *Op {
-	return &Op{st: stmt{op: OpExec, sql: sql, args: args}}
+func ExecOp(sql string, args ...any) *BatchOp {
+	return &BatchOp{st: stmt{op: OpExec, sql: sql, args: args}}
 }
 
-// CreateOp prepares the insert of v for Batch. Generated text ids and
-// defaults are filled in when the batch runs; a database-generated id is
-// not read back (use Create for that).
-func (m *ModelOf[T]) CreateOp(v T) *Op {
-	mm := m.m
-	return &Op{build: func(d dialect.Dialect) (stmt, []any, error) {
-		if mm.err != nil {
-			return stmt{}, nil, mm.err
-		}
-		row := v
-		base := unsafe.Pointer(&row)
-		fields := mm.prepareInsert(base, time.Now().UTC(), mm.pk != nil && mm.pk.auto && !mm.pk.isZero(base))
-		b := newBuilder(d, 128)
-		if err := b.insertRow(mm, fields, base); err != nil {
+// createOp is CreateOp's untyped body; v is the op's own copy of the row,
+// which each run of the op copies again before filling in ids and defaults.
+func (m *model) createOp(v unsafe.Pointer) *BatchOp {
+	return &BatchOp{m: m, build: func(d dialect.Dialect) (stmt, []any, error) {
+		row := m.grow(nil, 0, 1)
+		m.copyRow(row, v)
+		fields := m.prepareInsert(row, time.Now().UTC(), m.pk.auto && !m.pk.isZero(row))
+		args, err := m.loadRows(d, fields, row, 1, make([]any, 0, len(fields)))
+		if err != nil {
 			return stmt{}, nil, err
 		}
 		var keys []any
-		if k := mm.pk.key(base); k != nil && !mm.pk.isZero(base) {
-			keys = []any{k}
+		if !m.pk.isZero(row) {
+			keys = []any{m.pk.pkValue(row)}
 		}
-		return stmt{op: OpCreate, m: mm, sql: b.sql(), args: b.args}, keys, nil
+		return buildInsert(d, OpCreate, m, fields, 1, args, nil), keys, nil
 	}}
 }
 
-// UpdateManyOp prepares an UpdateMany for Batch.
-func (m *ModelOf[T]) UpdateManyOp(where Cond, sets ...Assignment) *Op {
-	mm := m.m
-	return &Op{build: func(d dialect.Dialect) (stmt, []any, error) {
-		if mm.err != nil {
-			return stmt{}, nil, mm.err
-		}
-		if where.op == opNone {
-			return stmt{}, nil, qerr(mm, "UpdateManyOp without a condition; pass forge.All() to update every row")
-		}
-		b := newBuilder(d, 128)
-		b.str("UPDATE ")
-		b.table(mm)
-		if err := writeSets(&b, mm, sets); err != nil {
+// updateManyOp is UpdateManyOp's untyped body.
+func (m *model) updateManyOp(where Cond, sets []Assignment) *BatchOp {
+	return &BatchOp{m: m, build: func(d dialect.Dialect) (stmt, []any, error) {
+		w, err := m.manyFilter(&where, "UpdateManyOp")
+		if err != nil {
 			return stmt{}, nil, err
 		}
-		if err := b.where(mm, &where); err != nil {
-			return stmt{}, nil, err
-		}
-		return stmt{op: OpUpdateMany, m: mm, sql: b.sql(), args: b.args}, nil, nil
+		st, err := buildUpdate(d, OpUpdateMany, m, &w, sets, nil)
+		return st, nil, err
 	}}
 }
 
-// DeleteManyOp prepares a DeleteMany for Batch.
-func (m *ModelOf[T]) DeleteManyOp(where Cond) *Op {
-	mm := m.m
-	return &Op{build: func(d dialect.Dialect) (stmt, []any, error) {
-		if mm.err != nil {
-			return stmt{}, nil, mm.err
-		}
-		if where.op == opNone {
-			return stmt{}, nil, qerr(mm, "DeleteManyOp without a condition; pass forge.All() to delete every row")
-		}
-		b := newBuilder(d, 64)
-		b.str("DELETE FROM ")
-		b.table(mm)
-		if err := b.where(mm, &where); err != nil {
+// deleteManyOp is DeleteManyOp's untyped body.
+func (m *model) deleteManyOp(where Cond) *BatchOp {
+	return &BatchOp{m: m, build: func(d dialect.Dialect) (stmt, []any, error) {
+		w, err := m.manyFilter(&where, "DeleteManyOp")
+		if err != nil {
 			return stmt{}, nil, err
 		}
-		return stmt{op: OpDeleteMany, m: mm, sql: b.sql(), args: b.args}, nil, nil
+		st, err := buildDelete(d, OpDeleteMany, m, &w, nil)
+		return st, nil, err
 	}}
 }
 
-// prepare builds every op's statement; nothing runs if one fails. The
-// statements after the ops' own move id sequences past explicit ids that
-// CreateOps inserted (PostgreSQL), one per model.
-func prepare(d dialect.Dialect, ops []*Op) ([]driver.Stmt, error) {
-	stmts := make([]driver.Stmt, len(ops), len(ops)+1)
+// Batch applies ops atomically: all take effect or none does. On drivers
+// that batch (D1, Neon, Hrana, pgx) it is one round trip; on drivers with
+// interactive transactions only, one transaction. A driver with neither
+// returns a *CapabilityError. See runner.atomic for the order.
+func (db *DB) Batch(ctx context.Context, ops ...*BatchOp) ([]driver.Result, error) {
+	r, err := runnerOf(db)
+	if err != nil {
+		return nil, err
+	}
+	return r.batch(ctx, ops)
+}
+
+// Batch runs ops inside the transaction, in order.
+func (tx *Tx) Batch(ctx context.Context, ops ...*BatchOp) ([]driver.Result, error) {
+	r, err := runnerOf(tx)
+	if err != nil {
+		return nil, err
+	}
+	return r.batch(ctx, ops)
+}
+
+// batch builds every op's statement once (nothing runs if one fails or
+// names a model outside the DB's schema), runs them atomically and reports
+// their mutations. After the ops' own statements come those that move id
+// sequences past the explicit ids CreateOps inserted (PostgreSQL), one per
+// model.
+func (r *runner) batch(ctx context.Context, ops []*BatchOp) ([]driver.Result, error) {
+	d := r.db.d
+	stmts := make([]stmt, len(ops), len(ops)+1)
+	var m *model // the model named in events and errors: the first op's
 	var maxIDs map[*model]int64
 	var order []*model
 	for i, o := range ops {
 		if o == nil {
 			return nil, &QueryError{Msg: "Batch: a nil op"}
 		}
-		if o.build != nil {
+		if o.m != nil {
+			if err := o.m.check(r); err != nil {
+				return nil, err
+			}
 			st, keys, err := o.build(d)
 			if err != nil {
 				return nil, err
 			}
 			o.st, o.keys = st, keys
-			if m := st.m; st.op == OpCreate && m.pk != nil && m.pk.auto && len(keys) == 1 {
+			if st.op == OpCreate && o.m.pk.auto && len(keys) == 1 {
 				if maxIDs == nil {
 					maxIDs = map[*model]int64{}
 				}
 				id := keys[0].(int64)
-				if prev, ok := maxIDs[m]; !ok {
-					order = append(order, m)
-					maxIDs[m] = id
+				if prev, ok := maxIDs[o.m]; !ok {
+					order = append(order, o.m)
+					maxIDs[o.m] = id
 				} else {
-					maxIDs[m] = max(prev, id)
+					maxIDs[o.m] = max(prev, id)
 				}
 			}
 		} else if o.st.op == OpExec {
@@ -131,41 +137,88 @@ func prepare(d dialect.Dialect, ops []*Op) ([]driver.Stmt, error) {
 			}
 			o.st.args = args
 		}
-		stmts[i] = driver.Stmt{SQL: o.st.sql, Args: o.st.args}
-	}
-	for _, m := range order {
-		if sync := m.syncID(d, OpCreate, maxIDs[m]); sync.sql != "" {
-			stmts = append(stmts, driver.Stmt{SQL: sync.sql, Args: sync.args})
+		if m == nil {
+			m = o.st.m
 		}
-	}
-	return stmts, nil
-}
-
-// Batch applies ops atomically: all take effect or none does. On drivers
-// that batch (D1, Neon, Hrana) it is one round trip; on drivers with
-// interactive transactions it is one transaction. A driver with neither
-// returns a *CapabilityError.
-func (db *DB) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
-	if !db.ok() {
-		return nil, errNilDB()
-	}
-	stmts, err := prepare(db.d, ops)
-	if err != nil {
-		return nil, err
+		stmts[i] = o.st
 	}
 	if len(stmts) == 0 {
 		return nil, nil
 	}
+	for _, m := range order {
+		if sync := m.syncID(d, OpCreate, maxIDs[m]); sync.sql != "" {
+			stmts = append(stmts, sync)
+		}
+	}
+	results, err := r.atomic(ctx, OpBatch, m, stmts, nil)
+	if err != nil {
+		return nil, err
+	}
+	results = results[:len(ops)]
+	for i, o := range ops {
+		o.res = results[i]
+		r.mutatedOp(ctx, o)
+	}
+	return results, nil
+}
+
+// atomic runs stmts so that all take effect or none does, and hands the
+// rows of each statement built with RETURNING to read (nil when none has
+// it). It is the one place that chooses how, in this order:
+//  1. inside a transaction: in order, on it;
+//  2. a driver that batches (driver.Batcher): one atomic round trip;
+//  3. a driver with interactive transactions (driver.Beginner): in a new
+//     transaction;
+//  4. else a *CapabilityError, before anything runs.
+//
+// A statement's error is a *BatchError naming it. op and m name the
+// operation and model for events and errors (m is nil for raw SQL).
+func (r *runner) atomic(ctx context.Context, op Operation, m *model, stmts []stmt, read func(i int, rows driver.Rows) (int64, error)) ([]driver.Result, error) {
+	db := r.db
+	if r.tx != nil {
+		results := make([]driver.Result, len(stmts))
+		for i, st := range stmts {
+			var err error
+			if st.rows {
+				err = r.query(ctx, st, func(rows driver.Rows) (int64, error) {
+					n, err := read(i, rows)
+					results[i].RowsAffected = n
+					return n, err
+				})
+			} else {
+				results[i], err = r.exec(ctx, st)
+			}
+			if err != nil {
+				return nil, &driver.BatchError{Index: i, SQL: st.sql, Err: err}
+			}
+		}
+		return results, nil
+	}
 	if bt, ok := db.conn.(driver.Batcher); ok {
-		brs, err := db.runBatch(ctx, bt, OpBatch, stmts, ops[0].st.m)
+		dstmts := make([]driver.Stmt, len(stmts))
+		for i, st := range stmts {
+			dstmts[i] = driver.Stmt{SQL: st.sql, Args: st.args, Rows: st.rows}
+		}
+		brs, err := db.runBatch(ctx, bt, op, dstmts, m)
 		if err != nil {
 			return nil, err
 		}
-		results := make([]driver.Result, len(ops))
-		for i, o := range ops {
-			o.res = brs[i].Result
-			results[i] = o.res
-			db.s.mutatedOp(ctx, o)
+		results := make([]driver.Result, len(stmts))
+		for i, br := range brs {
+			results[i] = br.Result
+			if !stmts[i].rows {
+				continue
+			}
+			if br.Rows == nil {
+				return nil, fmt.Errorf("forge: the driver returned no rows for statement %d of a batch, which has RETURNING", i)
+			}
+			_, err := read(i, br.Rows)
+			if cerr := br.Rows.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
 		return results, nil
 	}
@@ -173,13 +226,10 @@ func (db *DB) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
 		var results []driver.Result
 		err := db.Transaction(ctx, func(tx *Tx) error {
 			var err error
-			results, err = tx.Batch(ctx, ops...)
+			results, err = tx.r.atomic(ctx, op, m, stmts, read)
 			return err
 		})
-		if err != nil {
-			return nil, err
-		}
-		return results, nil
+		return results, err
 	}
 	return nil, &driver.CapabilityError{Op: "atomic batches", Driver: driver.Name(db.conn),
 		Use: "it runs single statements only; write one statement at a time, or use a driver with transactions"}
@@ -208,8 +258,8 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 		sql.WriteString(s.SQL)
 		args += len(s.Args)
 	}
-	e, ctx2 := db.s.start(ctx, stmt{op: op, m: m, sql: sql.String()})
-	e.Args = args
+	e, ctx2 := db.r.start(ctx, stmt{op: op, m: m, sql: sql.String()})
+	e.NumArgs = args
 	res, err := bt.Batch(ctx2, stmts)
 	var n int64
 	for _, r := range res {
@@ -218,7 +268,7 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 	if err != nil {
 		err = db.enrich(err, m, op)
 	}
-	db.s.end(ctx2, e, n, err)
+	db.r.end(ctx2, e, n, err)
 	if err != nil {
 		return nil, err
 	}
@@ -228,41 +278,14 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 	return res, nil
 }
 
-// Batch runs ops inside the transaction, in order.
-func (tx *Tx) Batch(ctx context.Context, ops ...*Op) ([]driver.Result, error) {
-	if tx == nil || tx.db == nil {
-		return nil, errNilDB()
-	}
-	stmts, err := prepare(tx.db.d, ops)
-	if err != nil {
-		return nil, err
-	}
-	results := make([]driver.Result, len(ops))
-	for i, o := range ops {
-		res, err := tx.s.exec(ctx, o.st)
-		if err != nil {
-			return nil, &driver.BatchError{Index: i, SQL: o.st.sql, Err: err}
-		}
-		o.res = res
-		results[i] = res
-		tx.s.mutatedOp(ctx, o)
-	}
-	for i, st := range stmts[len(ops):] {
-		if _, err := tx.s.exec(ctx, stmt{op: OpCreate, sql: st.SQL, args: st.Args}); err != nil {
-			return nil, &driver.BatchError{Index: len(ops) + i, SQL: st.SQL, Err: err}
-		}
-	}
-	return results, nil
-}
-
 // mutatedOp reports the mutation an op made.
-func (s *session) mutatedOp(ctx context.Context, o *Op) {
-	if o.st.m == nil || o.st.op == OpSchema {
+func (r *runner) mutatedOp(ctx context.Context, o *BatchOp) {
+	if o.st.m == nil {
 		return
 	}
 	keys := o.keys
 	if keys == nil && o.st.op == OpCreate && o.res.HasLastInsertID {
 		keys = []any{o.res.LastInsertID}
 	}
-	s.mutated(ctx, o.st.op, o.st.m, o.res.RowsAffected, keys)
+	r.mutated(ctx, o.st.op, o.st.m, o.res.RowsAffected, keys)
 }

@@ -1,10 +1,7 @@
 package forge
 
 import (
-	"fmt"
-	"reflect"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/forge-orm/forge/dialect"
@@ -13,31 +10,13 @@ import (
 	"github.com/forge-orm/forge/wire/jsonx"
 )
 
-// QueryError is a mistake in how a query was built: a pointer that is not
-// a field of the model, an unknown relation, a missing filter. It is
-// returned before anything reaches the database.
-type QueryError struct {
-	Model string
-	Msg   string
-}
-
-func (e *QueryError) Error() string {
-	if e.Model == "" {
-		return "forge: " + e.Msg
-	}
-	return "forge: " + e.Model + ": " + e.Msg
-}
-
-func qerr(m *model, format string, args ...any) error {
-	return &QueryError{Model: m.name, Msg: fmt.Sprintf(format, args...)}
-}
-
 // builder writes one statement.
 type builder struct {
 	d        dialect.Dialect
 	b        []byte
 	args     []any
 	hasWhere bool
+	rows     bool         // RETURNING was written
 	n        *quotedNames // the last model's quoted names
 	// jsonLists binds every In list as one JSON array: the condition's
 	// values would not fit under the dialect's parameter limit otherwise.
@@ -86,6 +65,9 @@ func (b *builder) sql() string {
 
 // col writes a field's quoted column name.
 func (b *builder) col(f *field) { b.b = append(b.b, b.names(f.m).cols[f.idx]...) }
+
+// colName is a field's quoted column name.
+func (b *builder) colName(f *field) string { return b.names(f.m).cols[f.idx] }
 
 // table writes a model's quoted table name.
 func (b *builder) table(m *model) { b.b = append(b.b, b.names(m).table...) }
@@ -140,23 +122,234 @@ func (m *model) names(d dialect.Dialect) *quotedNames {
 	return n
 }
 
-// insertRow writes INSERT INTO table (fields) VALUES (...) for the row at
-// base.
-func (b *builder) insertRow(m *model, fields []*field, base unsafe.Pointer) error {
+// stmt returns the statement built, for op on model m.
+func (b *builder) stmt(op Operation, m *model) stmt {
+	return stmt{op: op, m: m, sql: b.sql(), args: b.args, rows: b.rows}
+}
+
+// returning writes " RETURNING fields" when there are fields to read back.
+func (b *builder) returning(fields []*field) {
+	if len(fields) > 0 {
+		b.str(" RETURNING ")
+		b.columns(fields)
+		b.rows = true
+	}
+}
+
+// The statement builders: one per statement kind, used by the model
+// methods and by batch ops alike.
+
+// buildSelect writes SELECT fields FROM table WHERE ... ORDER BY ... LIMIT.
+func buildSelect(d dialect.Dialect, m *model, sq *selectQuery, fields []*field) (builder, error) {
+	b := newBuilder(d, 64+16*len(fields))
+	b.str("SELECT ")
+	b.columns(fields)
+	b.str(" FROM ")
+	b.table(m)
+	if err := b.where(&sq.where); err != nil {
+		return b, err
+	}
+	if sq.after != nil {
+		if err := writeAfter(&b, m, sq); err != nil {
+			return b, err
+		}
+	}
+	b.orderAndLimit(sq)
+	return b, nil
+}
+
+// buildInsert writes INSERT INTO table (fields) VALUES (...), (...) for n
+// rows whose encoded values are args (len(fields) per row), then RETURNING
+// ret.
+func buildInsert(d dialect.Dialect, op Operation, m *model, fields []*field, n int, args []any, ret []*field) stmt {
+	b := newBuilder(d, 32+n*len(fields)*4+len(fields)*12+len(ret)*12)
+	b.str("INSERT INTO ")
+	b.table(m)
+	b.str(" (")
+	b.columns(fields)
+	b.str(") VALUES ")
+	p := 0
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.str(", ")
+		}
+		b.str("(")
+		for j := range fields {
+			if j > 0 {
+				b.str(", ")
+			}
+			p++
+			b.b = d.AppendPlaceholder(b.b, p)
+		}
+		b.str(")")
+	}
+	b.args = args
+	b.returning(ret)
+	return b.stmt(op, m)
+}
+
+// buildUpsert writes the INSERT of one row (its encoded values are args)
+// that updates the columns update when it conflicts on the columns
+// conflict, then RETURNING ret.
+func buildUpsert(d dialect.Dialect, m *model, fields []*field, args []any, conflict []*field, update []string, ret []*field) stmt {
+	b := newBuilder(d, 256)
 	b.str("INSERT INTO ")
 	b.table(m)
 	b.str(" (")
 	b.columns(fields)
 	b.str(") VALUES (")
-	for i, f := range fields {
+	for i := range args {
 		if i > 0 {
 			b.str(", ")
 		}
-		v, err := f.load(b.d, base)
+		b.arg(args[i])
+	}
+	b.str(")")
+	cols := make([]string, len(conflict))
+	for i, f := range conflict {
+		cols[i] = f.col
+	}
+	b.b = d.AppendUpsert(b.b, cols, update)
+	b.returning(ret)
+	return b.stmt(OpUpsert, m)
+}
+
+// buildUpdate writes UPDATE table SET ... WHERE ..., then RETURNING ret.
+func buildUpdate(d dialect.Dialect, op Operation, m *model, where *filter, sets []Assignment, ret []*field) (stmt, error) {
+	b := newBuilder(d, 128)
+	b.str("UPDATE ")
+	b.table(m)
+	if err := writeSets(&b, m, sets); err != nil {
+		return stmt{}, err
+	}
+	if err := b.where(where); err != nil {
+		return stmt{}, err
+	}
+	b.returning(ret)
+	return b.stmt(op, m), nil
+}
+
+// buildDelete writes DELETE FROM table WHERE ..., then RETURNING ret.
+func buildDelete(d dialect.Dialect, op Operation, m *model, where *filter, ret []*field) (stmt, error) {
+	b := newBuilder(d, 64)
+	b.str("DELETE FROM ")
+	b.table(m)
+	if err := b.where(where); err != nil {
+		return stmt{}, err
+	}
+	b.returning(ret)
+	return b.stmt(op, m), nil
+}
+
+// buildCount writes SELECT COUNT(*) (or, for Exists, SELECT 1 ... LIMIT 1).
+func buildCount(d dialect.Dialect, op Operation, m *model, where *filter) (stmt, error) {
+	b := newBuilder(d, 64)
+	if op == OpExists {
+		b.str("SELECT 1 FROM ")
+	} else {
+		b.str("SELECT COUNT(*) FROM ")
+	}
+	b.table(m)
+	if err := b.where(where); err != nil {
+		return stmt{}, err
+	}
+	if op == OpExists {
+		b.b = d.AppendLimit(b.b, 1, 0)
+	}
+	return b.stmt(op, m), nil
+}
+
+// writeSets writes "SET a = ?, b = ?".
+func writeSets(b *builder, m *model, sets []Assignment) error {
+	if len(sets) == 0 {
+		return qerr(m, "no Set assignments")
+	}
+	b.str(" SET ")
+	for i, a := range sets {
+		f, err := m.fieldAt(a.col, a.typ)
 		if err != nil {
 			return err
 		}
+		if f.pk && f.auto {
+			return qerr(m, "Set on the generated id %s", f.name)
+		}
+		v, err := encode(b.d, f, a.val)
+		if err != nil {
+			return err
+		}
+		if v == nil && !f.nullable {
+			return qerr(m, "Set %s to nil, but it is not nullable", f.name)
+		}
+		if i > 0 {
+			b.str(", ")
+		}
+		b.col(f)
+		b.str(" = ")
 		b.arg(v)
+	}
+	return nil
+}
+
+// writeAfter adds the keyset condition for After: rows that sort after the
+// cursor row under the query's ordering, where NULL sorts as the largest
+// value (see builder.direction).
+func writeAfter(b *builder, m *model, sq *selectQuery) error {
+	if !b.hasWhere {
+		b.str(" WHERE (")
+	} else {
+		b.str(" AND (")
+	}
+	order := sq.order()
+	vals := make([]any, len(order))
+	for i, o := range order {
+		v, err := o.f.load(b.d, sq.after)
+		if err != nil {
+			return err
+		}
+		vals[i] = v
+	}
+	for i := range order {
+		if i > 0 {
+			b.str(" OR ")
+		}
+		b.str("(")
+		for j := 0; j <= i; j++ {
+			o, v := order[j], vals[j]
+			if j > 0 {
+				b.str(" AND ")
+			}
+			switch {
+			case j < i && v == nil: // equal to NULL
+				b.col(o.f)
+				b.str(" IS NULL")
+			case j < i:
+				b.col(o.f)
+				b.str(" = ")
+				b.arg(v)
+			case v == nil && o.desc: // below NULL: every value
+				b.col(o.f)
+				b.str(" IS NOT NULL")
+			case v == nil: // above NULL: nothing
+				b.str("1 = 0")
+			case o.desc:
+				b.col(o.f)
+				b.str(" < ")
+				b.arg(v)
+			case o.f.nullable: // above a value: larger values and NULL
+				b.str("(")
+				b.col(o.f)
+				b.str(" > ")
+				b.arg(v)
+				b.str(" OR ")
+				b.col(o.f)
+				b.str(" IS NULL)")
+			default:
+				b.col(o.f)
+				b.str(" > ")
+				b.arg(v)
+			}
+		}
+		b.str(")")
 	}
 	b.str(")")
 	return nil
@@ -170,38 +363,38 @@ func (b *builder) orderAndLimit(sq *selectQuery) {
 		} else {
 			b.str(", ")
 		}
-		b.b = b.d.AppendOrder(b.b, b.names(o.f.m).cols[o.f.idx], o.desc, o.f.nullable)
+		b.b = b.d.AppendOrder(b.b, b.colName(o.f), o.desc, o.f.nullable)
 	}
 	if sq.take >= 0 || sq.skip > 0 {
 		b.b = b.d.AppendLimit(b.b, sq.take, sq.skip)
 	}
 }
 
-// where writes " WHERE cond" unless c is empty.
-func (b *builder) where(m *model, c *Cond) error {
-	if c.op == opNone || c.op == opAll || (c.op == opAnd && len(c.kids) == 0) {
+// where writes " WHERE w" unless w is empty.
+func (b *builder) where(w *filter) error {
+	if w.empty() {
 		return nil
 	}
 	b.str(" WHERE ")
 	b.hasWhere = true
-	b.jsonLists = len(b.args)+condArgs(c) > b.d.MaxParams()
-	return b.cond(m, c)
+	b.jsonLists = len(b.args)+filterArgs(w) > b.d.MaxParams()
+	return b.cond(w)
 }
 
-// condArgs is the number of values c binds with In lists inline (lists
+// filterArgs is the number of values w binds with In lists inline (lists
 // longer than maxInlineList count as the one value they bind).
-func condArgs(c *Cond) int {
-	switch c.op {
-	case opNone, opAll, opErr, opIsNull, opNotNull:
+func filterArgs(w *filter) int {
+	switch w.op {
+	case opNone, opAll, opIsNull, opNotNull:
 		return 0
 	case opAnd, opOr, opNot:
 		n := 0
-		for i := range c.kids {
-			n += condArgs(&c.kids[i])
+		for i := range w.kids {
+			n += filterArgs(&w.kids[i])
 		}
 		return n
 	case opIn, opNotIn:
-		if n := len(c.val.([]any)); n <= maxInlineList {
+		if n := len(w.val.([]any)); n <= maxInlineList {
 			return n
 		}
 	}
@@ -209,16 +402,14 @@ func condArgs(c *Cond) int {
 }
 
 // cond writes one condition.
-func (b *builder) cond(m *model, c *Cond) error {
-	switch c.op {
-	case opErr:
-		return c.val.(error)
+func (b *builder) cond(w *filter) error {
+	switch w.op {
 	case opNone, opAll:
 		b.str("1 = 1")
 		return nil
 	case opAnd, opOr:
-		if len(c.kids) == 0 {
-			if c.op == opAnd {
+		if len(w.kids) == 0 {
+			if w.op == opAnd {
 				b.str("1 = 1")
 			} else {
 				b.str("1 = 0")
@@ -226,15 +417,15 @@ func (b *builder) cond(m *model, c *Cond) error {
 			return nil
 		}
 		sep := " AND "
-		if c.op == opOr {
+		if w.op == opOr {
 			sep = " OR "
 		}
 		b.str("(")
-		for i := range c.kids {
+		for i := range w.kids {
 			if i > 0 {
 				b.str(sep)
 			}
-			if err := b.cond(m, &c.kids[i]); err != nil {
+			if err := b.cond(&w.kids[i]); err != nil {
 				return err
 			}
 		}
@@ -242,39 +433,33 @@ func (b *builder) cond(m *model, c *Cond) error {
 		return nil
 	case opNot:
 		b.str("NOT (")
-		if err := b.cond(m, &c.kids[0]); err != nil {
+		if err := b.cond(&w.kids[0]); err != nil {
 			return err
 		}
 		b.str(")")
 		return nil
 	}
-	f, err := m.fieldAt(c.col, c.typ)
-	if err != nil {
-		return err
-	}
-	switch c.op {
-	case opIsNull, opNotNull:
-		if !f.nullable {
-			return qerr(m, "IsNull/IsNotNull on %s, which is not nullable", f.name)
-		}
+	f := w.f
+	switch w.op {
+	case opIsNull:
 		b.col(f)
-		if c.op == opIsNull {
-			b.str(" IS NULL")
-		} else {
-			b.str(" IS NOT NULL")
-		}
+		b.str(" IS NULL")
+		return nil
+	case opNotNull:
+		b.col(f)
+		b.str(" IS NOT NULL")
 		return nil
 	case opIn, opNotIn:
-		if vals := c.val.([]any); len(vals) > maxInlineList || b.jsonLists {
-			return b.inJSON(f, c.op == opNotIn, vals)
+		if vals := w.val.([]any); len(vals) > maxInlineList || b.jsonLists {
+			return b.inJSON(f, w.op == opNotIn, vals)
 		}
 		b.col(f)
-		if c.op == opIn {
+		if w.op == opIn {
 			b.str(" IN (")
 		} else {
 			b.str(" NOT IN (")
 		}
-		for i, v := range c.val.([]any) {
+		for i, v := range w.val.([]any) {
 			if i > 0 {
 				b.str(", ")
 			}
@@ -283,14 +468,14 @@ func (b *builder) cond(m *model, c *Cond) error {
 				return err
 			}
 			if ev == nil {
-				return qerr(m, "In/NotIn on %s with a nil value; use IsNull", f.name)
+				return qerr(f.m, "In/NotIn on %s with a nil value; use IsNull", f.name)
 			}
 			b.arg(ev)
 		}
 		b.str(")")
 		return nil
 	case opContains, opStartsWith, opEndsWith:
-		s := c.val.(string)
+		s := w.val.(string)
 		if reason := checkText(s); reason != "" {
 			return valueError(f, 0, s, reason)
 		}
@@ -304,11 +489,11 @@ func (b *builder) cond(m *model, c *Cond) error {
 		}
 		col := b.d.AppendIdent(nil, f.col)
 		var v any
-		b.b, v = b.d.AppendMatch(b.b, dialect.MatchKind(c.op-opContains+1), col, len(b.args)+1, s)
+		b.b, v = b.d.AppendMatch(b.b, dialect.MatchKind(w.op-opContains+1), col, len(b.args)+1, s)
 		b.args = append(b.args, v)
 		return nil
 	}
-	val, op := c.val, c.op
+	val, op := w.val, w.op
 	if f.kind == schema.Time && (op == opLt || op == opGe) {
 		val, op = ceilTime(val, op)
 	}
@@ -317,7 +502,7 @@ func (b *builder) cond(m *model, c *Cond) error {
 		return err
 	}
 	if ev == nil {
-		switch c.op {
+		switch op {
 		case opEq:
 			b.col(f)
 			b.str(" IS NULL")
@@ -327,7 +512,7 @@ func (b *builder) cond(m *model, c *Cond) error {
 			b.str(" IS NOT NULL")
 			return nil
 		}
-		return qerr(m, "comparing %s with nil; use IsNull or IsNotNull", f.name)
+		return qerr(f.m, "comparing %s with nil; use IsNull or IsNotNull", f.name)
 	}
 	b.col(f)
 	b.str(opText[op])
@@ -406,281 +591,4 @@ func (b *builder) inJSON(f *field, not bool, vals []any) error {
 	b.args = append(b.args, string(js))
 	b.b = b.d.AppendInJSON(b.b, b.d.AppendIdent(nil, f.col), not, len(b.args), f.kind)
 	return nil
-}
-
-// encode converts a field value (of the field's Go type) into the value
-// bound for the driver; nil means NULL. It is the one validation step of
-// every value forge sends for a field: a value that not every database
-// stores exactly is a *ValueError, before any statement is built.
-func encode(d dialect.Dialect, f *field, v any) (any, error) {
-	switch f.kind {
-	case schema.JSON:
-		if f.nullable && isNil(v) {
-			return nil, nil
-		}
-		b, err := f.json.marshal(v)
-		if err != nil {
-			return nil, &QueryError{Model: f.m.name, Msg: "field " + f.name + ": " + err.Error()}
-		}
-		if reason := jsonProblem(b); reason != "" {
-			return nil, &ValueError{Model: f.m.name, Field: f.name, Value: v, Reason: reason}
-		}
-		return string(b), nil
-	case schema.Bytes:
-		if bs := v.([]byte); f.nullable && bs == nil {
-			return nil, nil
-		} else if bs == nil {
-			return []byte{}, nil
-		}
-		return v, nil
-	}
-	if f.nullable {
-		switch x := v.(type) {
-		case *string:
-			if x == nil {
-				return nil, nil
-			}
-			v = *x
-		case *int64:
-			if x == nil {
-				return nil, nil
-			}
-			return *x, nil
-		case *int32:
-			if x == nil {
-				return nil, nil
-			}
-			return *x, nil
-		case *float64:
-			if x == nil {
-				return nil, nil
-			}
-			v = *x
-		case *bool:
-			if x == nil {
-				return nil, nil
-			}
-			return *x, nil
-		case *time.Time:
-			if x == nil {
-				return nil, nil
-			}
-			v = *x
-		}
-	}
-	return encodeScalar(d, f, 0, v)
-}
-
-// encodeScalar checks one non-NULL value (driver.CheckValue) and converts
-// it as forge stores it: times in UTC truncated to microseconds and in the
-// dialect's form, -0 as 0. f names the field, or arg the raw argument.
-func encodeScalar(d dialect.Dialect, f *field, arg int, v any) (any, error) {
-	switch x := v.(type) {
-	case string:
-		if reason := checkText(x); reason != "" {
-			return nil, valueError(f, arg, v, reason)
-		}
-	case float64:
-		if reason := driver.CheckValue(x); reason != "" {
-			return nil, valueError(f, arg, v, reason)
-		}
-		if x == 0 {
-			return float64(0), nil // -0 is stored as 0 (SQLite drops the sign)
-		}
-	case time.Time:
-		if reason := driver.CheckValue(x); reason != "" {
-			return nil, valueError(f, arg, v, reason)
-		}
-		return d.EncodeTime(driver.NormalizeTime(x)), nil
-	}
-	return v, nil
-}
-
-// checkText is driver.CheckValue for text, with a fast path for short
-// ASCII.
-func checkText(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == 0 || c >= utf8.RuneSelf {
-			return driver.CheckValue(s)
-		}
-	}
-	return ""
-}
-
-func valueError(f *field, arg int, v any, reason string) error {
-	if f == nil {
-		return &ValueError{Arg: arg, Value: v, Reason: reason}
-	}
-	return &ValueError{Model: f.m.name, Field: f.name, Value: v, Reason: reason}
-}
-
-// jsonProblem returns why encoded JSON cannot be stored exactly, or "": a
-// \u0000 escape (PostgreSQL's jsonb cannot store it), or a \ufffd escape,
-// which is how encoding/json writes (silently replaces) invalid UTF-8 in a
-// string; a valid U+FFFD it writes as is. An escaped backslash followed by
-// "u0000" is text, not an escape.
-func jsonProblem(b []byte) string {
-	for i := 0; i+5 < len(b); i++ {
-		if b[i] != '\\' {
-			continue
-		}
-		if b[i+1] == 'u' {
-			switch string(b[i+2 : i+6]) {
-			case "0000":
-				return "the JSON holds a NUL character (\\u0000); PostgreSQL's jsonb cannot store it, so forge refuses it everywhere"
-			case "fffd":
-				return "the JSON holds a string that is not valid UTF-8 (encoding/json would replace it with U+FFFD); forge refuses it everywhere"
-			}
-		}
-		i++ // skip the escaped character
-	}
-	return ""
-}
-
-// encodeArgs applies the value rules to raw SQL arguments (Exec, Raw,
-// ExecOp): text, floats and times are checked like field values, and a
-// time.Time is bound the way forge stores times on the dialect (never its
-// String() form). args is copied only when a value changes.
-func encodeArgs(d dialect.Dialect, args []any) ([]any, error) {
-	out := args
-	for i, a := range args {
-		switch a.(type) {
-		case string, float64, time.Time:
-		default:
-			continue
-		}
-		v, err := encodeScalar(d, nil, i+1, a)
-		if err != nil {
-			return nil, err
-		}
-		if _, isTime := a.(time.Time); isTime || v != a {
-			if &out[0] == &args[0] {
-				out = append([]any(nil), args...)
-			}
-			out[i] = v
-		}
-	}
-	return out, nil
-}
-
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
-		return rv.IsNil()
-	}
-	return false
-}
-
-// load reads field f of the struct at base as a driver value (encoded).
-func (f *field) load(d dialect.Dialect, base unsafe.Pointer) (any, error) {
-	p := f.ptr(base)
-	var v any
-	switch f.kind {
-	case schema.JSON:
-		v = reflect.NewAt(f.typ, p).Elem().Interface()
-	case schema.Bytes:
-		v = *(*[]byte)(p)
-	default:
-		if f.nullable {
-			switch f.kind {
-			case schema.Text:
-				v = *(**string)(p)
-			case schema.Int64:
-				v = *(**int64)(p)
-			case schema.Int32:
-				v = *(**int32)(p)
-			case schema.Float:
-				v = *(**float64)(p)
-			case schema.Bool:
-				v = *(**bool)(p)
-			case schema.Time:
-				v = *(**time.Time)(p)
-			}
-		} else {
-			switch f.kind {
-			case schema.Text, schema.TextID:
-				v = *(*string)(p)
-			case schema.Int64, schema.ID:
-				v = *(*int64)(p)
-			case schema.Int32:
-				v = *(*int32)(p)
-			case schema.Float:
-				v = *(*float64)(p)
-			case schema.Bool:
-				v = *(*bool)(p)
-			case schema.Time:
-				v = *(*time.Time)(p)
-			}
-		}
-	}
-	return encode(d, f, v)
-}
-
-// key returns the field's value as a relation key (int64 or string), or
-// nil when it is NULL.
-func (f *field) key(base unsafe.Pointer) any {
-	p := f.ptr(base)
-	switch f.kind {
-	case schema.ID, schema.Int64:
-		if f.nullable {
-			if x := *(**int64)(p); x != nil {
-				return *x
-			}
-			return nil
-		}
-		return *(*int64)(p)
-	case schema.Int32:
-		if f.nullable {
-			if x := *(**int32)(p); x != nil {
-				return int64(*x)
-			}
-			return nil
-		}
-		return int64(*(*int32)(p))
-	case schema.Text, schema.TextID:
-		if f.nullable {
-			if x := *(**string)(p); x != nil {
-				return *x
-			}
-			return nil
-		}
-		return *(*string)(p)
-	}
-	return nil
-}
-
-// isZero reports whether the field holds its Go zero value.
-func (f *field) isZero(base unsafe.Pointer) bool {
-	return reflect.NewAt(f.typ, f.ptr(base)).Elem().IsZero()
-}
-
-// setDefault stores the field's default into the struct at base.
-func (f *field) setDefault(base unsafe.Pointer, now time.Time) {
-	p := f.ptr(base)
-	if f.def.Now {
-		if f.nullable {
-			t := now
-			*(**time.Time)(p) = &t
-		} else {
-			*(*time.Time)(p) = now
-		}
-		return
-	}
-	v := reflect.ValueOf(f.def.Value)
-	dst := reflect.NewAt(f.typ, p).Elem()
-	if f.kind == schema.JSON {
-		_ = f.json.unmarshal([]byte(f.def.Value.(string)), dst.Addr().Interface())
-		return
-	}
-	if f.nullable && f.kind != schema.Bytes {
-		nv := reflect.New(f.typ.Elem())
-		nv.Elem().Set(v)
-		dst.Set(nv)
-		return
-	}
-	dst.Set(v)
 }

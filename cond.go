@@ -223,3 +223,65 @@ type include struct {
 	rel  any
 	opts []Option
 }
+
+// filter is a Cond resolved against one model: each column is its field,
+// found once, when the query's options are parsed. The builder writes a
+// filter; nothing after parse looks a column up again.
+type filter struct {
+	op   condOp
+	f    *field
+	val  any // as in Cond
+	kids []filter
+}
+
+// empty reports whether the filter matches every row without saying so.
+func (w *filter) empty() bool {
+	return w.op == opNone || w.op == opAll || (w.op == opAnd && len(w.kids) == 0)
+}
+
+// resolve turns c into a filter over m's fields.
+func (m *model) resolve(c *Cond) (filter, error) {
+	switch c.op {
+	case opErr:
+		return filter{}, c.val.(error)
+	case opNone, opAll:
+		return filter{op: c.op}, nil
+	case opAnd, opOr, opNot:
+		w := filter{op: c.op}
+		if len(c.kids) > 0 {
+			w.kids = make([]filter, len(c.kids))
+		}
+		for i := range c.kids {
+			k, err := m.resolve(&c.kids[i])
+			if err != nil {
+				return filter{}, err
+			}
+			w.kids[i] = k
+		}
+		return w, nil
+	}
+	f, err := m.fieldAt(c.col, c.typ)
+	if err != nil {
+		return filter{}, err
+	}
+	if (c.op == opIsNull || c.op == opNotNull) && !f.nullable {
+		return filter{}, qerr(m, "IsNull/IsNotNull on %s, which is not nullable", f.name)
+	}
+	return filter{op: c.op, f: f, val: c.val}, nil
+}
+
+// and ANDs x into w, the filter of a whole query.
+func (w *filter) and(x filter) {
+	switch {
+	case x.empty():
+		if w.op == opNone {
+			*w = x // keeps an explicit All
+		}
+	case w.empty():
+		*w = x
+	case w.op == opAnd:
+		w.kids = append(w.kids, x)
+	default:
+		*w = filter{op: opAnd, kids: []filter{*w, x}}
+	}
+}

@@ -19,7 +19,7 @@ type DB struct {
 	d      dialect.Dialect
 	obs    []Observer
 	muts   []MutationObserver
-	s      session
+	r      runner
 }
 
 // OpenOption configures Open.
@@ -53,7 +53,7 @@ func Open(s *Schema, conn driver.Conn, opts ...OpenOption) (*DB, error) {
 	for _, o := range opts {
 		o(db)
 	}
-	db.s = session{db: db, q: conn}
+	db.r = runner{db: db, q: conn}
 	return db, nil
 }
 
@@ -94,22 +94,22 @@ func (db *DB) ok() bool { return db != nil && db.conn != nil && db.schema != nil
 
 // Querier is what model methods run on: a *DB or a *Tx.
 type Querier interface {
-	session() *session
+	runner() *runner
 }
 
-func (db *DB) session() *session {
+func (db *DB) runner() *runner {
 	if db == nil {
 		return nil
 	}
-	return &db.s
+	return &db.r
 }
 
-// sessionOf returns q's session, or an error for a nil querier (a nil
+// runnerOf returns q's runner, or an error for a nil querier (a nil
 // interface, or a nil *DB or *Tx).
-func sessionOf(q Querier) (*session, error) {
+func runnerOf(q Querier) (*runner, error) {
 	if q != nil {
-		if s := q.session(); s != nil && s.db != nil {
-			return s, nil
+		if r := q.runner(); r != nil && r.db != nil {
+			return r, nil
 		}
 	}
 	return nil, errNilDB()
@@ -121,9 +121,10 @@ func errNilDB() error {
 	return &QueryError{Msg: "nil DB or Tx (open one with forge.Open)"}
 }
 
-// session runs statements on a driver querier (the connection or a
-// transaction) with events and error mapping.
-type session struct {
+// runner runs statements on a driver querier (the connection or a
+// transaction) with events and error mapping. (It is not a driver session:
+// see driver.Sessioner for a pinned connection.)
+type runner struct {
 	db *DB
 	q  driver.Querier
 	tx *Tx // the innermost transaction, if any
@@ -165,7 +166,7 @@ type QueryEvent struct {
 	Operation Operation
 	Model     string // "" for raw SQL
 	SQL       string
-	Args      int // number of bound arguments
+	NumArgs   int // number of bound arguments
 	Start     time.Time
 	Duration  time.Duration // set for QueryEnd
 	Rows      int64         // rows returned or affected, set for QueryEnd
@@ -228,20 +229,22 @@ func (o ObserverFuncs) Mutation(ctx context.Context, e *MutationEvent) {
 	}
 }
 
-// stmt is one statement with what events need to know.
+// stmt is one statement forge built, with what events and errors need to
+// know.
 type stmt struct {
 	op   Operation
-	m    *model
+	m    *model // nil for raw SQL
 	sql  string
 	args []any
+	rows bool // it returns rows to read (RETURNING)
 }
 
 // query runs a statement that returns rows and hands them to read, which
 // returns the number of rows it consumed.
-func (s *session) query(ctx context.Context, st stmt, read func(driver.Rows) (int64, error)) error {
-	db := s.db
+func (r *runner) query(ctx context.Context, st stmt, read func(driver.Rows) (int64, error)) error {
+	db := r.db
 	if len(db.obs) == 0 {
-		rows, err := s.q.Query(ctx, st.sql, st.args)
+		rows, err := r.q.Query(ctx, st.sql, st.args)
 		if err != nil {
 			return db.enrich(err, st.m, st.op)
 		}
@@ -254,8 +257,8 @@ func (s *session) query(ctx context.Context, st stmt, read func(driver.Rows) (in
 		}
 		return nil
 	}
-	e, ctx := s.start(ctx, st)
-	rows, err := s.q.Query(ctx, st.sql, st.args)
+	e, ctx := r.start(ctx, st)
+	rows, err := r.q.Query(ctx, st.sql, st.args)
 	var n int64
 	if err == nil {
 		n, err = read(rows)
@@ -266,62 +269,62 @@ func (s *session) query(ctx context.Context, st stmt, read func(driver.Rows) (in
 	if err != nil {
 		err = db.enrich(err, st.m, st.op)
 	}
-	s.end(ctx, e, n, err)
+	r.end(ctx, e, n, err)
 	return err
 }
 
 // exec runs a statement that returns no rows.
-func (s *session) exec(ctx context.Context, st stmt) (driver.Result, error) {
-	db := s.db
+func (r *runner) exec(ctx context.Context, st stmt) (driver.Result, error) {
+	db := r.db
 	if len(db.obs) == 0 {
-		res, err := s.q.Exec(ctx, st.sql, st.args)
+		res, err := r.q.Exec(ctx, st.sql, st.args)
 		if err != nil {
 			return res, db.enrich(err, st.m, st.op)
 		}
 		return res, nil
 	}
-	e, ctx := s.start(ctx, st)
-	res, err := s.q.Exec(ctx, st.sql, st.args)
+	e, ctx := r.start(ctx, st)
+	res, err := r.q.Exec(ctx, st.sql, st.args)
 	if err != nil {
 		err = db.enrich(err, st.m, st.op)
 	}
-	s.end(ctx, e, res.RowsAffected, err)
+	r.end(ctx, e, res.RowsAffected, err)
 	return res, err
 }
 
-func (s *session) start(ctx context.Context, st stmt) (*QueryEvent, context.Context) {
-	e := &QueryEvent{Operation: st.op, SQL: st.sql, Args: len(st.args), Start: time.Now(), InTx: s.tx != nil}
+func (r *runner) start(ctx context.Context, st stmt) (*QueryEvent, context.Context) {
+	e := &QueryEvent{Operation: st.op, SQL: st.sql, NumArgs: len(st.args), Start: time.Now(), InTx: r.tx != nil}
 	if st.m != nil {
 		e.Model = st.m.name
 	}
-	for _, o := range s.db.obs {
+	for _, o := range r.db.obs {
 		ctx = o.QueryStart(ctx, e)
 	}
 	return e, ctx
 }
 
-func (s *session) end(ctx context.Context, e *QueryEvent, rows int64, err error) {
+func (r *runner) end(ctx context.Context, e *QueryEvent, rows int64, err error) {
 	e.Duration = time.Since(e.Start)
 	e.Rows = rows
 	e.Err = err
-	for _, o := range s.db.obs {
+	for _, o := range r.db.obs {
 		o.QueryEnd(ctx, e)
 	}
 }
 
 // mutated reports a successful mutation: now, or when the transaction
 // commits.
-func (s *session) mutated(ctx context.Context, op Operation, m *model, rows int64, keys []any) {
-	if len(s.db.muts) == 0 {
+func (r *runner) mutated(ctx context.Context, op Operation, m *model, rows int64, keys []any) {
+	if len(r.db.muts) == 0 {
 		return
 	}
 	e := &MutationEvent{Operation: op, Model: m.name, Rows: rows, Keys: keys}
-	if s.tx != nil {
-		root := s.tx.root
+	if r.tx != nil {
+		root := r.tx.root
 		root.pending = append(root.pending, e)
 		return
 	}
-	s.db.emit(ctx, e)
+	r.db.emit(ctx, e)
 }
 
 func (db *DB) emit(ctx context.Context, e *MutationEvent) {
@@ -332,7 +335,7 @@ func (db *DB) emit(ctx context.Context, e *MutationEvent) {
 
 // wantKeys reports whether mutation events need the keys a statement
 // touches.
-func (s *session) wantKeys() bool { return len(s.db.muts) > 0 }
+func (r *runner) wantKeys() bool { return len(r.db.muts) > 0 }
 
 // Exec runs raw SQL that returns no rows. Values are bound parameters;
 // write the dialect's placeholders (? for SQLite, $1 for PostgreSQL). A
@@ -340,14 +343,14 @@ func (s *session) wantKeys() bool { return len(s.db.muts) > 0 }
 // text, floats and times follow the value rules of field values (see
 // ValueError).
 func Exec(ctx context.Context, q Querier, sql string, args ...any) (driver.Result, error) {
-	s, err := sessionOf(q)
+	r, err := runnerOf(q)
 	if err != nil {
 		return driver.Result{}, err
 	}
-	if args, err = encodeArgs(s.db.d, args); err != nil {
+	if args, err = encodeArgs(r.db.d, args); err != nil {
 		return driver.Result{}, err
 	}
-	return s.exec(ctx, stmt{op: OpExec, sql: sql, args: args})
+	return r.exec(ctx, stmt{op: OpExec, sql: sql, args: args})
 }
 
 // Tx is an interactive transaction. Use it only inside the function given
@@ -355,18 +358,18 @@ func Exec(ctx context.Context, q Querier, sql string, args ...any) (driver.Resul
 type Tx struct {
 	db      *DB
 	dtx     driver.Tx
-	s       session
+	r       runner
 	root    *Tx
 	depth   int
 	pending []*MutationEvent
 	done    bool
 }
 
-func (tx *Tx) session() *session {
+func (tx *Tx) runner() *runner {
 	if tx == nil {
 		return nil
 	}
-	return &tx.s
+	return &tx.r
 }
 
 // TxOption sets a transaction option.
@@ -409,7 +412,7 @@ func (db *DB) Transaction(ctx context.Context, fn func(tx *Tx) error, opts ...Tx
 	}
 	tx := &Tx{db: db, dtx: dtx}
 	tx.root = tx
-	tx.s = session{db: db, q: dtx, tx: tx}
+	tx.r = runner{db: db, q: dtx, tx: tx}
 	rollback := func() error {
 		tx.done = true
 		return db.timed(context.WithoutCancel(ctx), tx, OpRollback, "ROLLBACK", dtx.Rollback)
@@ -440,9 +443,9 @@ func (db *DB) begin(ctx context.Context, b driver.Beginner, o driver.TxOptions) 
 	if len(db.obs) == 0 {
 		return b.Begin(ctx, o)
 	}
-	e, ctx2 := db.s.start(ctx, stmt{op: OpBegin, sql: "BEGIN"})
+	e, ctx2 := db.r.start(ctx, stmt{op: OpBegin, sql: "BEGIN"})
 	dtx, err := b.Begin(ctx2, o)
-	db.s.end(ctx2, e, 0, err)
+	db.r.end(ctx2, e, 0, err)
 	return dtx, err
 }
 
@@ -451,9 +454,9 @@ func (db *DB) timed(ctx context.Context, tx *Tx, op Operation, sql string, f fun
 	if len(db.obs) == 0 {
 		return f(ctx)
 	}
-	e, ctx2 := tx.s.start(ctx, stmt{op: op, sql: sql})
+	e, ctx2 := tx.r.start(ctx, stmt{op: op, sql: sql})
 	err := f(ctx2)
-	tx.s.end(ctx2, e, 0, err)
+	tx.r.end(ctx2, e, 0, err)
 	return err
 }
 
@@ -472,19 +475,19 @@ func (tx *Tx) Transaction(ctx context.Context, fn func(tx *Tx) error) (err error
 	d := tx.db.d
 	name := "forge_sp_" + strconv.Itoa(tx.depth+1)
 	q := string(d.AppendIdent(nil, name))
-	if _, err := tx.s.exec(ctx, stmt{op: OpSavepoint, sql: "SAVEPOINT " + q}); err != nil {
+	if _, err := tx.r.exec(ctx, stmt{op: OpSavepoint, sql: "SAVEPOINT " + q}); err != nil {
 		return err
 	}
 	sub := &Tx{db: tx.db, dtx: tx.dtx, root: tx.root, depth: tx.depth + 1}
-	sub.s = session{db: tx.db, q: tx.dtx, tx: sub}
+	sub.r = runner{db: tx.db, q: tx.dtx, tx: sub}
 	mark := len(tx.root.pending)
 	rollback := func() error {
 		tx.root.pending = tx.root.pending[:mark]
 		c := context.WithoutCancel(ctx)
-		if _, err := tx.s.exec(c, stmt{op: OpSavepoint, sql: "ROLLBACK TO SAVEPOINT " + q}); err != nil {
+		if _, err := tx.r.exec(c, stmt{op: OpSavepoint, sql: "ROLLBACK TO SAVEPOINT " + q}); err != nil {
 			return err
 		}
-		_, err := tx.s.exec(c, stmt{op: OpSavepoint, sql: "RELEASE SAVEPOINT " + q})
+		_, err := tx.r.exec(c, stmt{op: OpSavepoint, sql: "RELEASE SAVEPOINT " + q})
 		return err
 	}
 	defer func() {
@@ -502,7 +505,7 @@ func (tx *Tx) Transaction(ctx context.Context, fn func(tx *Tx) error) (err error
 		return err
 	}
 	sub.done = true
-	_, err = tx.s.exec(ctx, stmt{op: OpSavepoint, sql: "RELEASE SAVEPOINT " + q})
+	_, err = tx.r.exec(ctx, stmt{op: OpSavepoint, sql: "RELEASE SAVEPOINT " + q})
 	return err
 }
 

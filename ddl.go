@@ -10,10 +10,10 @@ import (
 
 // CreateSchema creates the schema's tables, indexes and foreign keys in the
 // database, skipping those that exist (CREATE ... IF NOT EXISTS). It does
-// not alter existing tables: that is migrate's job. The statements run in
-// one transaction where the driver has them, else in one atomic batch; on
-// a driver with neither they run one by one, and since each is idempotent,
-// running CreateSchema again finishes an interrupted run.
+// not alter existing tables: that is migrate's job. The statements run
+// atomically where the driver can (one batch, else one transaction: see
+// Batch); on a driver with neither they run one by one, and since each is
+// idempotent, running CreateSchema again finishes an interrupted run.
 func (db *DB) CreateSchema(ctx context.Context) error {
 	if !db.ok() {
 		return errNilDB()
@@ -23,30 +23,28 @@ func (db *DB) CreateSchema(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := db.conn.(driver.Beginner); ok {
-		return db.Transaction(ctx, func(tx *Tx) error {
-			for _, q := range stmts {
-				if _, err := tx.s.exec(ctx, stmt{op: OpSchema, sql: q}); err != nil {
-					return errors.Join(errors.New("forge: CreateSchema: "+q), err)
-				}
+	if !canAtomic(db.conn) {
+		for _, q := range stmts {
+			if _, err := db.r.exec(ctx, stmt{op: OpSchema, sql: q}); err != nil {
+				return errors.Join(errors.New("forge: CreateSchema: "+q), err)
 			}
-			return nil
-		})
-	}
-	if _, ok := db.conn.(driver.Batcher); ok {
-		ops := make([]*Op, len(stmts))
-		for i, q := range stmts {
-			ops[i] = &Op{st: stmt{op: OpSchema, sql: q}}
 		}
-		_, err := db.Batch(ctx, ops...)
-		return err
+		return nil
 	}
-	for _, q := range stmts {
-		if _, err := db.s.exec(ctx, stmt{op: OpSchema, sql: q}); err != nil {
-			return errors.Join(errors.New("forge: CreateSchema: "+q), err)
-		}
+	sts := make([]stmt, len(stmts))
+	for i, q := range stmts {
+		sts[i] = stmt{op: OpSchema, sql: q}
 	}
-	return nil
+	_, err = db.r.atomic(ctx, OpSchema, nil, sts, nil)
+	return err
+}
+
+// canAtomic reports whether conn can run several statements atomically
+// (see runner.atomic).
+func canAtomic(conn driver.Conn) bool {
+	_, batches := conn.(driver.Batcher)
+	_, begins := conn.(driver.Beginner)
+	return batches || begins
 }
 
 // Drift compares the schema with the live database and returns the plan

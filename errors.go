@@ -3,6 +3,7 @@ package forge
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/forge-orm/forge/driver"
@@ -215,4 +216,42 @@ func sameStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// QueryError is a mistake in how a query was built: a pointer that is not
+// a field of the model, an unknown relation, a missing filter. It is
+// returned before anything reaches the database.
+type QueryError struct {
+	Model string
+	Msg   string
+}
+
+func (e *QueryError) Error() string {
+	if e.Model == "" {
+		return "forge: " + e.Msg
+	}
+	return "forge: " + e.Model + ": " + e.Msg
+}
+
+func qerr(m *model, format string, args ...any) error {
+	return &QueryError{Model: m.name, Msg: fmt.Sprintf(format, args...)}
+}
+
+// SchemaError is one problem found in a model declaration.
+type SchemaError struct {
+	Model string
+	Table string
+	Field string
+	Msg   string
+}
+
+func (e *SchemaError) Error() string {
+	s := "forge: model " + e.Model
+	if e.Table != "" && e.Table != e.Model {
+		s += " (table " + e.Table + ")"
+	}
+	if e.Field != "" {
+		s += ": field " + e.Field
+	}
+	return s + ": " + e.Msg
 }

@@ -78,7 +78,7 @@ func ExampleModelOf_FindMany() {
 	}
 	// Output:
 	// SELECT "id", "name" FROM "authors" WHERE substr("name", 1, length(?1)) = ?1 ORDER BY "name" [Ursula]
-	// SELECT "id", "author_id", "title", "pages" FROM "books" WHERE ("author_id" IN (?, ?) AND 1 = 1) [1 2]
+	// SELECT "id", "author_id", "title", "pages" FROM "books" WHERE "author_id" IN (?, ?) ORDER BY "author_id" [1 2]
 	// Ursula: 2 books
 	//   The Dispossessed (387 pages)
 	//   The Lathe of Heaven (184 pages)
@@ -204,7 +204,7 @@ func ExampleWithObserver() {
 	fake.On(fakedriver.Prefix("SELECT")).Rows([]string{"count"}, []any{int64(2)})
 	obs := forge.ObserverFuncs{
 		End: func(ctx context.Context, e *forge.QueryEvent) {
-			fmt.Printf("%s %s: %s (%d args) -> %d rows, err=%v\n", e.Operation, e.Model, e.SQL, e.Args, e.Rows, e.Err)
+			fmt.Printf("%s %s: %s (%d args) -> %d rows, err=%v\n", e.Operation, e.Model, e.SQL, e.NumArgs, e.Rows, e.Err)
 		},
 		OnMutation: func(ctx context.Context, e *forge.MutationEvent) {
 			fmt.Printf("changed %s: %d rows, keys %v\n", e.Model, e.Rows, e.Keys)
@@ -226,5 +226,5 @@ func ExampleWithObserver() {
 	// Output:
 	// updateMany Book: UPDATE "books" SET "pages" = $1 WHERE "author_id" = $2 RETURNING "id" (2 args) -> 2 rows, err=<nil>
 	// changed Book: 2 rows, keys [10 11]
-	// count Book: SELECT COUNT(*) FROM "books" WHERE ("pages" >= $1) (1 args) -> 1 rows, err=<nil>
+	// count Book: SELECT COUNT(*) FROM "books" WHERE "pages" >= $1 (1 args) -> 1 rows, err=<nil>
 }

@@ -26,176 +26,171 @@ func (m *model) relationFor(rel any) (*relation, error) {
 	return nil, qerr(m, "Include: not a relation of %s (declare it with HasMany or BelongsTo on this model's Cols())", m.name)
 }
 
-// prepareIncludes checks includes and adds the keys they need to a Select.
-func (m *model) prepareIncludes(sq *selectQuery) error {
-	for _, inc := range sq.incs {
-		r, err := m.relationFor(inc.rel)
-		if err != nil {
-			return err
-		}
-		if r.target == nil || r.fk == nil {
-			return qerr(m, "Include: relation %s is not resolved; is its model in the schema?", r.name)
-		}
-		if sq.fields != nil {
-			if r.many {
-				sq.fields = appendField(sq.fields, m.pk)
-			} else {
-				sq.fields = appendField(sq.fields, r.fk)
-			}
-		}
-	}
-	return nil
-}
-
-// loadIncludes loads each include for the n structs of model m stored
+// loadIncludes loads each include for the n rows of model m stored
 // contiguously at data: one query per relation (per chunk of keys).
-func (s *session) loadIncludes(ctx context.Context, m *model, data unsafe.Pointer, n int, incs []*include) error {
-	for _, inc := range incs {
-		r, err := m.relationFor(inc.rel)
-		if err != nil {
-			return err
-		}
-		if err := s.loadRelation(ctx, m, r, data, n, inc.opts); err != nil {
+func (r *runner) loadIncludes(ctx context.Context, m *model, data unsafe.Pointer, n int, incs []includeQuery) error {
+	for i := range incs {
+		if err := r.loadRelation(ctx, m, &incs[i], data, n); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *session) loadRelation(ctx context.Context, m *model, r *relation, data unsafe.Pointer, n int, opts []Option) error {
-	t := r.target
-	var sq selectQuery
-	if err := parse(t, &sq, opts, "Include"); err != nil {
-		return err
-	}
-	if sq.take >= 0 || sq.skip > 0 || sq.after != nil {
-		return qerr(m, "Include(%s): Take, Skip and After apply to the top-level query only", r.name)
-	}
-	if err := t.prepareIncludes(&sq); err != nil {
-		return err
-	}
-	// The key on each parent, and the column matched on the target.
-	parentKey, targetCol := m.pk, t.pk
-	if r.many {
-		targetCol = r.fk
-	} else {
-		parentKey = r.fk
-	}
-	if sq.fields != nil {
-		sq.fields = appendField(sq.fields, targetCol)
-	}
+// span is where the related rows of one key lie among the loaded rows.
+type span struct{ start, end int }
+
+// sliceHeader is the memory layout of a slice.
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
+// noRows is where an empty has-many slice points: empty, not nil.
+var noRows struct{}
+
+// loadRelation loads one include for the n parents at data:
+//  1. the parents' distinct keys become the IN list, bound as the key
+//     column's values (no conversion through the field's Go type);
+//  2. one SELECT per chunk of keys reads the related rows into one array
+//     of the target's type; a has-many include orders them by the foreign
+//     key, so each parent's rows are contiguous;
+//  3. each parent gets a slice of that array (has-many, its capacity
+//     limited to its length) or a pointer into it (belongs-to).
+func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, data unsafe.Pointer, n int) error {
+	rel, t, sq := inc.r, inc.r.target, &inc.sq
+	parentKey, targetCol := rel.keys()
 	keys := make([]any, 0, n)
-	seen := make(map[any]struct{}, n)
+	spans := make(map[relKey]span, n)
 	for i := 0; i < n; i++ {
-		k := parentKey.key(unsafe.Add(data, uintptr(i)*m.size))
-		if k == nil {
+		k, ok := parentKey.key(unsafe.Add(data, uintptr(i)*m.size))
+		if !ok {
 			continue
 		}
-		if _, dup := seen[k]; !dup {
-			seen[k] = struct{}{}
-			keys = append(keys, k)
+		if _, dup := spans[k]; !dup {
+			spans[k] = span{}
+			keys = append(keys, targetCol.codec.keyArg(k))
 		}
 	}
-	// Children of all parents, in one slice of the target's type.
-	children := reflect.MakeSlice(reflect.SliceOf(t.typ), 0, len(keys))
+	children := t.rowBuf()
+	children.hint = len(keys)
 	fields := sq.selected(t)
 	plan := newScanPlan(fields)
-	zero := reflect.Zero(t.typ)
-	// Each query binds the keys and the include's own filter values.
-	probe := newBuilder(s.db.d, 64)
-	if err := sq.writeWhere(&probe, t); err != nil {
-		return err
-	}
-	chunk := max(s.db.d.MaxParams()-len(probe.args), 1)
-	for start := 0; start < len(keys); start += chunk {
-		part := keys[start:min(start+chunk, len(keys))]
-		in := Cond{op: opIn, col: targetCol.ptr(t.tmpl), typ: targetCol.typ, val: part}
-		if targetCol.nullable {
-			in.val = pointerKeys(targetCol, part)
-		}
-		q := sq
-		q.where = And(in, sq.where)
-		q.extra = sq.extra
-		b, err := buildSelect(s.db.d, t, &q, fields)
-		if err != nil {
+	d := r.db.d
+	for start := 0; start < len(keys); {
+		b := newBuilder(d, 64+16*len(fields)+8*(len(keys)-start))
+		b.str("SELECT ")
+		b.columns(fields)
+		b.str(" FROM ")
+		b.table(t)
+		if err := b.where(&sq.where); err != nil {
 			return err
 		}
-		err = s.query(ctx, stmt{op: OpInclude, m: t, sql: b.sql(), args: b.args}, func(rows driver.Rows) (int64, error) {
-			var got int64
-			for rows.Next() {
-				children = reflect.Append(children, zero)
-				el := children.Index(children.Len() - 1).Addr().UnsafePointer()
-				if err := plan.scan(rows, el); err != nil {
-					return got, err
-				}
-				got++
+		// The include's own filter binds its values first; the keys take
+		// the rest of the dialect's parameter limit.
+		end := min(start+max(d.MaxParams()-len(b.args), 1), len(keys))
+		if b.hasWhere {
+			b.str(" AND ")
+		} else {
+			b.str(" WHERE ")
+		}
+		b.col(targetCol)
+		b.str(" IN (")
+		for i, k := range keys[start:end] {
+			if i > 0 {
+				b.str(", ")
 			}
-			return got, rows.Err()
+			b.arg(k)
+		}
+		b.str(")")
+		b.orderAndLimit(sq)
+		err := r.query(ctx, b.stmt(OpInclude, t), func(rows driver.Rows) (int64, error) {
+			return children.scanRows(rows, plan, -1)
 		})
 		if err != nil {
 			return err
 		}
+		start = end
 	}
-	cn := children.Len()
-	var cdata unsafe.Pointer
-	if cn > 0 {
-		cdata = children.Index(0).Addr().UnsafePointer()
-		if len(sq.incs) > 0 {
-			if err := s.loadIncludes(ctx, t, cdata, cn, sq.incs); err != nil {
-				return err
-			}
+	if children.n > 0 && len(sq.incs) > 0 {
+		if err := r.loadIncludes(ctx, t, children.data, children.n, sq.incs); err != nil {
+			return err
 		}
 	}
-	if r.many {
-		groups := make(map[any][]int, len(keys))
-		for i := 0; i < cn; i++ {
-			k := targetCol.key(unsafe.Add(cdata, uintptr(i)*t.size))
-			groups[k] = append(groups[k], i)
-		}
-		for i := 0; i < n; i++ {
-			base := unsafe.Add(data, uintptr(i)*m.size)
-			idx := groups[parentKey.key(base)]
-			sl := reflect.MakeSlice(r.typ, len(idx), len(idx))
-			for j, ci := range idx {
-				sl.Index(j).Set(children.Index(ci))
-			}
-			reflect.NewAt(r.typ, r.ptr(base)).Elem().Set(sl)
-		}
-		return nil
-	}
-	byKey := make(map[any]unsafe.Pointer, cn)
-	for i := 0; i < cn; i++ {
-		el := unsafe.Add(cdata, uintptr(i)*t.size)
-		byKey[targetCol.key(el)] = el
+	if !spanRows(t, targetCol, &children, spans) {
+		// The driver did not honour ORDER BY: group the rows here.
+		groupRows(t, targetCol, &children)
+		clear(spans)
+		spanRows(t, targetCol, &children, spans)
 	}
 	for i := 0; i < n; i++ {
 		base := unsafe.Add(data, uintptr(i)*m.size)
-		dst := reflect.NewAt(r.typ, r.ptr(base)).Elem()
-		if p, ok := byKey[parentKey.key(base)]; ok {
-			dst.Set(reflect.NewAt(t.typ, p))
-		} else {
-			dst.SetZero()
+		var s span
+		if k, ok := parentKey.key(base); ok {
+			s = spans[k]
+		}
+		dst := rel.ptr(base)
+		switch {
+		case rel.many && s.end > s.start:
+			*(*sliceHeader)(dst) = sliceHeader{data: children.at(s.start), len: s.end - s.start, cap: s.end - s.start}
+		case rel.many:
+			*(*sliceHeader)(dst) = sliceHeader{data: unsafe.Pointer(&noRows)}
+		case s.end > s.start:
+			*(*unsafe.Pointer)(dst) = children.at(s.start)
+		default:
+			*(*unsafe.Pointer)(dst) = nil
 		}
 	}
 	return nil
 }
 
-// pointerKeys turns keys into the pointer values a nullable column's
-// conditions take.
-func pointerKeys(f *field, keys []any) []any {
-	out := make([]any, len(keys))
-	for i, k := range keys {
-		switch x := k.(type) {
-		case int64:
-			if f.typ == reflect.TypeFor[*int32]() {
-				v := int32(x)
-				out[i] = &v
-			} else {
-				out[i] = &x
+// spanRows records in spans where the rows of each key lie in buf; it
+// reports false if the rows of one key are not contiguous.
+func spanRows(t *model, col *field, buf *rowBuf, spans map[relKey]span) bool {
+	for i := 0; i < buf.n; {
+		k, _ := col.key(buf.at(i))
+		j := i + 1
+		for j < buf.n {
+			if kj, _ := col.key(buf.at(j)); kj != k {
+				break
 			}
-		case string:
-			out[i] = &x
+			j++
 		}
+		if spans[k].end != 0 {
+			return false
+		}
+		spans[k] = span{i, j}
+		i = j
 	}
-	return out
+	return true
+}
+
+// groupRows reorders the rows in buf so that the rows of each key are
+// contiguous, keeping their order otherwise (a stable counting sort into a
+// new array).
+func groupRows(t *model, col *field, buf *rowBuf) {
+	group := make(map[relKey]int)
+	of := make([]int, buf.n)
+	var counts []int
+	for i := 0; i < buf.n; i++ {
+		k, _ := col.key(buf.at(i))
+		g, ok := group[k]
+		if !ok {
+			g = len(counts)
+			group[k] = g
+			counts = append(counts, 0)
+		}
+		of[i] = g
+		counts[g]++
+	}
+	next := make([]int, len(counts))
+	for g := 1; g < len(counts); g++ {
+		next[g] = next[g-1] + counts[g-1]
+	}
+	data := t.grow(nil, 0, buf.n)
+	for i := 0; i < buf.n; i++ {
+		t.copyRow(unsafe.Add(data, uintptr(next[of[i]])*t.size), buf.at(i))
+		next[of[i]]++
+	}
+	buf.data, buf.c = data, buf.n
 }

@@ -10,7 +10,6 @@ import (
 	"unsafe"
 
 	"github.com/forge-orm/forge/dialect"
-	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/schema"
 )
 
@@ -32,6 +31,10 @@ func Model[T any](table string, declare func(t *T, f *Fields)) *ModelOf[T] {
 		table: table,
 		typ:   reflect.TypeFor[T](),
 		tmpl:  unsafe.Pointer(tmpl),
+		grow:  growRows[T],
+		copyRow: func(dst, src unsafe.Pointer) {
+			*(*T)(dst) = *(*T)(src)
+		},
 	}
 	m.name = m.typ.Name()
 	if m.name == "" {
@@ -93,6 +96,7 @@ type model struct {
 	size   uintptr
 	fields []*field
 	pk     *field
+	pkOnly []*field // just pk, for RETURNING lists
 	rels   []*relation
 	idx    []*schema.Index
 	fks    []*fkDecl
@@ -101,32 +105,29 @@ type model struct {
 	desc   *schema.Table
 	schema *Schema
 
+	// grow and copyRow are the typed code the untyped core needs (set by
+	// Model[T]): grow allocates room for c rows of the model's type and
+	// copies the first n rows at data there (see rowBuf).
+	grow func(data unsafe.Pointer, n, c int) unsafe.Pointer
+	// copyRow copies the row at src to dst.
+	copyRow func(dst, src unsafe.Pointer)
+
 	pendingIdx []*IndexBuilder
 	quoted     atomic.Pointer[quotedNames]
+}
+
+// growRows is model.grow for rows of type T.
+func growRows[T any](data unsafe.Pointer, n, c int) unsafe.Pointer {
+	s := make([]T, c)
+	if n > 0 {
+		copy(s, unsafe.Slice((*T)(data), n))
+	}
+	return unsafe.Pointer(unsafe.SliceData(s))
 }
 
 func (m *model) errorf(field, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	m.errs = append(m.errs, &SchemaError{Model: m.name, Table: m.table, Field: field, Msg: msg})
-}
-
-// SchemaError is one problem found in a model declaration.
-type SchemaError struct {
-	Model string
-	Table string
-	Field string
-	Msg   string
-}
-
-func (e *SchemaError) Error() string {
-	s := "forge: model " + e.Model
-	if e.Table != "" && e.Table != e.Model {
-		s += " (table " + e.Table + ")"
-	}
-	if e.Field != "" {
-		s += ": field " + e.Field
-	}
-	return s + ": " + e.Msg
 }
 
 // field is one mapped struct field.
@@ -146,7 +147,8 @@ type field struct {
 	def      *schema.Default
 	gen      func() string // TextID generator
 	ref      *fkDecl
-	json     *jsonCodec // of a JSON field
+	codec    *codec     // what forge does with the field's values (see codecs)
+	json     *jsonCodec // of a JSON field: encoding/json, linked only when a model declares one
 }
 
 func (f *field) ptr(base unsafe.Pointer) unsafe.Pointer { return unsafe.Add(base, f.offset) }
@@ -221,7 +223,8 @@ func (f *Fields) add(p unsafe.Pointer, t reflect.Type, kind schema.Kind, nullabl
 			return &FieldBuilder{f: other, bad: true}
 		}
 	}
-	fl := &field{m: m, idx: len(m.fields), name: name, col: snakeCase(name), kind: kind, nullable: nullable, offset: off, typ: t}
+	fl := &field{m: m, idx: len(m.fields), name: name, col: snakeCase(name), kind: kind, nullable: nullable, offset: off, typ: t,
+		codec: codecFor(kind, nullable)}
 	m.fields = append(m.fields, fl)
 	return &FieldBuilder{f: fl}
 }
@@ -490,33 +493,16 @@ type ModelRef struct{ t reflect.Type }
 // Ref names the model of Go type T.
 func Ref[T any]() ModelRef { return ModelRef{t: reflect.TypeFor[T]()} }
 
+// defaultValue checks a declared default and returns it as stored in the
+// schema descriptor (see codec.checkDefault).
 func defaultValue(f *field, v any) (any, error) {
 	if v == nil {
 		return nil, errors.New("nil default; a nullable field is NULL by default")
 	}
-	rv := reflect.ValueOf(v)
-	want := f.typ
-	if f.nullable && f.kind != schema.JSON && f.kind != schema.Bytes {
-		want = want.Elem()
-	}
-	if f.kind == schema.JSON {
-		b, err := f.json.marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		return string(b), nil
-	}
-	if rv.Type() != want {
-		return nil, fmt.Errorf("value %v has type %T, the field holds %s", v, v, want)
-	}
-	if reason := driver.CheckValue(v); reason != "" {
-		return nil, errors.New(reason)
-	}
-	switch f.kind {
-	case schema.ID, schema.TextID:
+	if f.pk {
 		return nil, errors.New("a primary key takes no default")
 	}
-	return v, nil
+	return f.codec.checkDefault(f, v)
 }
 
 // finish validates the declaration and builds the table descriptor.
@@ -537,6 +523,9 @@ func (m *model) finish() {
 			}
 			m.pk = f
 		}
+	}
+	if m.pk != nil {
+		m.pkOnly = []*field{m.pk}
 	}
 	if m.pk == nil && m.typ.Kind() == reflect.Struct {
 		m.errorf("", "no primary key: declare one field with f.ID or f.TextID")
@@ -655,4 +644,30 @@ func snakeCase(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// runnerFor returns q's runner after checking q and the model.
+func (m *model) runnerFor(q Querier) (*runner, error) {
+	r, err := runnerOf(q)
+	if err != nil {
+		return nil, err
+	}
+	return r, m.check(r)
+}
+
+// check returns the model's declaration error, or an error if the model is
+// not part of the runner's schema.
+func (m *model) check(r *runner) error {
+	if m.err != nil {
+		return m.err
+	}
+	if m.schema != r.db.schema {
+		for _, x := range r.db.schema.models {
+			if x == m {
+				return nil
+			}
+		}
+		return qerr(m, "the model is not part of this DB's schema")
+	}
+	return nil
 }

@@ -401,24 +401,39 @@ func TestFakeCreateMany(t *testing.T) {
 		return a
 	}
 
-	// With transactions: one transaction of three INSERTs.
-	f, db := openFake(t, d, fakedriver.All)
+	// With transactions only: one transaction of three INSERTs, each
+	// reading its ids back with RETURNING.
+	f, db := openFake(t, d, fakedriver.Transactions)
 	f.On(fakedriver.Prefix("INSERT")).Func(ids)
 	got, err := Books.CreateMany(tctx, db, books)
-	if err != nil || len(got) != 5 || got[0].ID != 100 || got[3].ID != 101 || got[4].ID != 999 {
+	if err != nil || len(got) != 5 || got[0].ID != 100 || got[3].ID != 101 || got[4].ID != 100 {
 		t.Fatalf("CreateMany in a transaction: %+v %v", got, err)
 	}
-	if k := fakeKinds(f); k != "begin, query INSERT, query INSERT, exec INSERT, commit" {
+	if k := fakeKinds(f); k != "begin, query INSERT, query INSERT, query INSERT, commit" {
 		t.Errorf("statements: %s", k)
 	}
+	// With both, the batch is preferred (the order of runner.atomic).
+	f, db = openFake(t, d, fakedriver.All)
+	f.On(fakedriver.Prefix("INSERT")).Func(ids)
+	if got, err = Books.CreateMany(tctx, db, books); err != nil || got[0].ID != 10 || got[4].ID != 10 {
+		t.Fatalf("CreateMany on a driver with both: %+v %v", got, err)
+	}
+	for _, s := range f.Statements() {
+		if s.Batch != 1 || s.Tx != 0 {
+			t.Errorf("CreateMany on a driver with both: %+v", s)
+		}
+	}
 
-	// Batch only: one atomic batch, every column read back.
+	// Batch only: one atomic batch, each statement reading its ids back.
 	f = fakedriver.New(d, fakedriver.Batches)
 	db, _ = forge.Open(fakeSchema, f.Conn())
 	f.On(fakedriver.Prefix("INSERT")).Func(func(s fakedriver.Stmt) fakedriver.Answer {
-		a := fakedriver.Answer{Columns: []string{"id", "author_id", "title", "pages"}}
+		if !strings.HasSuffix(s.SQL, ` RETURNING "id"`) {
+			return fakedriver.Answer{Err: errors.New("want RETURNING \"id\": " + s.SQL)}
+		}
+		a := fakedriver.Answer{Columns: []string{"id"}}
 		for i := 0; i < len(s.Args)/3; i++ {
-			a.Rows = append(a.Rows, []any{int64(10*s.Index + i), int64(0), s.Args[3*i+1], int64(0)})
+			a.Rows = append(a.Rows, []any{int64(10*s.Index + i)})
 		}
 		return a
 	})
@@ -433,14 +448,13 @@ func TestFakeCreateMany(t *testing.T) {
 	}
 	// A batch that returns fewer rows than written is an error.
 	f.Reset()
-	f.On(fakedriver.Prefix("INSERT")).Rows([]string{"id", "author_id", "title", "pages"}, []any{int64(1), int64(0), "a", int64(0)})
+	f.On(fakedriver.Prefix("INSERT")).Rows([]string{"id"}, []any{int64(1)})
 	var qe *forge.QueryError
 	if _, err := Books.CreateMany(tctx, db, books); !errors.As(err, &qe) {
 		t.Errorf("short batch: %v", err)
 	}
 	f.Reset()
-	f.On(fakedriver.Prefix("INSERT")).Rows([]string{"id", "author_id", "title", "pages"},
-		[]any{int64(1), int64(0), "a", int64(0)}, []any{int64(2), int64(0), "a", int64(0)}, []any{int64(3), int64(0), "a", int64(0)})
+	f.On(fakedriver.Prefix("INSERT")).Rows([]string{"id"}, []any{int64(1)}, []any{int64(2)}, []any{int64(3)})
 	if _, err := Books.CreateMany(tctx, db, books); !errors.As(err, &qe) {
 		t.Errorf("long batch: %v", err)
 	}
@@ -549,7 +563,7 @@ func TestFakeUpdateDelete(t *testing.T) {
 	// A dialect without UPDATE ... RETURNING (MySQL, MariaDB): Update finds
 	// the row's key, updates it and reads it back, in one transaction.
 	nf, ndb := openFake(t, noReturning{dialect.SQLite}, fakedriver.All)
-	nf.On(fakedriver.Prefix(`SELECT`)).Once().Rows([]string{"id", "name"}, []any{int64(7), "old"})
+	nf.On(fakedriver.Exact(`SELECT "id" FROM "authors" WHERE "name" = ? FOR UPDATE`)).Once().Rows([]string{"id"}, []any{int64(7)})
 	nf.On(fakedriver.Prefix(`UPDATE "authors" SET "name" = ? WHERE "name" = ?`)).Affected(1)
 	nf.On(fakedriver.Contains(`WHERE "id" = ?`)).Once().Rows([]string{"id", "name"}, []any{int64(7), "x"})
 	a, err = Authors.Update(tctx, ndb, forge.Eq(&c.Name, "old"), forge.Set(&c.Name, "x"))
@@ -559,8 +573,8 @@ func TestFakeUpdateDelete(t *testing.T) {
 	if k := fakeKinds(nf); k != "begin, query SELECT, exec UPDATE, query SELECT, commit" {
 		t.Errorf("Update without RETURNING ran: %s", k)
 	}
-	if got := nf.Statements()[3].Args; len(got) != 1 || got[0] != int64(7) {
-		t.Errorf("Update without RETURNING read back with %v", got)
+	if st := nf.Statements(); len(st) != 5 || len(st[3].Args) != 1 || st[3].Args[0] != int64(7) {
+		t.Errorf("Update without RETURNING read back with %+v", st)
 	}
 	// Without transactions it cannot be atomic: refused.
 	_, tdb := openFake(t, noReturning{dialect.SQLite}, fakedriver.None)

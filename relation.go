@@ -151,3 +151,12 @@ func (r *relation) resolveLocal() {
 
 // ptr returns the address of the relation field in the struct at base.
 func (r *relation) ptr(base unsafe.Pointer) unsafe.Pointer { return unsafe.Add(base, r.offset) }
+
+// keys returns the field that holds the key on the owner's rows and the
+// field matched with it on the target's rows.
+func (r *relation) keys() (owner, target *field) {
+	if r.many {
+		return r.owner.pk, r.fk
+	}
+	return r.fk, r.target.pk
+}

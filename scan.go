@@ -1,28 +1,30 @@
 package forge
 
 import (
-	"reflect"
-	"time"
 	"unsafe"
 
 	"github.com/forge-orm/forge/driver"
-	"github.com/forge-orm/forge/schema"
 )
 
 // scanPlan scans rows of a fixed column list into structs, through typed
-// pointers computed from field offsets: no reflection per row.
+// pointers computed from field offsets (each field's codec.dest): no
+// reflection per row.
 type scanPlan struct {
-	fields  []*field
-	dests   []any
-	raw     [][]byte // JSON columns are read raw, then decoded
-	hasJSON bool
+	fields []*field
+	dests  []any
+	raw    [][]byte // columns without a dest (JSON) are read raw, then decoded
+	inline [12]any  // dests for up to 12 columns, in the plan's allocation
 }
 
 func newScanPlan(fields []*field) *scanPlan {
-	p := &scanPlan{fields: fields, dests: make([]any, len(fields))}
+	p := &scanPlan{fields: fields}
+	if len(fields) <= len(p.inline) {
+		p.dests = p.inline[:len(fields)]
+	} else {
+		p.dests = make([]any, len(fields))
+	}
 	for _, f := range fields {
-		if f.kind == schema.JSON {
-			p.hasJSON = true
+		if f.codec.dest == nil {
 			p.raw = make([][]byte, len(fields))
 			break
 		}
@@ -33,7 +35,7 @@ func newScanPlan(fields []*field) *scanPlan {
 // scan reads the current row into the struct at base.
 func (p *scanPlan) scan(rows driver.Rows, base unsafe.Pointer) error {
 	for i, f := range p.fields {
-		if f.kind == schema.JSON {
+		if f.codec.dest == nil {
 			p.raw[i] = p.raw[i][:0]
 			p.dests[i] = &p.raw[i]
 			continue
@@ -43,79 +45,72 @@ func (p *scanPlan) scan(rows driver.Rows, base unsafe.Pointer) error {
 	if err := rows.Scan(p.dests...); err != nil {
 		return err
 	}
-	if p.hasJSON {
+	if p.raw != nil {
 		for i, f := range p.fields {
-			if f.kind != schema.JSON {
-				continue
-			}
-			dst := reflect.NewAt(f.typ, f.ptr(base))
-			if p.raw[i] == nil {
-				dst.Elem().SetZero()
-				continue
-			}
-			if err := f.json.unmarshal(p.raw[i], dst.Interface()); err != nil {
-				return &QueryError{Model: f.m.name, Msg: "field " + f.name + ": decoding JSON: " + err.Error()}
+			if f.codec.dest == nil {
+				if err := f.codec.decode(f, f.ptr(base), p.raw[i]); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
 }
 
-// dest returns the typed scan destination for the field of the struct at base.
-func (f *field) dest(base unsafe.Pointer) any {
-	p := f.ptr(base)
-	if f.nullable {
-		switch f.kind {
-		case schema.Text:
-			return (**string)(p)
-		case schema.Int64:
-			return (**int64)(p)
-		case schema.Int32:
-			return (**int32)(p)
-		case schema.Float:
-			return (**float64)(p)
-		case schema.Bool:
-			return (**bool)(p)
-		case schema.Time:
-			return (**time.Time)(p)
-		case schema.Bytes:
-			return (*[]byte)(p)
-		}
-	}
-	switch f.kind {
-	case schema.Text, schema.TextID:
-		return (*string)(p)
-	case schema.ID, schema.Int64:
-		return (*int64)(p)
-	case schema.Int32:
-		return (*int32)(p)
-	case schema.Float:
-		return (*float64)(p)
-	case schema.Bool:
-		return (*bool)(p)
-	case schema.Time:
-		return (*time.Time)(p)
-	case schema.Bytes:
-		return (*[]byte)(p)
-	}
-	return nil
+// rowBuf holds the rows read so far, in memory that grow (typed code: a
+// model's, or Aggregate's for its result type) allocated: the untyped core
+// fills it, and the generic shell hands it back as a []T (see rowsOf)
+// without a copy.
+type rowBuf struct {
+	data unsafe.Pointer
+	n, c int
+	hint int     // the capacity of the first allocation; 8 when zero
+	size uintptr // of one row
+	grow func(data unsafe.Pointer, n, c int) unsafe.Pointer
 }
 
-// scanAll scans every row into a new slice of T.
-func scanAll[T any](rows driver.Rows, plan *scanPlan, sizeHint int) ([]T, error) {
-	return scanUpTo[T](rows, plan, sizeHint, -1)
+// rowBuf returns an empty rowBuf for rows of m.
+func (m *model) rowBuf() rowBuf { return rowBuf{size: m.size, grow: m.grow} }
+
+// add returns the address of a new zero row at the end of buf.
+func (buf *rowBuf) add() unsafe.Pointer {
+	if buf.n == buf.c {
+		c := 2 * buf.c
+		if c == 0 {
+			c = buf.hint
+			if c <= 0 {
+				c = 8
+			}
+		}
+		buf.data = buf.grow(buf.data, buf.n, c)
+		buf.c = c
+	}
+	buf.n++
+	return unsafe.Add(buf.data, uintptr(buf.n-1)*buf.size)
 }
 
-// scanUpTo scans at most max rows (all when max < 0): a query that wants
-// one row does not step the statement again to find its end.
-func scanUpTo[T any](rows driver.Rows, plan *scanPlan, sizeHint, max int) ([]T, error) {
-	out := make([]T, 0, sizeHint)
-	var zero T
-	for len(out) != max && rows.Next() {
-		out = append(out, zero)
-		if err := plan.scan(rows, unsafe.Pointer(&out[len(out)-1])); err != nil {
-			return out, err
+// at returns the address of row i.
+func (buf *rowBuf) at(i int) unsafe.Pointer {
+	return unsafe.Add(buf.data, uintptr(i)*buf.size)
+}
+
+// scanRows reads at most limit rows (all when limit < 0) into buf: a query
+// that wants one row does not step the statement again to find its end.
+func (buf *rowBuf) scanRows(rows driver.Rows, plan *scanPlan, limit int) (int64, error) {
+	read := 0
+	for read != limit && rows.Next() {
+		if err := plan.scan(rows, buf.add()); err != nil {
+			return int64(read), err
 		}
+		read++
 	}
-	return out, rows.Err()
+	return int64(read), rows.Err()
+}
+
+// rowsOf returns the rows in buf as a []T, sharing its memory.
+func rowsOf[T any](buf *rowBuf) []T {
+	if buf.data == nil {
+		return []T{}
+	}
+	return unsafe.Slice((*T)(buf.data), buf.c)[:buf.n]
 }

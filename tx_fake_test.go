@@ -220,8 +220,8 @@ func TestFakeTransactionCapability(t *testing.T) {
 // and not at all on a driver with neither.
 func TestFakeBatchPerCapability(t *testing.T) {
 	bc := Books.Cols()
-	ops := func() []*forge.Op {
-		return []*forge.Op{
+	ops := func() []*forge.BatchOp {
+		return []*forge.BatchOp{
 			Books.CreateOp(Book{AuthorID: 1, Title: "t"}),
 			Books.UpdateManyOp(forge.Eq(&bc.AuthorID, 1), forge.Set(&bc.Pages, 3)),
 			Books.DeleteManyOp(forge.Eq(&bc.Pages, 0)),
@@ -285,7 +285,7 @@ func TestFakeBatchErrors(t *testing.T) {
 	for _, caps := range []fakedriver.Caps{fakedriver.Batches, fakedriver.Transactions} {
 		rec := &fakeRecorder{}
 		f, db := openFake(t, dialect.SQLite, caps, forge.WithObserver(rec))
-		for name, op := range map[string]*forge.Op{
+		for name, op := range map[string]*forge.BatchOp{
 			"nil op":              nil,
 			"update without cond": Books.UpdateManyOp(forge.Cond{}, forge.Set(&bc.Pages, 1)),
 			"update without sets": Books.UpdateManyOp(forge.All()),
@@ -437,9 +437,9 @@ func TestFakeMutationKeys(t *testing.T) {
 	rec3 := &fakeRecorder{}
 	f3, db3 := openFake(t, smallParams{dialect.Postgres, 3}, fakedriver.Batches, forge.WithObserver(rec3))
 	f3.On(nil).Func(func(s fakedriver.Stmt) fakedriver.Answer {
-		a := fakedriver.Answer{Columns: []string{"id", "name"}}
-		for i, name := range s.Args {
-			a.Rows = append(a.Rows, []any{int64(10*s.Index + i), name})
+		a := fakedriver.Answer{Columns: []string{"id"}} // RETURNING "id"
+		for i := range s.Args {
+			a.Rows = append(a.Rows, []any{int64(10*s.Index + i)})
 		}
 		return a
 	})

@@ -42,7 +42,8 @@ type Dialect interface {
 	// quoted) contains, starts with or ends with s, literally and
 	// case-sensitively, and returns the value to bind as parameter n
 	// (1-based), which the condition may reference more than once. s is
-	// never empty (forge writes "column IS NOT NULL" for that).
+	// never empty (forge writes "column = column" for that: true for any
+	// text, unknown for NULL).
 	AppendMatch(b []byte, kind MatchKind, column []byte, n int, s string) ([]byte, any)
 	// AppendInJSON appends a condition true when column is (or, with not,
 	// is not) one of the values of a JSON array bound as parameter n: how

@@ -1,8 +1,6 @@
 package dialect
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"unicode/utf8"
 )
 
@@ -33,8 +31,25 @@ func FitName(name string, max int) string {
 	for cut > 0 && !utf8.RuneStart(name[cut]) {
 		cut--
 	}
-	sum := sha256.Sum256([]byte(name))
-	return name[:cut] + "_" + hex.EncodeToString(sum[:4])
+	return name[:cut] + "_" + nameHash(name)
+}
+
+// nameHash is 8 hex digits of the 32-bit FNV-1a hash of name: enough to
+// keep the few names of one schema apart, and, unlike crypto/sha256, it
+// does not bring Go's FIPS crypto module into an edge build.
+func nameHash(name string) string {
+	const hexDigits = "0123456789abcdef"
+	h := uint32(2166136261)
+	for i := 0; i < len(name); i++ {
+		h ^= uint32(name[i])
+		h *= 16777619
+	}
+	var b [8]byte
+	for i := 7; i >= 0; i-- {
+		b[i] = hexDigits[h&0xf]
+		h >>= 4
+	}
+	return string(b[:])
 }
 
 // ObjectName derives the name forge gives an object of table over columns

@@ -558,8 +558,8 @@ func testCreateManySplits(t *testing.T, h *Harness) {
 			// One event per statement, or one for a batch of statements.
 			n := strings.Count(q.SQL, "INSERT INTO")
 			inserts += n
-			if n == 1 && q.Args > h.DB.Dialect().MaxParams() {
-				t.Errorf("a statement bound %d args, over the limit %d", q.Args, h.DB.Dialect().MaxParams())
+			if n == 1 && q.NumArgs > h.DB.Dialect().MaxParams() {
+				t.Errorf("a statement bound %d args, over the limit %d", q.NumArgs, h.DB.Dialect().MaxParams())
 			}
 		}
 	}
@@ -1064,7 +1064,7 @@ func testEvents(t *testing.T, h *Harness) {
 			t.Errorf("event %d: unexpected error %v", i, q.Err)
 		}
 	}
-	if qs[1].Args != 1 || qs[1].Rows != 1 || !strings.Contains(qs[1].SQL, "SELECT") {
+	if qs[1].NumArgs != 1 || qs[1].Rows != 1 || !strings.Contains(qs[1].SQL, "SELECT") {
 		t.Errorf("findMany event: %+v", qs[1])
 	}
 	var ce *forge.ConstraintError

@@ -61,7 +61,7 @@ func (printer) QueryEnd(ctx context.Context, e *forge.QueryEvent) {
 	if e.Err != nil {
 		status = "error: " + e.Err.Error()
 	}
-	fmt.Printf("  [query] %-10s %-5s rows=%d args=%d %s\n          %s\n", e.Operation, e.Model, e.Rows, e.Args, status, e.SQL)
+	fmt.Printf("  [query] %-10s %-5s rows=%d args=%d %s\n          %s\n", e.Operation, e.Model, e.Rows, e.NumArgs, status, e.SQL)
 }
 
 func (printer) Mutation(ctx context.Context, e *forge.MutationEvent) {

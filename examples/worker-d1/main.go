@@ -164,7 +164,7 @@ func createBatch(ctx context.Context, db *forge.DB, req *workers.Request) (*work
 	if err != nil || len(list) == 0 {
 		return problem(400, want)
 	}
-	ops := make([]*forge.Op, len(list))
+	ops := make([]*forge.BatchOp, len(list))
 	for i, item := range list {
 		u, ok := readUser(item)
 		if !ok {
