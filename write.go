@@ -294,14 +294,130 @@ func (m *model) update(ctx context.Context, q Querier, where *Cond, sets []Assig
 		return err
 	}
 	d := r.db.d
-	if !d.Returning() {
-		return &CapabilityError{Op: "Update returning the row", Driver: d.Name(), Use: "use UpdateMany, then FindUnique"}
+	if !d.UpdateReturning() {
+		return m.updateThenRead(ctx, r, &w, sets, base)
 	}
 	st, err := buildUpdate(d, OpUpdate, m, &w, sets, m.fields)
 	if err != nil {
 		return err
 	}
 	return r.writeReturning(ctx, st, m, base, 1, m.fields)
+}
+
+// inTx runs fn in r's transaction, or in one of its own when r has none.
+func (r *runner) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if r.tx != nil {
+		return fn(r.tx)
+	}
+	return r.db.Transaction(ctx, fn)
+}
+
+// selectKeys reads, and locks until the transaction ends, the primary keys
+// of the rows w matches: SELECT pk FROM t WHERE w FOR UPDATE, on dialects
+// without UPDATE ... RETURNING (MySQL, MariaDB).
+func (r *runner) selectKeys(ctx context.Context, op Operation, m *model, w *filter) ([]any, error) {
+	b := newBuilder(r.db.d, 64)
+	b.str("SELECT ")
+	b.col(m.pk)
+	b.str(" FROM ")
+	b.table(m)
+	if err := b.where(w); err != nil {
+		return nil, err
+	}
+	b.str(" FOR UPDATE")
+	var keys []any
+	err := r.query(ctx, b.stmt(op, m), func(rows driver.Rows) (int64, error) {
+		for rows.Next() {
+			k := reflect.New(m.pk.typ)
+			if err := rows.Scan(k.Interface()); err != nil {
+				return 0, err
+			}
+			keys = append(keys, k.Elem().Interface())
+		}
+		return int64(len(keys)), rows.Err()
+	})
+	return keys, err
+}
+
+// updateThenRead is Update on a dialect without UPDATE ... RETURNING
+// (MySQL, MariaDB): in one transaction (the caller's, or one of its own),
+// it reads and locks the key of the row w matches, runs the UPDATE and
+// reads the row back by its key into base.
+func (m *model) updateThenRead(ctx context.Context, r *runner, w *filter, sets []Assignment, base unsafe.Pointer) error {
+	if m.pk == nil {
+		return &CapabilityError{Op: "Update returning the row of a model without a primary key", Driver: driver.Name(r.db.conn), Use: "use UpdateMany, then FindUnique"}
+	}
+	d := r.db.d
+	st, err := buildUpdate(d, OpUpdate, m, w, sets, nil)
+	if err != nil {
+		return err
+	}
+	return r.inTx(ctx, func(tx *Tx) error {
+		tr := tx.runner()
+		keys, err := tr.selectKeys(ctx, OpUpdate, m, w)
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return ErrNotFound
+		}
+		if res, err := tr.exec(ctx, st); err != nil {
+			return err
+		} else if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		byKey := Cond{op: opEq, col: m.pk.ptr(m.tmpl), typ: m.pk.typ, val: keys[0]}
+		var sq selectQuery
+		if sq.where, err = m.resolve(&byKey); err != nil {
+			return err
+		}
+		sq.take = -1
+		b, err := buildSelect(d, m, &sq, m.fields)
+		if err != nil {
+			return err
+		}
+		plan := newScanPlan(m.fields)
+		found := false
+		err = tr.query(ctx, b.stmt(OpUpdate, m), func(rows driver.Rows) (int64, error) {
+			for rows.Next() {
+				if err := plan.scan(rows, base); err != nil {
+					return 0, err
+				}
+				found = true
+			}
+			return 1, rows.Err()
+		})
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrNotFound
+		}
+		tr.mutatedRows(ctx, OpUpdate, m, base, 1)
+		return nil
+	})
+}
+
+// updateManyKeys is UpdateMany for mutation observers on a dialect without
+// UPDATE ... RETURNING: in one transaction, it reads and locks the keys of
+// the rows w matches, then runs the UPDATE st.
+func (r *runner) updateManyKeys(ctx context.Context, m *model, w *filter, st stmt) (int64, error) {
+	var n int64
+	err := r.inTx(ctx, func(tx *Tx) error {
+		tr := tx.runner()
+		keys, err := tr.selectKeys(ctx, OpUpdateMany, m, w)
+		if err != nil {
+			return err
+		}
+		res, err := tr.exec(ctx, st)
+		if err != nil {
+			return err
+		}
+		n = res.RowsAffected
+		tr.mutated(ctx, OpUpdateMany, m, n, keys)
+		return nil
+	})
+	return n, err
 }
 
 // manyFilter resolves the condition of UpdateMany and DeleteMany, which
@@ -323,9 +439,12 @@ func (m *model) updateMany(ctx context.Context, q Querier, where *Cond, sets []A
 	if err != nil {
 		return 0, err
 	}
-	st, err := buildUpdate(r.db.d, OpUpdateMany, m, &w, sets, r.keysReturning(m))
+	st, err := buildUpdate(r.db.d, OpUpdateMany, m, &w, sets, r.keysReturning(m, true))
 	if err != nil {
 		return 0, err
+	}
+	if _, tx := r.db.conn.(driver.Beginner); r.wantKeys() && !r.db.d.UpdateReturning() && m.pk != nil && tx {
+		return r.updateManyKeys(ctx, m, &w, st)
 	}
 	return r.writeMany(ctx, st)
 }
@@ -349,7 +468,7 @@ func (m *model) delete(ctx context.Context, q Querier, op Operation, where *Cond
 	if err != nil {
 		return 0, err
 	}
-	st, err := buildDelete(r.db.d, op, m, &w, r.keysReturning(m))
+	st, err := buildDelete(r.db.d, op, m, &w, r.keysReturning(m, false))
 	if err != nil {
 		return 0, err
 	}
@@ -360,11 +479,15 @@ func (m *model) delete(ctx context.Context, q Querier, op Operation, where *Cond
 	return n, err
 }
 
-// keysReturning is the RETURNING list of an UPDATE or DELETE of many rows:
-// the primary key when mutation events want the keys and the dialect can
-// return them, else nothing.
-func (r *runner) keysReturning(m *model) []*field {
-	if r.wantKeys() && r.db.d.Returning() && m.pk != nil {
+// keysReturning is the RETURNING list of an UPDATE (update) or DELETE of
+// many rows: the primary key when mutation events want the keys and the
+// dialect can return them, else nothing.
+func (r *runner) keysReturning(m *model, update bool) []*field {
+	returning := r.db.d.Returning()
+	if update {
+		returning = r.db.d.UpdateReturning()
+	}
+	if r.wantKeys() && returning && m.pk != nil {
 		return m.pkOnly
 	}
 	return nil

@@ -74,6 +74,11 @@ type Dialect interface {
 	// AddConstraint reports whether ALTER TABLE ... ADD CONSTRAINT works
 	// (SQLite cannot; it accepts foreign keys to tables created later).
 	AddConstraint() bool
+	// AppendOrder appends an ORDER BY item: expr, ascending or descending.
+	// forge sorts NULL as the largest value on every database (PostgreSQL's
+	// default), so for a nullable expr NULLs come last ascending and first
+	// descending.
+	AppendOrder(b []byte, expr string, desc, nullable bool) []byte
 	// AppendLimit appends LIMIT/OFFSET for limit rows (-1: no limit)
 	// after offset rows.
 	AppendLimit(b []byte, limit, offset int) []byte
@@ -178,6 +183,22 @@ func appendLimitOffset(b []byte, limit, offset int, all string) []byte {
 	if offset > 0 {
 		b = append(b, " OFFSET "...)
 		b = strconv.AppendInt(b, int64(offset), 10)
+	}
+	return b
+}
+
+// appendOrderNulls writes an ordering with NULLS FIRST/LAST, which
+// PostgreSQL and SQLite understand, said only where it matters (SQLite
+// sorts NULL first by default).
+func appendOrderNulls(b []byte, expr string, desc, nullable bool) []byte {
+	b = append(b, expr...)
+	switch {
+	case desc && nullable:
+		b = append(b, " DESC NULLS FIRST"...)
+	case desc:
+		b = append(b, " DESC"...)
+	case nullable:
+		b = append(b, " NULLS LAST"...)
 	}
 	return b
 }

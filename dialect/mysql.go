@@ -82,15 +82,15 @@ func ParseMySQLVersion(s string) (Flavor, Version, error) {
 	return f, v, nil
 }
 
-// MySQL returns the dialect of a MySQL (5.7, 8.0 and later) or MariaDB
+// MySQL returns the dialect of a MySQL (8.0.4 and later) or MariaDB
 // (10.6 and later) server of the given version. Drivers read the version
 // once when they open (ParseMySQLVersion of SELECT VERSION()).
 //
 // What it writes, and why:
 //   - identifiers in backticks, ? placeholders, at most 65,535 parameters;
 //   - text in utf8mb4 with a binary collation without padding (MariaDB
-//     utf8mb4_nopad_bin, MySQL 8 utf8mb4_0900_bin; MySQL 5.7 has only the
-//     padded utf8mb4_bin, which ignores trailing spaces), set as the table
+//     utf8mb4_nopad_bin, MySQL 8 utf8mb4_0900_bin; utf8mb4_bin would
+//     ignore trailing spaces), set as the table
 //     default, so that =, LIKE and UNIQUE compare text byte for byte as on
 //     PostgreSQL and SQLite, where the servers' default collations ignore
 //     case;
@@ -110,9 +110,12 @@ func ParseMySQLVersion(s string) (Flavor, Version, error) {
 //     MariaDB (which rejects the row alias) and older MySQL. MySQL takes no
 //     conflict target: the update applies to a conflict on any unique key.
 //
-// Literal text in DDL is written for a session with NO_BACKSLASH_ESCAPES in
-// sql_mode, which forge's MySQL drivers set: a backslash is then an
-// ordinary character, as in standard SQL.
+// A driver using this dialect must set, in every session, sql_mode with
+// NO_BACKSLASH_ESCAPES (literal text in DDL is written as in standard SQL,
+// where a backslash is an ordinary character) and ANSI_QUOTES (forge's own
+// statements, such as the migration lock's, and the conformance suite
+// quote names with double quotes), and time_zone '+00:00'. forge's mysql
+// module does.
 func MySQL(f Flavor, v Version) Dialect {
 	return mysql{flavor: f, version: v}
 }
@@ -151,16 +154,18 @@ func (mysql) UpdateReturning() bool { return false }
 
 func (mysql) LastInsertID() bool { return true }
 
-func (mysql) EncodeTime(t time.Time) any { return t.UTC() }
-
-// mysqlLikeEscaper escapes LIKE's metacharacters with '!', which is no
-// escape character in string literals whatever the sql_mode.
-var mysqlLikeEscaper = strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
+// EncodeTime binds times as DATETIME(6) text in UTC: go-sql-driver sends
+// the first instant of year 1 (Go's zero time) as the zero date
+// '0000-00-00', which strict servers refuse.
+func (mysql) EncodeTime(t time.Time) any { return t.UTC().Format(MySQLTimeLayout) }
 
 // AppendMatch uses LIKE, which compares as the column's collation does:
-// byte for byte in the binary collation forge's tables have.
+// byte for byte in the binary collation forge's tables have. LIKE's
+// metacharacters in s are escaped with '!', which is no escape character
+// in string literals whatever the sql_mode (a backslash is one unless
+// NO_BACKSLASH_ESCAPES).
 func (d mysql) AppendMatch(b []byte, kind MatchKind, column []byte, n int, s string) ([]byte, any) {
-	p := mysqlLikeEscaper.Replace(s)
+	p := escapeLikeWith(s, '!')
 	switch kind {
 	case Contains:
 		p = "%" + p + "%"
@@ -294,11 +299,11 @@ func appendMySQLLiteral(b []byte, kind schema.Kind, v any) ([]byte, error) {
 		return b, err
 	}
 	switch x := v.(type) {
-	case bool:
+	case bool: // as information_schema reports a BOOLEAN's default
 		if x {
-			return append(b, "TRUE"...), nil
+			return append(b, '1'), nil
 		}
-		return append(b, "FALSE"...), nil
+		return append(b, '0'), nil
 	case []byte:
 		b = append(b, "X'"...)
 		b = hex.AppendEncode(b, x)
@@ -324,6 +329,25 @@ func (mysql) AddConstraint() bool { return true }
 // largest unsigned 64-bit number, as MySQL's manual suggests.
 func (mysql) AppendLimit(b []byte, limit, offset int) []byte {
 	return appendLimitOffset(b, limit, offset, "18446744073709551615")
+}
+
+// AppendOrder sorts NULL last ascending and first descending with a
+// leading "expr IS NULL": MySQL has no NULLS FIRST/LAST and sorts NULL as
+// the smallest value.
+func (mysql) AppendOrder(b []byte, expr string, desc, nullable bool) []byte {
+	if nullable {
+		b = append(b, expr...)
+		b = append(b, " IS NULL"...)
+		if desc {
+			b = append(b, " DESC"...)
+		}
+		b = append(b, ", "...)
+	}
+	b = append(b, expr...)
+	if desc {
+		b = append(b, " DESC"...)
+	}
+	return b
 }
 
 // rowAlias names the inserted row in MySQL 8.0.19's upsert form.

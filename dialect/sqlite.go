@@ -128,3 +128,7 @@ func (sqlite) LastInsertID() bool { return true }
 
 // MaxIdentLen is 0: SQLite keeps names of any length.
 func (sqlite) MaxIdentLen() int { return 0 }
+
+func (sqlite) AppendOrder(b []byte, expr string, desc, nullable bool) []byte {
+	return appendOrderNulls(b, expr, desc, nullable)
+}

@@ -966,7 +966,13 @@ func testConstraintErrors(t *testing.T, h *Harness) {
 	}
 	null := `INSERT INTO "users" ("email", "name", "age", "created_at") VALUES ('n@x', NULL, 1, '2020-01-01T00:00:00.000000000Z')`
 	_, err = forge.Exec(ctx, h.DB, null)
-	if !errors.As(err, &ce) || ce.Kind != forge.NotNullViolation || ce.Model != "User" || !slices.Equal(ce.Fields, []string{"Name"}) {
+	if h.DB.Dialect().Name() == "mysql" {
+		// MySQL's error 1048 names the column, not the table: raw SQL
+		// (no model known) gets the column only.
+		if !errors.As(err, &ce) || ce.Kind != forge.NotNullViolation || !slices.Equal(ce.Columns, []string{"name"}) {
+			t.Errorf("not null violation: %v", err)
+		}
+	} else if !errors.As(err, &ce) || ce.Kind != forge.NotNullViolation || ce.Model != "User" || !slices.Equal(ce.Fields, []string{"Name"}) {
 		t.Errorf("not null violation: %v", err)
 	}
 	_, err = forge.Exec(ctx, h.DB, `CREATE TABLE "checked" ("n" INTEGER NOT NULL, CONSTRAINT "n_positive" CHECK ("n" > 0))`)
@@ -986,8 +992,11 @@ func testConstraintErrors(t *testing.T, h *Harness) {
 
 func testContextCancel(t *testing.T, h *Harness) {
 	slow := `WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 1000000000) SELECT COUNT(*) FROM r`
-	if h.DB.Dialect().Name() == "postgres" {
+	switch h.DB.Dialect().Name() {
+	case "postgres":
 		slow = `SELECT pg_sleep(30)`
+	case "mysql": // MariaDB stops a recursive CTE after max_recursive_iterations, silently
+		slow = `SELECT SLEEP(30)`
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -1028,7 +1037,22 @@ func testEvents(t *testing.T, h *Harness) {
 	}
 	must(t, Users.Delete(ctx, h.Observed, forge.Eq(&c.ID, u.ID)))
 	qs := h.Events.Queries
+	if !h.DB.Dialect().UpdateReturning() {
+		// Without UPDATE ... RETURNING, UpdateMany reads the keys first, in
+		// a transaction: BEGIN, SELECT ... FOR UPDATE, UPDATE, COMMIT.
+		var kept []forge.QueryEvent
+		for i, q := range qs {
+			if i >= 2 && i <= 5 && !strings.HasPrefix(q.SQL, "UPDATE") {
+				continue
+			}
+			kept = append(kept, q)
+		}
+		qs = kept
+	}
 	if len(qs) != 5 {
+		for _, q := range qs {
+			t.Logf("event %s %s", q.Operation, q.SQL)
+		}
 		t.Fatalf("%d query events, want 5", len(qs))
 	}
 	wantOps := []forge.Operation{forge.OpCreate, forge.OpFindMany, forge.OpUpdateMany, forge.OpCreate, forge.OpDelete}

@@ -25,8 +25,11 @@ const (
 )
 
 // Constraint returns the constraint violation that error number with
-// message msg reports, or nil. err is kept as the cause. It reads the names
-// from texts such as:
+// message msg reports, or nil. err is kept as the cause. keyTable says
+// that the server names a duplicate key as table.key (MySQL 8.0.19 and
+// later; MariaDB names the key alone): the name is then split at its first
+// dot, which misreads a table whose name has a dot. It reads the names from
+// texts such as:
 //
 //	Duplicate entry 'a@x' for key 'users_email_key'       (MySQL 8: 'users.users_email_key')
 //	Cannot add or update a child row: a foreign key constraint fails (`db`.`posts`, CONSTRAINT `posts_author_id_fkey` FOREIGN KEY ...)
@@ -34,7 +37,7 @@ const (
 //	Field 'name' doesn't have a default value
 //	Check constraint 'age_positive' is violated.
 //	CONSTRAINT `age_positive` failed for `db`.`users`
-func Constraint(number int, msg string, err error) *driver.ConstraintError {
+func Constraint(number int, msg string, keyTable bool, err error) *driver.ConstraintError {
 	ce := &driver.ConstraintError{Err: err}
 	switch number {
 	case DupEntry:
@@ -42,7 +45,7 @@ func Constraint(number int, msg string, err error) *driver.ConstraintError {
 		// The entry may itself contain " for key '": the key is after the last one.
 		if i := strings.LastIndex(msg, " for key '"); i >= 0 {
 			name, _ := quoted(msg[i+len(" for key "):], '\'')
-			if j := strings.LastIndexByte(name, '.'); j >= 0 { // MySQL 8: table.key
+			if j := strings.IndexByte(name, '.'); keyTable && j >= 0 {
 				ce.Table, name = name[:j], name[j+1:]
 			}
 			if name != "PRIMARY" {
