@@ -152,7 +152,10 @@ type Conn struct {
 	auth    string
 	fetch   fetch.Fetcher
 	dialect dialect.Dialect
-	closed  atomic.Bool
+	// keyTable: the server names a duplicate key table.key (MySQL 8.0.19
+	// and later, PlanetScale).
+	keyTable bool
+	closed   atomic.Bool
 
 	mu   sync.Mutex
 	free []json.RawMessage // sessions of finished requests, outside transactions
@@ -196,6 +199,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, &ConfigError{Field: "ServerVersion", Msg: err.Error()}
 	}
 	c.dialect = dialect.MySQL(flavor, v)
+	c.keyTable = flavor == dialect.MySQLFlavor && v.AtLeast(8, 0, 19)
 	return c, nil
 }
 
@@ -276,7 +280,7 @@ func (c *Conn) one(ctx context.Context, sql string, args []any) (*wire.Result, e
 	}
 	c.put(resp.Session)
 	if resp.Error != nil {
-		return nil, mapError(resp.Error)
+		return nil, c.mapError(resp.Error)
 	}
 	return resp.Result, nil
 }
@@ -307,7 +311,7 @@ func (c *Conn) take(ctx context.Context) (json.RawMessage, error) {
 		return nil, err
 	}
 	if resp.Error != nil {
-		return nil, fmt.Errorf("forge/planetscale: setting up a session: %w", mapError(resp.Error))
+		return nil, fmt.Errorf("forge/planetscale: setting up a session: %w", c.mapError(resp.Error))
 	}
 	return resp.Session, nil
 }
@@ -375,20 +379,33 @@ func (c *Conn) post(ctx context.Context, path string, body []byte) ([]byte, erro
 		return res.Body, nil
 	}
 	if e, ok := wire.DecodeError(res.Body); ok {
-		return nil, fmt.Errorf("forge/planetscale: HTTP status %d: %w", res.Status, mapError(e))
+		return nil, fmt.Errorf("forge/planetscale: HTTP status %d: %w", res.Status, c.mapError(e))
 	}
 	return nil, &fetch.StatusError{Status: res.Status, Body: string(res.Body)}
 }
 
 // mapError turns a constraint violation into a *driver.ConstraintError
 // wrapping e.
-func mapError(e *Error) error {
+func (c *Conn) mapError(e *Error) error {
 	if n := e.Number(); n != 0 {
-		if ce := mysqlerr.Constraint(n, e.Message, e); ce != nil {
+		if ce := mysqlerr.Constraint(n, mysqlText(e.Message), c.keyTable, e); ce != nil {
 			return ce
 		}
 	}
 	return e
+}
+
+// mysqlText returns the server's own text of a MySQL error message as
+// Vitess relays it: "target: db.-.primary: vttablet: <text> (errno N)
+// (sqlstate S) (CallerID: ...)".
+func mysqlText(msg string) string {
+	if i := strings.LastIndex(msg, "vttablet: "); i >= 0 {
+		msg = msg[i+len("vttablet: "):]
+	}
+	if j := strings.Index(msg, " (errno "); j >= 0 {
+		msg = msg[:j]
+	}
+	return msg
 }
 
 type vitessState struct {

@@ -33,7 +33,7 @@ func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, err
 	}
 	if resp.Error != nil {
 		c.put(resp.Session)
-		return nil, mapError(resp.Error)
+		return nil, c.mapError(resp.Error)
 	}
 	if !sessionState(resp.Session).InTransaction {
 		return nil, &ResponseError{Msg: "the session is not in a transaction after " + begin}
@@ -85,7 +85,7 @@ func (t *tx) run(ctx context.Context, sql string, args []any) (*wire.Result, err
 	}
 	t.session = resp.Session
 	if resp.Error != nil {
-		err := mapError(resp.Error)
+		err := t.c.mapError(resp.Error)
 		if !sessionState(resp.Session).InTransaction {
 			// The server ended (rolled back) the transaction: a deadlock,
 			// an expired session.
@@ -131,7 +131,7 @@ func (t *tx) Commit(ctx context.Context) error {
 		return &CommitError{Err: err}
 	}
 	if resp.Error != nil {
-		return &CommitError{Err: mapError(resp.Error)}
+		return &CommitError{Err: t.c.mapError(resp.Error)}
 	}
 	if sessionState(resp.Session).InTransaction {
 		return &CommitError{Err: &ResponseError{Msg: "the session is still in a transaction after COMMIT"}}
@@ -160,7 +160,7 @@ func (t *tx) Rollback(ctx context.Context) error {
 		return err
 	}
 	if resp.Error != nil {
-		return mapError(resp.Error)
+		return t.c.mapError(resp.Error)
 	}
 	t.c.put(resp.Session)
 	return nil
