@@ -60,6 +60,9 @@ func OpenMySQL(ctx context.Context, dsn string, opts MySQLOptions) (*sql.DB, err
 	cfg.AllowAllFiles = false
 	cfg.InterpolateParams = false
 	cfg.ParseTime = false
+	// UPDATE reports the rows it matched, not only those it changed, as
+	// on PostgreSQL and SQLite and as forge's drivers expect.
+	cfg.ClientFoundRows = true
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}

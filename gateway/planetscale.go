@@ -137,18 +137,18 @@ func sessionJSON(id string, set psSettings) []byte {
 	b = append(b, `,"inTransaction":`...)
 	b = strconv.AppendBool(b, in)
 	b = append(b, `,"options":{"includedFields":"ALL"}`...)
-	if set.SQLMode != nil || set.TimeZone != nil {
+	if set.SQLMode != nil || set.TimeZone != nil || set.Isolation != nil {
 		b = append(b, `,"systemVariables":{`...)
-		if set.SQLMode != nil {
-			b = append(b, `"sql_mode":`...)
-			b = jsonx.AppendString(b, *set.SQLMode)
-		}
-		if set.TimeZone != nil {
-			if set.SQLMode != nil {
-				b = append(b, ',')
+		sep := ""
+		for _, kv := range []struct {
+			k string
+			v *string
+		}{{"sql_mode", set.SQLMode}, {"time_zone", set.TimeZone}, {"transaction_isolation", set.Isolation}} {
+			if kv.v != nil {
+				b = append(b, sep+`"`+kv.k+`":`...)
+				b = jsonx.AppendString(b, *kv.v)
+				sep = ","
 			}
-			b = append(b, `"time_zone":`...)
-			b = jsonx.AppendString(b, *set.TimeZone)
 		}
 		b = append(b, '}')
 	}
@@ -166,10 +166,17 @@ type psClientSession struct {
 // psSettings are the session variables a session may set and keep (as
 // Vitess keeps them in its session): forge's planetscale driver sets both.
 // The client echoes them, so they are checked again on every request.
+//
+// Isolation is the isolation level of the session's next transaction (SET
+// TRANSACTION ISOLATION LEVEL outside a transaction): BEGIN applies it and
+// clears it.
 type psSettings struct {
-	SQLMode  *string `json:"sql_mode,omitempty"`
-	TimeZone *string `json:"time_zone,omitempty"`
+	SQLMode   *string `json:"sql_mode,omitempty"`
+	TimeZone  *string `json:"time_zone,omitempty"`
+	Isolation *string `json:"transaction_isolation,omitempty"`
 }
+
+var psIsolationLevels = map[string]bool{"READ UNCOMMITTED": true, "READ COMMITTED": true, "REPEATABLE READ": true, "SERIALIZABLE": true}
 
 func (s psSettings) empty() bool { return s.SQLMode == nil && s.TimeZone == nil }
 
@@ -185,6 +192,9 @@ func (s psSettings) valid() bool {
 				return false
 			}
 		}
+	}
+	if s.Isolation != nil && !psIsolationLevels[*s.Isolation] {
+		return false
 	}
 	if s.TimeZone != nil {
 		tz := *s.TimeZone
@@ -202,6 +212,9 @@ func (s psSettings) merge(o psSettings) psSettings {
 	}
 	if o.TimeZone != nil {
 		s.TimeZone = o.TimeZone
+	}
+	if o.Isolation != nil {
+		s.Isolation = o.Isolation
 	}
 	return s
 }
@@ -228,8 +241,16 @@ const psResetSettings = "SET SESSION sql_mode = @@GLOBAL.sql_mode, time_zone = '
 // SET [SESSION] sql_mode = '...', time_zone = '...' (either or both).
 var psSettingsRe = regexp.MustCompile(`(?is)^\s*SET\s+(?:SESSION\s+)?(sql_mode|time_zone)\s*=\s*'([^'\\]*)'\s*(?:,\s*(sql_mode|time_zone)\s*=\s*'([^'\\]*)'\s*)?;?\s*$`)
 
+// psIsolationRe matches SET TRANSACTION ISOLATION LEVEL (the next
+// transaction's).
+var psIsolationRe = regexp.MustCompile(`(?is)^\s*SET\s+TRANSACTION\s+ISOLATION\s+LEVEL\s+(READ\s+UNCOMMITTED|READ\s+COMMITTED|REPEATABLE\s+READ|SERIALIZABLE)\s*;?\s*$`)
+
 // parseSettings reads a settings statement; ok is false for any other.
 func parseSettings(sql string) (psSettings, bool) {
+	if m := psIsolationRe.FindStringSubmatch(sql); m != nil {
+		level := strings.ToUpper(strings.Join(strings.Fields(m[1]), " "))
+		return psSettings{Isolation: &level}, true
+	}
 	m := psSettingsRe.FindStringSubmatch(sql)
 	if m == nil {
 		return psSettings{}, false
@@ -468,6 +489,9 @@ func (h *psHandler) execute(ctx context.Context, pol *policy, req *wire.Request)
 		return &psReply{set: ss.set, result: []byte("{}")}, http.StatusOK
 	}
 	if newSet, isSet := parseSettings(req.Query); isSet {
+		if newSet.Isolation != nil {
+			return fail("FAILED_PRECONDITION", "the isolation level cannot change in a transaction: SET TRANSACTION ISOLATION LEVEL before BEGIN")
+		}
 		if _, err := ss.conn.ExecContext(ctx, newSet.sql()); err != nil {
 			code, msg := mysqlError(ctx, err)
 			return fail(code, msg)
@@ -605,6 +629,11 @@ func (h *psHandler) begin(ctx context.Context, pol *policy, readOnly bool, set p
 	if !set.empty() {
 		_, err = conn.ExecContext(ctx, set.sql())
 	}
+	if err == nil && set.Isolation != nil {
+		// The next transaction's level only: nothing outlives it.
+		_, err = conn.ExecContext(ctx, "SET TRANSACTION ISOLATION LEVEL "+*set.Isolation)
+	}
+	set.Isolation = nil
 	if err == nil {
 		_, err = conn.ExecContext(ctx, stmt)
 	}

@@ -31,8 +31,8 @@
 // answers COMMIT with an error). db.Batch is atomic the same way: one
 // session, BEGIN, the statements, COMMIT (so 2 + n requests); a failing
 // statement rolls the batch back and is reported as a *driver.BatchError.
-// Isolation levels other than the server's default cannot be set over the
-// API: Begin refuses them with a *driver.CapabilityError.
+// An isolation level is set with SET TRANSACTION ISOLATION LEVEL on the
+// transaction's session before BEGIN (it applies to that transaction only).
 //
 // # Values
 //

@@ -11,12 +11,15 @@ import (
 )
 
 // Begin implements driver.Beginner: BEGIN (START TRANSACTION READ ONLY
-// for a read-only transaction) on a new session. Only the server's default
-// isolation level can be had over the API.
+// for a read-only transaction) on a session of its own. An isolation level
+// is set first on that session with SET TRANSACTION ISOLATION LEVEL, which
+// applies to its next transaction only (one more request).
 func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if opts.Isolation != "" {
+	switch opts.Isolation {
+	case "", driver.ReadUncommitted, driver.ReadCommitted, driver.RepeatableRead, driver.Serializable:
+	default:
 		return nil, &driver.CapabilityError{Op: "isolation level " + strconv.Quote(string(opts.Isolation)), Driver: c.DriverName(),
-			Use: "PlanetScale's HTTP API runs transactions at the server's default level (REPEATABLE READ); leave TxOptions.Isolation empty"}
+			Use: "ask for one of driver's four standard levels"}
 	}
 	begin := "BEGIN"
 	if opts.ReadOnly {
@@ -26,6 +29,17 @@ func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, err
 	sess, err := c.take(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Isolation != "" {
+		resp, err := c.execute(ctx, "SET TRANSACTION ISOLATION LEVEL "+string(opts.Isolation), sess)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Error != nil {
+			c.put(resp.Session)
+			return nil, c.mapError(resp.Error)
+		}
+		sess = resp.Session
 	}
 	resp, err := c.execute(ctx, begin, sess)
 	if err != nil {
