@@ -249,5 +249,5 @@ func mysqlScript(t *testing.T, d dialect.Dialect) string {
 type nopObserver struct{}
 
 func (nopObserver) QueryStart(ctx context.Context, e *forge.QueryEvent) context.Context { return ctx }
-func (nopObserver) QueryEnd(ctx context.Context, e *forge.QueryEvent)                       {}
-func (nopObserver) Mutation(ctx context.Context, e *forge.MutationEvent)                    {}
+func (nopObserver) QueryEnd(ctx context.Context, e *forge.QueryEvent)                   {}
+func (nopObserver) Mutation(ctx context.Context, e *forge.MutationEvent)                {}
