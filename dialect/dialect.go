@@ -202,3 +202,15 @@ func appendOrderNulls(b []byte, expr string, desc, nullable bool) []byte {
 	}
 	return b
 }
+
+// InsertIDStep returns, for a dialect without RETURNING, the distance
+// between the ids that one multi-row INSERT generates (the first is the
+// statement's last insert id), or 0 when they need not be consecutive, in
+// which case forge inserts rows whose ids it needs one statement at a
+// time. Dialects say so by implementing InsertIDStep() int64.
+func InsertIDStep(d Dialect) int64 {
+	if s, ok := d.(interface{ InsertIDStep() int64 }); ok {
+		return s.InsertIDStep()
+	}
+	return 0
+}

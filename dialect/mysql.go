@@ -120,10 +120,24 @@ func MySQL(f Flavor, v Version) Dialect {
 	return mysql{flavor: f, version: v}
 }
 
+// MySQLConsecutiveIDs is MySQL(f, v) for a server whose multi-row INSERT
+// generates consecutive ids step apart: innodb_autoinc_lock_mode 0 or 1
+// ("simple inserts" take their ids in one block), step being
+// auto_increment_increment. Drivers read both once when they open; with
+// MySQL(f, v) forge inserts rows one by one where it needs their ids and
+// the server has no RETURNING (see InsertIDStep).
+func MySQLConsecutiveIDs(f Flavor, v Version, step int64) Dialect {
+	return mysql{flavor: f, version: v, idStep: step}
+}
+
 type mysql struct {
 	flavor  Flavor
 	version Version
+	idStep  int64
 }
+
+// InsertIDStep: see the package function.
+func (d mysql) InsertIDStep() int64 { return d.idStep }
 
 // MySQLInfo is implemented by the MySQL dialect: the server's flavour and
 // version it was made for.

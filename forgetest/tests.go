@@ -24,6 +24,7 @@ var Tests = []Test{
 	{"Values", testValues},
 	{"Filters", testFilters},
 	{"TextMatchIsLiteral", testTextMatch},
+	{"TextEqualityIsLiteral", testTextEquality},
 	{"OrderTakeSkip", testOrderTakeSkip},
 	{"CursorPagination", testCursor},
 	{"Select", testSelect},
@@ -306,6 +307,42 @@ func testFilters(t *testing.T, h *Harness) {
 	must(t, err)
 	if len(got) != 2 {
 		t.Errorf("two Where options: %d rows, want 2", len(got))
+	}
+}
+
+// testTextEquality: Eq, In and a unique key compare text byte for byte:
+// case and trailing spaces count (MySQL's and MariaDB's default
+// collations ignore both).
+func testTextEquality(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	c := Users.Cols()
+	for i, e := range []string{"ada@x", "Ada@x", "ADA@X", "ada@x ", "ada@x  "} {
+		if _, err := Users.Create(ctx, h.DB, User{Email: e, Name: fmt.Sprintf("n%d", i)}); err != nil {
+			t.Fatalf("unique email %q refused: %v", e, err)
+		}
+	}
+	var ce *forge.ConstraintError
+	if _, err := Users.Create(ctx, h.DB, User{Email: "Ada@x", Name: "dup"}); !errors.As(err, &ce) || ce.Kind != forge.UniqueViolation {
+		t.Errorf("a duplicate email: %v", err)
+	}
+	for _, probe := range []string{"ada@x", "Ada@x", "ada@x "} {
+		got, err := Users.FindMany(ctx, h.DB, forge.Where(forge.Eq(&c.Email, probe)))
+		must(t, err)
+		if len(got) != 1 || got[0].Email != probe {
+			t.Errorf("Eq(%q) found %d rows: %+v", probe, len(got), got)
+		}
+		u, err := Users.FindUnique(ctx, h.DB, forge.Eq(&c.Email, probe))
+		if err != nil || u.Email != probe {
+			t.Errorf("FindUnique(%q) = %q, %v", probe, u.Email, err)
+		}
+	}
+	got, err := Users.FindMany(ctx, h.DB, forge.Where(forge.In(&c.Email, "ADA@X", "ada@X")))
+	must(t, err)
+	if len(got) != 1 || got[0].Email != "ADA@X" {
+		t.Errorf("In found %+v", got)
+	}
+	if n, err := Users.Count(ctx, h.DB, forge.Ne(&c.Email, "ada@x")); err != nil || n != 4 {
+		t.Errorf("Ne counted %d (%v), want 4", n, err)
 	}
 }
 

@@ -156,6 +156,19 @@ func probe(ctx context.Context, db *sql.DB) (dialect.Dialect, error) {
 	case f == dialect.MySQLFlavor && !ver.AtLeast(8, 0, 4):
 		return nil, fmt.Errorf("forge/mysql: MySQL %s is too old: forge needs 8.0.4 or later (JSON_TABLE)", ver)
 	}
+	if f == dialect.MySQLFlavor {
+		// No RETURNING: the ids of a multi-row INSERT are the first id
+		// plus a step only under lock modes 0 and 1 (see
+		// dialect.MySQLConsecutiveIDs).
+		var mode, step int64
+		err := db.QueryRowContext(ctx, "SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment").Scan(&mode, &step)
+		if err != nil {
+			return nil, fmt.Errorf("forge/mysql: reading innodb_autoinc_lock_mode: %w", err)
+		}
+		if (mode == 0 || mode == 1) && step > 0 {
+			return dialect.MySQLConsecutiveIDs(f, ver, step), nil
+		}
+	}
 	return dialect.MySQL(f, ver), nil
 }
 
