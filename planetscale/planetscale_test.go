@@ -123,7 +123,9 @@ func TestSessions(t *testing.T) {
 func TestCommitFailures(t *testing.T) {
 	ctx := context.Background()
 	for name, commit := range map[string]func() (*fetch.Response, error){
-		"error":       func() (*fetch.Response, error) { return fail(session("", false), "ABORTED", "transaction ended (errno 1317)") },
+		"error": func() (*fetch.Response, error) {
+			return fail(session("", false), "ABORTED", "transaction ended (errno 1317)")
+		},
 		"no answer":   func() (*fetch.Response, error) { return nil, errors.New("connection reset") },
 		"still in tx": func() (*fetch.Response, error) { return ok(session("t", true), "{}") },
 		"http 500":    func() (*fetch.Response, error) { return &fetch.Response{Status: 500, Body: []byte("oops")}, nil },
