@@ -409,7 +409,12 @@ func (h *psHandler) pinned(id string, who *principal) (*psSession, bool) {
 	if ss == nil || ss.who != who {
 		return nil, false
 	}
-	ss.lastUsed = time.Now()
+	now := time.Now()
+	if now.Sub(ss.lastUsed) > h.s.cfg.StreamIdle || now.Sub(ss.started) > h.s.cfg.MaxTransaction {
+		// Expired, whether or not the reaper has come by yet.
+		return nil, false
+	}
+	ss.lastUsed = now
 	return ss, true
 }
 

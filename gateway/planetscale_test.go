@@ -84,7 +84,7 @@ func TestPlanetScaleDriverValues(t *testing.T) {
 // TestPlanetScaleDriverTransactions: commit, rollback, a batch, and a
 // COMMIT that reaches an expired session is an error, never a success.
 func TestPlanetScaleDriverTransactions(t *testing.T) {
-	d, _, url := psServer(t, gateway.Config{StreamIdle: 200 * time.Millisecond})
+	d, _, url := psServer(t, gateway.Config{})
 	d.mustExec(t, "CREATE TABLE acct (id INT PRIMARY KEY, bal INT NOT NULL)", "INSERT INTO acct VALUES (1, 100), (2, 0)")
 	ctx := context.Background()
 	c := openPS(t, url, "writer", writeSecret)
@@ -134,55 +134,32 @@ func TestPlanetScaleDriverTransactions(t *testing.T) {
 	if err != nil || out[0].RowsAffected != 2 {
 		t.Fatalf("batch: %v %+v", err, out)
 	}
-	// The server ends an idle transaction; its COMMIT then fails.
-	tx, _ = c.Begin(ctx, driver.TxOptions{})
-	if _, err := tx.Exec(ctx, "UPDATE acct SET bal = 0", nil); err != nil {
-		t.Fatal(err)
+	// The isolation level applies to its transaction, and to it only:
+	// READ COMMITTED sees a row another session commits meanwhile, the
+	// default (REPEATABLE READ) does not, and SERIALIZABLE's plain reads
+	// lock the row (TestPlanetScaleDriverSerializable).
+	bal2 := func(q driver.Querier) int64 {
+		return rowsOf(t)(q.Query(ctx, "SELECT bal FROM acct WHERE id = 2", nil))[0][0].(int64)
 	}
-	time.Sleep(time.Second) // five times the idle timeout
-	err = tx.Commit(ctx)
-	var cerr *planetscale.CommitError
-	if !errors.As(err, &cerr) {
-		t.Fatalf("COMMIT of an expired transaction = %v, want a *planetscale.CommitError", err)
-	}
-	if b := balances(); !reflect.DeepEqual(b, []any{int64(91), int64(11)}) {
-		t.Errorf("after an expired transaction: %v", b)
-	}
-	// The isolation level applies to its transaction (InnoDB's view of
-	// the open transactions, which the administrator may read), and to
-	// it only.
-	levels := func() string {
-		// InnoDB refreshes the table's cache at most every 0.1 s.
-		time.Sleep(150 * time.Millisecond)
-		var out []string
-		rows, err := d.admin.Query("SELECT trx_isolation_level FROM information_schema.INNODB_TRX")
+	seen := func(level driver.IsolationLevel) int64 {
+		tx, err := c.Begin(ctx, driver.TxOptions{Isolation: level})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var l string
-			_ = rows.Scan(&l)
-			out = append(out, l)
+		before := bal2(tx)
+		d.mustExec(t, "UPDATE acct SET bal = bal + 1 WHERE id = 2")
+		after := bal2(tx)
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
 		}
-		return strings.Join(out, ",")
+		return after - before
 	}
 	for _, c := range []struct {
 		level driver.IsolationLevel
-		want  string
-	}{{driver.Serializable, "SERIALIZABLE"}, {"", "REPEATABLE READ"}, {driver.ReadCommitted, "READ COMMITTED"}, {"", "REPEATABLE READ"}} {
-		tx, err = openPS(t, url, "writer", writeSecret).Begin(ctx, driver.TxOptions{Isolation: c.level})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, "UPDATE acct SET bal = bal WHERE id = 1", nil); err != nil {
-			t.Fatal(err)
-		}
-		if got := levels(); got != c.want {
-			t.Errorf("a transaction asking for %q runs at %q, want %q", c.level, got, c.want)
-		}
-		if err := tx.Commit(ctx); err != nil {
-			t.Fatal(err)
+		want  int64
+	}{{"", 0}, {driver.ReadCommitted, 1}, {"", 0}, {driver.RepeatableRead, 0}, {driver.ReadUncommitted, 1}, {"", 0}} {
+		if got := seen(c.level); got != c.want {
+			t.Errorf("a %q transaction saw a change committed meanwhile %d times, want %d", c.level, got, c.want)
 		}
 	}
 	// A read-only transaction refuses writes.
@@ -194,6 +171,59 @@ func TestPlanetScaleDriverTransactions(t *testing.T) {
 		t.Error("a read-only transaction wrote")
 	}
 	_ = tx.Rollback(ctx)
+}
+
+// TestPlanetScaleDriverExpiredCommit: the server ends a transaction idle
+// longer than its limit; its COMMIT then fails, and nothing of it is
+// applied (a COMMIT that fails is always reported).
+func TestPlanetScaleDriverExpiredCommit(t *testing.T) {
+	d, _, url := psServer(t, gateway.Config{StreamIdle: 300 * time.Millisecond})
+	d.mustExec(t, "CREATE TABLE acct (id INT PRIMARY KEY, bal INT NOT NULL)", "INSERT INTO acct VALUES (1, 100)")
+	ctx := context.Background()
+	c := openPS(t, url, "writer", writeSecret)
+	tx, err := c.Begin(ctx, driver.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// On a slow machine the session may already have expired here: then
+	// this fails (ABORTED) and the COMMIT below must fail all the same.
+	_, _ = tx.Exec(ctx, "UPDATE acct SET bal = 0", nil)
+	time.Sleep(time.Second) // over three times the idle limit
+	err = tx.Commit(ctx)
+	var cerr *planetscale.CommitError
+	if !errors.As(err, &cerr) {
+		t.Fatalf("COMMIT of an expired transaction = %v, want a *planetscale.CommitError", err)
+	}
+	if got := rowsOf(t)(c.Query(ctx, "SELECT bal FROM acct", nil))[0][0]; got != int64(100) {
+		t.Errorf("after an expired transaction: %v", got)
+	}
+}
+
+// TestPlanetScaleDriverSerializable: a SERIALIZABLE transaction's plain
+// reads lock the rows they read (InnoDB), so the administrator's update of
+// such a row waits and times out while the transaction is open.
+func TestPlanetScaleDriverSerializable(t *testing.T) {
+	d, _, url := psServer(t, gateway.Config{})
+	d.mustExec(t, "CREATE TABLE acct (id INT PRIMARY KEY, bal INT NOT NULL)", "INSERT INTO acct VALUES (1, 100), (2, 0)")
+	ctx := context.Background()
+	c := openPS(t, url, "writer", writeSecret)
+	bal2 := func(q driver.Querier) int64 {
+		return rowsOf(t)(q.Query(ctx, "SELECT bal FROM acct WHERE id = 2", nil))[0][0].(int64)
+	}
+	tx, err := c.Begin(ctx, driver.TxOptions{Isolation: driver.Serializable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bal2(tx)
+	d.mustExec(t, "SET SESSION innodb_lock_wait_timeout = 1")
+	_, err = d.admin.Exec("UPDATE acct SET bal = bal WHERE id = 2")
+	d.mustExec(t, "SET SESSION innodb_lock_wait_timeout = DEFAULT")
+	if err == nil || !strings.Contains(err.Error(), "1205") {
+		t.Errorf("an update of a row a SERIALIZABLE transaction read: %v, want a lock wait timeout (1205)", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestPlanetScaleConformance runs forge's conformance suite through
