@@ -105,6 +105,9 @@ ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION`, name)
 			}
 			fk.Columns = append(fk.Columns, str(f[1]))
 			fk.RefColumns = append(fk.RefColumns, str(f[3]))
+			if c := t.Column(str(f[1])); c != nil {
+				c.ForeignKey = true
+			}
 		}
 		idx, err := queryAll(ctx, q, `SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS
 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`, name)

@@ -279,7 +279,7 @@ type opener struct {
 // runtime does not give (pgx is fine through Hyperdrive's sockets: the
 // forge/hyperdrive module).
 var tcpDrivers = []string{
-	"github.com/forge-orm/forge/sqlite", "github.com/forge-orm/forge/pgx",
+	"github.com/forge-orm/forge/sqlite", "github.com/forge-orm/forge/pgx", "github.com/forge-orm/forge/mysql",
 	"modernc.org/sqlite", "github.com/mattn/go-sqlite3", "github.com/lib/pq",
 	"github.com/go-sql-driver/mysql", "github.com/jackc/pgx/v5",
 }
