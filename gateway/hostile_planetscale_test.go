@@ -244,6 +244,40 @@ func TestPlanetScaleShares(t *testing.T) {
 	}
 }
 
+// TestPlanetScaleAllowList: in allow-list mode raw SQL is refused, named
+// statements run (through the guard), and the transaction and settings
+// statements the protocol needs stay allowed.
+func TestPlanetScaleAllowList(t *testing.T) {
+	st, err := gateway.ParseStatements([]byte("-- name: count\nSELECT COUNT(*) AS n FROM t\n-- name: add\nINSERT INTO t VALUES (9, 'z')\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _, url := psServer(t, gateway.Config{Statements: st})
+	d.mustExec(t, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))")
+	if code, out := psExec(t, url, "writer", writeSecret, "SELECT 1", nil); code != http.StatusForbidden || !strings.HasPrefix(psError(out), "PERMISSION_DENIED") {
+		t.Errorf("raw SQL: %d %v", code, out)
+	}
+	if code, out := psExec(t, url, "writer", writeSecret, "SET SESSION sql_mode = 'ANSI_QUOTES', time_zone = '+00:00'", nil); code != 200 || psError(out) != "" {
+		t.Errorf("settings: %d %v", code, out)
+	}
+	_, out := psExec(t, url, "writer", writeSecret, "BEGIN", nil)
+	sess := out["session"]
+	for _, q := range []string{"@add", "@count", "COMMIT"} {
+		if code, out := psExec(t, url, "writer", writeSecret, q, sess); code != 200 || psError(out) != "" {
+			t.Fatalf("%s: %d %v", q, code, out)
+		} else {
+			sess = out["session"]
+		}
+	}
+	if code, out := psExec(t, url, "reader", readSecret, "@add", nil); code != http.StatusForbidden {
+		t.Errorf("a read token's named write: %d %v", code, out)
+	}
+	var n int
+	if err := d.admin.QueryRow("SELECT COUNT(*) FROM t").Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d rows, %v", n, err)
+	}
+}
+
 // TestOpenMySQLRefuses: the gateway does not serve as a user with
 // server-wide privileges, nor read tokens as a user that can write.
 func TestOpenMySQLRefuses(t *testing.T) {

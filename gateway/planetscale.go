@@ -352,7 +352,7 @@ func (h *psHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writePSError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "invalid request: want {\"query\": \"<SQL>\", \"session\": <the last session or null>}")
 		return
 	}
-	if pol.statements != nil {
+	if pol.statements != nil && !psProtocolStatement(req.Query) {
 		sql, msg, ok := pol.statements.resolve(req.Query)
 		if !ok {
 			writePSError(w, http.StatusForbidden, "PERMISSION_DENIED", msg)
@@ -373,6 +373,17 @@ func (h *psHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, status, rep.body())
+}
+
+// psProtocolStatement reports whether sql is one the protocol itself
+// needs, which allow-list mode runs without a name: BEGIN, START
+// TRANSACTION, COMMIT, ROLLBACK and the session settings.
+func psProtocolStatement(sql string) bool {
+	if _, ok := parseSettings(sql); ok {
+		return true
+	}
+	st, ref := guardMySQL(sql, true)
+	return ref == nil && st.tx != myTxNone
 }
 
 // lookup finds the pinned session a client's session object names, for
