@@ -145,8 +145,10 @@ var myNoToken = map[string]bool{
 	"CACHE": true, "IMPORT": true, "HELP": true,
 }
 
-// myNoTokenWords: words no statement may hold (files on the server).
-var myNoTokenWords = map[string]bool{"OUTFILE": true, "DUMPFILE": true, "LOAD_FILE": true}
+// myNoTokenWords: words no statement may hold: files on the server, and
+// the server-side statement timeout the gateway sets on every connection.
+var myNoTokenWords = map[string]bool{"OUTFILE": true, "DUMPFILE": true, "LOAD_FILE": true,
+	"MAX_STATEMENT_TIME": true, "MAX_EXECUTION_TIME": true}
 
 // myReadLeading: the statements a read token may run.
 var myReadLeading = map[string]bool{
@@ -161,7 +163,8 @@ var myReadWords = map[string]bool{
 	"SLEEP": true, "BENCHMARK": true, "GET_LOCK": true, "RELEASE_LOCK": true, "RELEASE_ALL_LOCKS": true,
 	"IS_FREE_LOCK": true, "IS_USED_LOCK": true, "MASTER_POS_WAIT": true, "SOURCE_POS_WAIT": true,
 	"MASTER_GTID_WAIT": true, "WAIT_FOR_EXECUTED_GTID_SET": true, "WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS": true,
-	"NEXTVAL": true, "SETVAL": true, "LASTVAL": true, "NEXT": true, "LAST_INSERT_ID": true, "SYS_EXEC": true,
+	"NEXTVAL": true, "SETVAL": true, "LASTVAL": true, "NEXT": true, "LAST_INSERT_ID": true, "ROW_COUNT": true,
+	"FOUND_ROWS": true, "SYS_EXEC": true,
 	"SYS_EVAL": true, "PROCEDURE": true, "HANDLER": true, "PREPARE": true, "EXECUTE": true, "CALL": true,
 	"SET": true, "TEMPORARY": true, "ANALYZE": true,
 }
@@ -222,6 +225,9 @@ func guardLexed(l myLex, read bool) (myStmt, *myRefusal) {
 	}
 	for i, t := range toks {
 		if myNoTokenWords[t.word] && !t.quoted {
+			if t.word == "MAX_STATEMENT_TIME" || t.word == "MAX_EXECUTION_TIME" {
+				return deny("the gateway sets the statement timeout (" + t.word + "); it cannot be changed")
+			}
 			return deny("this gateway runs no statement that reads or writes files on the database server (" + t.word + ")")
 		}
 		if t.quoted && i+1 < len(toks) && toks[i+1].punct == '(' && (myNoTokenWords[t.word] || read && myReadWords[t.word]) {

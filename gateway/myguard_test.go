@@ -55,6 +55,9 @@ func TestGuardMySQL(t *testing.T) {
 		{"/*!50000 DELETE FROM t */", false, want{code: "INVALID_ARGUMENT"}},
 		{"SELECT 1 /*!50000 , SLEEP(1) */", true, want{code: "PERMISSION_DENIED"}},
 		{"SELECT 1 /*M! , 2 */", false, want{rows: true, taint: true}},
+		{"SET SESSION max_statement_time = 0", false, want{code: "PERMISSION_DENIED"}},
+		{"SET @@max_execution_time = 0", false, want{code: "PERMISSION_DENIED"}},
+		{"SELECT ROW_COUNT()", true, want{code: "PERMISSION_DENIED"}},
 		{"", false, want{code: "INVALID_ARGUMENT"}},
 		{"-- only a comment", false, want{code: "INVALID_ARGUMENT"}},
 	}
