@@ -3,7 +3,6 @@ package gateway_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,51 +32,29 @@ func command(t *testing.T, dir string, env []string, name string, args ...string
 // the planetscale driver inside the real workerd (Miniflare): it starts one
 // gateway per conformance test, each on a fresh MySQL database, compiles
 // the planetscale package's tests for js/wasm and runs their
-// TestConformanceInWorker (planetscale/worker_js_test.go) in a Worker
-// (libsql/testdata/worker/gotest.mjs), where the driver reaches the
+// TestConformanceInWorker (planetscale/worker_js_test.go) in a Worker,
+// where the driver reaches the
 // gateways through the runtime's fetch.
 func TestPlanetScaleConformanceInWorker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a wasm and starts workerd")
 	}
 	mysqlDSN(t)
-	jsDir := testsvc.JSDir(t)
-	node := testsvc.Node(t)
-	goCmd, goroot := testsvc.Go(t)
 	urls := make([]string, len(forgetest.Tests))
 	for i := range urls {
 		_, _, url := psServer(t, gateway.Config{})
 		urls[i] = psURL(url, "writer", writeSecret)
 	}
-	goEnv, _ := json.Marshal(map[string]string{"FORGE_PLANETSCALE_URLS": strings.Join(urls, ",")})
-	dir := t.TempDir()
-	if out, err := command(t, ".", []string{"GOOS=js", "GOARCH=wasm"}, goCmd, "test", "-c", "-o", filepath.Join(dir, "test.wasm"), "github.com/forge-orm/forge/planetscale"); err != nil {
-		t.Fatalf("go test -c for js/wasm: %v\n%s", err, out)
-	}
-	execJS, err := os.ReadFile(filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), execJS, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args, _ := json.Marshal([]string{"-test.v", "-test.count=1", "-test.run=^TestConformanceInWorker$"})
-	out, err := command(t, filepath.Join("..", "libsql", "testdata", "worker"), []string{
-		"FORGE_JS_DIR=" + jsDir, "TEST_DIR=" + dir, "TEST_ARGS=" + string(args), "GO_ENV=" + string(goEnv),
-	}, node, "gotest.mjs")
-	t.Logf("inside workerd:\n%s", out)
-	if err != nil {
-		t.Fatalf("the tests failed inside workerd: %v", err)
-	}
 	want := []string{"runtime: Cloudflare-Workers", "--- PASS: TestConformanceInWorker "}
 	for _, tc := range forgetest.Tests {
 		want = append(want, "--- PASS: TestConformanceInWorker/"+tc.Name+" ")
 	}
-	for _, w := range want {
-		if !strings.Contains(out, w) {
-			t.Errorf("the output inside workerd lacks %q", w)
-		}
-	}
+	testsvc.WorkerTest(t, testsvc.WorkerOptions{
+		Package: "github.com/forge-orm/forge/planetscale",
+		Run:     "^TestConformanceInWorker$",
+		Env:     map[string]string{"FORGE_PLANETSCALE_URLS": strings.Join(urls, ",")},
+		Want:    want,
+	})
 }
 
 // TestPlanetScaleWorkerExample builds examples/worker-planetscale with the

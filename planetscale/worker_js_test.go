@@ -30,7 +30,7 @@ func TestConformanceInWorker(t *testing.T) {
 		t.Skip("no gateway here: this test runs inside workerd, started by the gateway module's TestPlanetScaleConformanceInWorker")
 	}
 	urls := strings.Split(env, ",")
-	t.Logf("runtime: %s; %d gateways", os.Getenv("FORGE_LIBSQL_RUNTIME"), len(urls))
+	t.Logf("runtime: %s; %d gateways", os.Getenv("FORGE_TEST_RUNTIME"), len(urls))
 	var fetches atomic.Int64
 	js := jsfetch.New()
 	counted := fetch.Fetcher(func(ctx context.Context, r *fetch.Request) (*fetch.Response, error) {
