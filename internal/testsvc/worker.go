@@ -28,10 +28,13 @@ type WorkerOptions struct {
 	// Want are strings the output must hold, such as "--- PASS: TestX ",
 	// to make sure the tests ran there rather than skipped.
 	Want []string
+	// Package is the package whose tests to compile (an import path or a
+	// directory); "" is the package in the current directory.
+	Package string
 }
 
 // WorkerTest compiles the tests of the package in the current directory
-// for js/wasm (go test -c) and runs those matching o.Run inside the real
+// (or o.Package) for js/wasm (go test -c) and runs those matching o.Run inside the real
 // workerd, through Miniflare (gotest.mjs), in one request. Inside, the test
 // code finds what a Go Worker finds (connect() of cloudflare:sockets, for
 // edge/workers/sockets) and the request's env and ctx as
@@ -47,7 +50,11 @@ func WorkerTest(t *testing.T, o WorkerOptions) string {
 	_, goroot := Go(t)
 	dir := t.TempDir()
 	start := time.Now()
-	GoRun(t, []string{"GOOS=js", "GOARCH=wasm"}, "test", "-c", "-o", filepath.Join(dir, "test.wasm"), ".")
+	pkg := o.Package
+	if pkg == "" {
+		pkg = "."
+	}
+	GoRun(t, []string{"GOOS=js", "GOARCH=wasm"}, "test", "-c", "-o", filepath.Join(dir, "test.wasm"), pkg)
 	execJS, err := os.ReadFile(filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"))
 	if err != nil {
 		t.Fatal(err)
