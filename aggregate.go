@@ -283,8 +283,8 @@ func (a *Agg) run(ctx context.Context, r *runner, opts []Option, buf *rowBuf) er
 		b.b = d.AppendLimit(b.b, sq.take, sq.skip)
 	}
 	st := b.stmt(OpAggregate, m)
-	if st.cache = sq.spec(r, m); st.cache.on {
-		return r.cachedQuery(ctx, st, a.read(buf), func() readFunc {
+	if spec := sq.spec(r, m); spec.on {
+		return r.cachedQuery(ctx, st, spec, a.read(buf), func() readFunc {
 			scratch := rowBuf{size: buf.size, grow: buf.grow}
 			return a.read(&scratch)
 		})
@@ -293,6 +293,9 @@ func (a *Agg) run(ctx context.Context, r *runner, opts []Option, buf *rowBuf) er
 }
 
 // read returns the function that reads an aggregate's result rows into buf.
+// (Not inlined: each inlined copy would carry its own copy of the closure.)
+//
+//go:noinline
 func (a *Agg) read(buf *rowBuf) readFunc {
 	return func(rows driver.Rows) (int64, error) {
 		dests := make([]any, len(a.items))

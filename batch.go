@@ -258,7 +258,7 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 		sql.WriteString(s.SQL)
 		args += len(s.Args)
 	}
-	e, ctx2 := db.r.start(ctx, stmt{op: op, m: m, sql: sql.String(), batch: len(stmts)})
+	e, ctx2 := db.r.start(ctx, stmt{op: op, m: m, sql: sql.String(), batch: int32(len(stmts))})
 	e.NumArgs = args
 	res, err := bt.Batch(ctx2, stmts)
 	var n int64

@@ -19,7 +19,7 @@ type DB struct {
 	d      dialect.Dialect
 	obs    []Observer
 	muts   []MutationObserver
-	cache  QueryCache      // WithCache
+	cache  cacher          // WithCache
 	cached map[*model]bool // the models WithCache caches by default
 	r      runner
 }
@@ -249,9 +249,8 @@ type stmt struct {
 	m     *model // nil for raw SQL
 	sql   string
 	args  []any
-	rows  bool      // it returns rows to read (RETURNING)
-	cache cacheSpec // consult the DB's cache (reads outside transactions)
-	batch int       // the number of statements, for a batch sent as one
+	rows  bool  // it returns rows to read (RETURNING)
+	batch int32 // the number of statements, for a batch sent as one
 }
 
 // query runs a statement that returns rows and hands them to read, which
@@ -308,7 +307,7 @@ func (r *runner) exec(ctx context.Context, st stmt) (driver.Result, error) {
 }
 
 func (r *runner) start(ctx context.Context, st stmt) (*QueryEvent, context.Context) {
-	e := &QueryEvent{Operation: st.op, SQL: st.sql, NumArgs: len(st.args), Start: time.Now(), InTx: r.tx != nil, System: r.db.d.Name(), BatchSize: st.batch}
+	e := &QueryEvent{Operation: st.op, SQL: st.sql, NumArgs: len(st.args), Start: time.Now(), InTx: r.tx != nil, System: r.db.d.Name(), BatchSize: int(st.batch)}
 	if st.m != nil {
 		e.Model, e.Table = st.m.name, st.m.table
 	}

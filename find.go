@@ -261,9 +261,8 @@ func (m *model) find(ctx context.Context, q Querier, op Operation, pin *Cond, op
 		return buf.scanRows(rows, plan, limit)
 	}
 	if sq.c = sq.spec(r, m); sq.c.on {
-		st.cache = sq.c
 		sq.setCache(sq.c)
-		err = r.cachedQuery(ctx, st, read, func() readFunc {
+		err = r.cachedQuery(ctx, st, sq.c, read, func() readFunc {
 			scratch, plan := m.rowBuf(), newScanPlan(fields)
 			return func(rows driver.Rows) (int64, error) { return scratch.scanRows(rows, plan, limit) }
 		})
@@ -299,8 +298,7 @@ func (m *model) count(ctx context.Context, q Querier, op Operation, conds []Cond
 	}
 	var n int64
 	if r.db.cache != nil && r.tx == nil && r.db.cached[m] {
-		st.cache = cacheSpec{on: true}
-		err = r.cachedQuery(ctx, st, countRead(op, &n), func() readFunc { return countRead(op, new(int64)) })
+		err = r.cachedQuery(ctx, st, cacheSpec{on: true}, countRead(op, &n), func() readFunc { return countRead(op, new(int64)) })
 	} else {
 		err = r.query(ctx, st, countRead(op, &n))
 	}
@@ -308,6 +306,8 @@ func (m *model) count(ctx context.Context, q Querier, op Operation, conds []Cond
 }
 
 // countRead reads the result of Count or Exists into n.
+//
+//go:noinline
 func countRead(op Operation, n *int64) readFunc {
 	return func(rows driver.Rows) (int64, error) {
 		if !rows.Next() {

@@ -109,8 +109,7 @@ func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, 
 		}
 		var err error
 		if st := b.stmt(OpInclude, t); sq.c.on {
-			st.cache = sq.c
-			err = r.cachedQuery(ctx, st, read, func() readFunc {
+			err = r.cachedQuery(ctx, st, sq.c, read, func() readFunc {
 				scratch, plan := t.rowBuf(), newScanPlan(fields)
 				return func(rows driver.Rows) (int64, error) { return scratch.scanRows(rows, plan, -1) }
 			})

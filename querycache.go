@@ -58,7 +58,7 @@ func WithCache(c QueryCache, models ...AnyModel) OpenOption {
 		if c == nil {
 			return
 		}
-		db.cache = c
+		db.cache = cacheRunner{c}
 		db.muts = append(db.muts, c)
 		for _, m := range models {
 			if m != nil {
@@ -117,16 +117,28 @@ func (sq *selectQuery) setCache(c cacheSpec) {
 // readFunc reads a statement's rows; it returns the number of rows read.
 type readFunc func(driver.Rows) (int64, error)
 
+// cacher runs a statement through a cache. Its one implementation,
+// cacheRunner, is built only by WithCache: a program that never calls it
+// does not link the caching code (the edge's binary size).
+type cacher interface {
+	query(ctx context.Context, r *runner, st stmt, spec cacheSpec, read readFunc, scratch func() readFunc) error
+}
+
 // cachedQuery runs st through the DB's cache: read gets the rows, from the
 // cache or from the database; scratch returns a readFunc into throwaway
 // memory of the same shape, which the load uses to capture the values.
-func (r *runner) cachedQuery(ctx context.Context, st stmt, read readFunc, scratch func() readFunc) error {
-	req := CacheRequest{Model: st.m.name, Table: st.m.table, Op: st.op, SQL: st.sql, Args: st.args, TTL: st.cache.ttl, Stale: st.cache.stale}
-	uncached := st
-	uncached.cache = cacheSpec{}
-	res, err := r.db.cache.Read(ctx, &req, func(ctx context.Context) (*CachedResult, error) {
+func (r *runner) cachedQuery(ctx context.Context, st stmt, spec cacheSpec, read readFunc, scratch func() readFunc) error {
+	return r.db.cache.query(ctx, r, st, spec, read, scratch)
+}
+
+// cacheRunner is the cacher over a QueryCache.
+type cacheRunner struct{ c QueryCache }
+
+func (cr cacheRunner) query(ctx context.Context, r *runner, st stmt, spec cacheSpec, read readFunc, scratch func() readFunc) error {
+	req := CacheRequest{Model: st.m.name, Table: st.m.table, Op: st.op, SQL: st.sql, Args: st.args, TTL: spec.ttl, Stale: spec.stale}
+	res, err := cr.c.Read(ctx, &req, func(ctx context.Context) (*CachedResult, error) {
 		var out *CachedResult
-		err := r.query(ctx, uncached, func(rows driver.Rows) (int64, error) {
+		err := r.query(ctx, st, func(rows driver.Rows) (int64, error) {
 			rec := recorder{in: rows}
 			n, err := scratch()(&rec)
 			out = &CachedResult{Columns: rows.Columns(), Rows: rec.rows}
