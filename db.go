@@ -197,6 +197,11 @@ type MutationEvent struct {
 	// Keys are the primary keys written, when the driver can report them
 	// (RETURNING or a client-generated key); nil otherwise.
 	Keys []any
+	// Also are the other tables the database may have changed through
+	// referential actions of foreign keys to this table (ON DELETE or ON
+	// UPDATE CASCADE, SET NULL, SET DEFAULT), transitively; nil for
+	// inserts. (Changes made by triggers are not known.)
+	Also []string
 }
 
 // Observer receives query events. QueryStart returns the context for the
@@ -336,6 +341,9 @@ func (r *runner) mutated(ctx context.Context, op Operation, m *model, rows int64
 		return
 	}
 	e := &MutationEvent{Operation: op, Model: m.name, Table: m.table, Rows: rows, Keys: keys}
+	if op != OpCreate && op != OpCreateMany {
+		e.Also = r.db.schema.cascades[m]
+	}
 	if r.tx != nil {
 		root := r.tx.root
 		root.pending = append(root.pending, e)

@@ -244,7 +244,8 @@ func (c *Cache) refresh(ctx context.Context, key string, gen uint64, table strin
 }
 
 // Mutation implements forge.QueryCache: it bumps the generation of the
-// table written. When the store cannot, the table is not cached in this
+// table written, and of the tables its foreign keys' referential actions
+// may have changed (e.Also). When the store cannot, the table is not cached in this
 // process until a later bump succeeds (other processes sharing the store
 // may serve results from before the write until their TTL ends).
 func (c *Cache) Mutation(ctx context.Context, e *forge.MutationEvent) {
@@ -252,6 +253,9 @@ func (c *Cache) Mutation(ctx context.Context, e *forge.MutationEvent) {
 		return
 	}
 	_ = c.invalidate(ctx, e.Table)
+	for _, t := range e.Also {
+		_ = c.invalidate(ctx, t)
+	}
 }
 
 // Invalidate makes every cached result of the tables a miss, for writes

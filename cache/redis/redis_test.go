@@ -45,7 +45,7 @@ var (
 	})
 	Books = forge.Model("books", func(b *Book, f *forge.Fields) {
 		f.ID(&b.ID)
-		f.Int(&b.AuthorID).References(forge.Ref[Author]())
+		f.Int(&b.AuthorID).References(forge.Ref[Author]()).OnDelete(forge.Cascade)
 		f.Text(&b.Title)
 	})
 	schema = forge.MustSchema(Authors, Books)
@@ -196,6 +196,25 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 		}
 		if _, err := Authors.FindUnique(ctx, db, forge.Eq(&ac.ID, int64(3)), forge.Cached(0, 0)); !errors.Is(err, forge.ErrNotFound) {
 			t.Fatalf("a deleted row was served from the cache: %v", err)
+		}
+		// A delete that cascades in the database invalidates the table it
+		// cascaded to.
+		books := func() []Book {
+			t.Helper()
+			bs, err := Books.FindMany(ctx, db, forge.Cached(0, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bs
+		}
+		if len(books()) != 2 || len(books()) != 2 {
+			t.Fatal("want 2 books")
+		}
+		if err := Authors.Delete(ctx, db, forge.Eq(&ac.ID, int64(1))); err != nil {
+			t.Fatal(err)
+		}
+		if bs := books(); len(bs) != 1 {
+			t.Fatalf("books deleted by ON DELETE CASCADE were served from the cache: %+v", bs)
 		}
 	})
 }
