@@ -18,18 +18,26 @@ import (
 // against real databases and a real Redis is tested in the cache/redis
 // module.
 
+// Item has a field of every kind forge maps (TextID aside: text).
 type Item struct {
-	ID    int64
-	Name  string
-	Note  *string
-	Small int32
-	Price *float64
-	On    bool
-	Made  time.Time
-	Seen  *time.Time
-	Blob  []byte
-	Meta  map[string]any
-	Tags  []Tag
+	ID         int64
+	Name       string
+	Note       *string
+	Count      int64
+	Maybe      *int64
+	Small      int32
+	MaybeSmall *int32
+	Weight     float64
+	Price      *float64
+	On         bool
+	MaybeOn    *bool
+	Made       time.Time
+	Seen       *time.Time
+	Raw        []byte
+	Blob       []byte
+	Doc        map[string]any
+	Meta       map[string]any
+	Tags       []Tag
 }
 
 type Tag struct {
@@ -43,12 +51,19 @@ var (
 		f.ID(&i.ID)
 		f.Text(&i.Name)
 		f.NullText(&i.Note)
+		f.Int(&i.Count)
+		f.NullInt(&i.Maybe)
 		f.Int32(&i.Small)
+		f.NullInt32(&i.MaybeSmall)
+		f.Float(&i.Weight)
 		f.NullFloat(&i.Price)
 		f.Bool(&i.On)
+		f.NullBool(&i.MaybeOn)
 		f.Time(&i.Made)
 		f.NullTime(&i.Seen)
+		f.Bytes(&i.Raw)
 		f.NullBytes(&i.Blob)
+		f.JSON(&i.Doc)
 		f.NullJSON(&i.Meta)
 		f.HasMany(&i.Tags, func(t *Tag) *int64 { return &t.ItemID })
 	})
@@ -60,10 +75,14 @@ var (
 	testSchema = forge.MustSchema(Items, Tags)
 )
 
-var itemCols = []string{"id", "name", "note", "small", "price", "on", "made", "seen", "blob", "meta"}
+var itemCols = []string{"id", "name", "note", "count", "maybe", "small", "maybe_small", "weight", "price",
+	"on", "maybe_on", "made", "seen", "raw", "blob", "doc", "meta"}
 
+// itemRow is a stored item as SQLite returns it; NULL in half the nullable
+// columns.
 func itemRow(id int64, name string) []any {
-	return []any{id, name, "n", int64(7), 2.5, int64(1), "2024-01-02T03:04:05.000000000Z", nil, []byte("ab"), `{"a":1}`}
+	return []any{id, name, "n", int64(-3), nil, int64(7), int64(-8), 0.25, 2.5,
+		int64(1), nil, "2024-01-02T03:04:05.000001000Z", "1999-12-31T23:59:59.000000000Z", []byte{}, []byte("ab"), `{"x":[1,2]}`, `{"a":1}`}
 }
 
 // setup returns a fake answering selects of items and tags, a cache over a
