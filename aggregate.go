@@ -284,54 +284,60 @@ func (a *Agg) run(ctx context.Context, r *runner, opts []Option, buf *rowBuf) er
 	}
 	st := b.stmt(OpAggregate, m)
 	if spec := sq.spec(r, m); spec.on {
-		return r.cachedQuery(ctx, st, spec, a.read(buf), func() readFunc {
-			scratch := rowBuf{size: buf.size, grow: buf.grow}
-			return a.read(&scratch)
-		})
+		return a.runCached(ctx, r, st, spec, buf)
 	}
-	return r.query(ctx, st, a.read(buf))
+	return r.query(ctx, st, func(rows driver.Rows) (int64, error) { return a.read(buf, rows) })
 }
 
-// read returns the function that reads an aggregate's result rows into buf.
-// (Not inlined: each inlined copy would carry its own copy of the closure.)
-//
-//go:noinline
-func (a *Agg) read(buf *rowBuf) readFunc {
-	return func(rows driver.Rows) (int64, error) {
-		dests := make([]any, len(a.items))
-		tmps := make([]reflect.Value, len(a.items))
-		direct := make([]bool, len(a.items))
-		for i, it := range a.items {
-			// A group column, or a nullable destination (*V, scanned as
-			// **V), takes the value directly; other aggregates go through
-			// a **V, NULL-safe, and stay zero on NULL.
-			direct[i] = it.fn == "" || it.dstTyp.Kind() == reflect.Pointer
-			if !direct[i] {
-				tmps[i] = reflect.New(reflect.PointerTo(it.dstTyp))
-			}
+// runCached is run's statement through the DB's cache (its closures live
+// on the heap: apart, so that an uncached Aggregate does not pay for them).
+func (a *Agg) runCached(ctx context.Context, r *runner, st stmt, spec cacheSpec, buf *rowBuf) error {
+	out := new(rowBuf)
+	*out = *buf
+	err := r.cachedQuery(ctx, st, spec, func(rows driver.Rows) (int64, error) { return a.read(out, rows) },
+		func() readFunc {
+			scratch := &rowBuf{size: out.size, grow: out.grow}
+			return func(rows driver.Rows) (int64, error) { return a.read(scratch, rows) }
+		})
+	*buf = *out
+	return err
+}
+
+// read reads an aggregate's result rows into buf.
+func (a *Agg) read(buf *rowBuf, rows driver.Rows) (int64, error) {
+	dests := make([]any, len(a.items))
+	tmps := make([]reflect.Value, len(a.items))
+	direct := make([]bool, len(a.items))
+	for i, it := range a.items {
+		// A group column, or a nullable destination (*V, scanned as
+		// **V), takes the value directly; other aggregates go through
+		// a **V, NULL-safe, and stay zero on NULL.
+		direct[i] = it.fn == "" || it.dstTyp.Kind() == reflect.Pointer
+		if !direct[i] {
+			tmps[i] = reflect.New(reflect.PointerTo(it.dstTyp))
 		}
-		for rows.Next() {
-			base := buf.add()
-			for i, it := range a.items {
-				if direct[i] {
-					dests[i] = reflect.NewAt(it.dstTyp, unsafe.Add(base, it.dstOff)).Interface()
-				} else {
-					tmps[i].Elem().SetZero()
-					dests[i] = tmps[i].Interface()
-				}
-			}
-			if err := rows.Scan(dests...); err != nil {
-				return int64(buf.n), err
-			}
-			for i, it := range a.items {
-				if direct[i] {
-					continue
-				}
-				if p := tmps[i].Elem(); !p.IsNil() {
-					reflect.NewAt(it.dstTyp, unsafe.Add(base, it.dstOff)).Elem().Set(p.Elem())
-				}
-			}
-		}
-		return int64(buf.n), rows.Err()
 	}
+	for rows.Next() {
+		base := buf.add()
+		for i, it := range a.items {
+			if direct[i] {
+				dests[i] = reflect.NewAt(it.dstTyp, unsafe.Add(base, it.dstOff)).Interface()
+			} else {
+				tmps[i].Elem().SetZero()
+				dests[i] = tmps[i].Interface()
+			}
+		}
+		if err := rows.Scan(dests...); err != nil {
+			return int64(buf.n), err
+		}
+		for i, it := range a.items {
+			if direct[i] {
+				continue
+			}
+			if p := tmps[i].Elem(); !p.IsNil() {
+				reflect.NewAt(it.dstTyp, unsafe.Add(base, it.dstOff)).Elem().Set(p.Elem())
+			}
+		}
+	}
+	return int64(buf.n), rows.Err()
 }

@@ -287,5 +287,8 @@ func (r *runner) mutatedOp(ctx context.Context, o *BatchOp) {
 	if keys == nil && o.st.op == OpCreate && o.res.HasLastInsertID {
 		keys = []any{o.res.LastInsertID}
 	}
+	if o.st.movesKey {
+		keys = nil
+	}
 	r.mutated(ctx, o.st.op, o.st.m, o.res.RowsAffected, keys)
 }

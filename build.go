@@ -1,6 +1,7 @@
 package forge
 
 import (
+	"slices"
 	"time"
 	"unsafe"
 
@@ -17,6 +18,7 @@ type builder struct {
 	args     []any
 	hasWhere bool
 	rows     bool         // RETURNING was written
+	movesKey bool         // it may change primary keys (a Set or an upsert's update of one)
 	n        *quotedNames // the last model's quoted names
 	// jsonLists binds every In list as one JSON array: the condition's
 	// values would not fit under the dialect's parameter limit otherwise.
@@ -124,7 +126,7 @@ func (m *model) names(d dialect.Dialect) *quotedNames {
 
 // stmt returns the statement built, for op on model m.
 func (b *builder) stmt(op Operation, m *model) stmt {
-	return stmt{op: op, m: m, sql: b.sql(), args: b.args, rows: b.rows}
+	return stmt{op: op, m: m, sql: b.sql(), args: b.args, rows: b.rows, movesKey: b.movesKey}
 }
 
 // returning writes " RETURNING fields" when there are fields to read back.
@@ -210,6 +212,7 @@ func buildUpsert(d dialect.Dialect, m *model, fields []*field, args []any, confl
 		cols[i] = f.col
 	}
 	b.b = d.AppendUpsert(b.b, cols, update)
+	b.movesKey = m.pk != nil && slices.Contains(update, m.pk.col)
 	b.returning(ret)
 	return b.stmt(OpUpsert, m)
 }
@@ -273,6 +276,7 @@ func writeSets(b *builder, m *model, sets []Assignment) error {
 		if f.pk && f.auto {
 			return qerr(m, "Set on the generated id %s", f.name)
 		}
+		b.movesKey = b.movesKey || f.pk
 		v, err := encode(b.d, f, a.val)
 		if err != nil {
 			return err

@@ -256,6 +256,9 @@ type stmt struct {
 	args  []any
 	rows  bool  // it returns rows to read (RETURNING)
 	batch int32 // the number of statements, for a batch sent as one
+	// movesKey: it may change primary keys, so the keys it reports are not
+	// all the rows it changed (mutation events then report none).
+	movesKey bool
 }
 
 // query runs a statement that returns rows and hands them to read, which

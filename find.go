@@ -257,17 +257,12 @@ func (m *model) find(ctx context.Context, q Querier, op Operation, pin *Cond, op
 		buf.hint = sq.take
 	}
 	st := b.stmt(op, m)
-	read := func(rows driver.Rows) (int64, error) {
-		return buf.scanRows(rows, plan, limit)
-	}
 	if sq.c = sq.spec(r, m); sq.c.on {
-		sq.setCache(sq.c)
-		err = r.cachedQuery(ctx, st, sq.c, read, func() readFunc {
-			scratch, plan := m.rowBuf(), newScanPlan(fields)
-			return func(rows driver.Rows) (int64, error) { return scratch.scanRows(rows, plan, limit) }
-		})
+		err = m.findCached(ctx, r, &sq, st, fields, limit, buf)
 	} else {
-		err = r.query(ctx, st, read)
+		err = r.query(ctx, st, func(rows driver.Rows) (int64, error) {
+			return buf.scanRows(rows, plan, limit)
+		})
 	}
 	if err != nil {
 		return err
@@ -276,6 +271,39 @@ func (m *model) find(ctx context.Context, q Querier, op Operation, pin *Cond, op
 		return r.loadIncludes(ctx, m, buf.data, buf.n, sq.incs)
 	}
 	return nil
+}
+
+// findCached is find's statement through the DB's cache (its closures
+// live on the heap: apart, so that an uncached find does not pay for them).
+func (m *model) findCached(ctx context.Context, r *runner, sq *selectQuery, st stmt, fields []*field, limit int, buf *rowBuf) error {
+	sq.setCache(sq.c)
+	spec := sq.c
+	if st.op == OpFindUnique {
+		spec.row = pinnedKey(&sq.where, m.pk)
+	}
+	f := &findDest{m: m, fields: fields, limit: limit, buf: *buf}
+	f.plan.init(fields)
+	err := r.db.cache.query(ctx, r, st, spec, f)
+	*buf = f.buf
+	return err
+}
+
+// findDest is a cached find's cacheDest: one allocation for a hit.
+type findDest struct {
+	m      *model
+	fields []*field
+	limit  int
+	buf    rowBuf
+	plan   scanPlan
+}
+
+func (f *findDest) read(rows driver.Rows) (int64, error) {
+	return f.buf.scanRows(rows, &f.plan, f.limit)
+}
+
+func (f *findDest) scratch() readFunc {
+	scratch, plan := f.m.rowBuf(), newScanPlan(f.fields)
+	return func(rows driver.Rows) (int64, error) { return scratch.scanRows(rows, plan, f.limit) }
 }
 
 // count runs Count or Exists.
@@ -298,27 +326,32 @@ func (m *model) count(ctx context.Context, q Querier, op Operation, conds []Cond
 	}
 	var n int64
 	if r.db.cache != nil && r.tx == nil && r.db.cached[m] {
-		err = r.cachedQuery(ctx, st, cacheSpec{on: true}, countRead(op, &n), func() readFunc { return countRead(op, new(int64)) })
-	} else {
-		err = r.query(ctx, st, countRead(op, &n))
+		return countCached(ctx, r, st, op)
 	}
+	err = r.query(ctx, st, func(rows driver.Rows) (int64, error) { return countRows(op, &n, rows) })
 	return n, err
 }
 
-// countRead reads the result of Count or Exists into n.
-//
-//go:noinline
-func countRead(op Operation, n *int64) readFunc {
-	return func(rows driver.Rows) (int64, error) {
-		if !rows.Next() {
-			return 0, rows.Err()
-		}
-		if op == OpExists {
-			*n = 1
-			return 1, nil
-		}
-		return 1, rows.Scan(n)
+// countCached is count's statement through the DB's cache.
+func countCached(ctx context.Context, r *runner, st stmt, op Operation) (int64, error) {
+	n := new(int64)
+	err := r.cachedQuery(ctx, st, cacheSpec{on: true}, func(rows driver.Rows) (int64, error) { return countRows(op, n, rows) },
+		func() readFunc {
+			return func(rows driver.Rows) (int64, error) { return countRows(op, new(int64), rows) }
+		})
+	return *n, err
+}
+
+// countRows reads the result of Count or Exists into n.
+func countRows(op Operation, n *int64, rows driver.Rows) (int64, error) {
+	if !rows.Next() {
+		return 0, rows.Err()
 	}
+	if op == OpExists {
+		*n = 1
+		return 1, nil
+	}
+	return 1, rows.Scan(n)
 }
 
 // requireUnique checks that w pins at most one row: an Eq (ANDed) on the
@@ -348,6 +381,24 @@ func (m *model) requireUnique(w *filter, what string) error {
 		}
 	}
 	return qerr(m, "%s needs a filter that pins one row: Eq on the primary key or on unique fields (use the Many variant for several rows)", what)
+}
+
+// pinnedKey returns the value w compares the primary key pk with through
+// Eq (ANDed), or nil.
+func pinnedKey(w *filter, pk *field) any {
+	switch w.op {
+	case opAnd:
+		for i := range w.kids {
+			if v := pinnedKey(&w.kids[i], pk); v != nil {
+				return v
+			}
+		}
+	case opEq:
+		if pk != nil && w.f == pk && !isNil(w.val) {
+			return w.val
+		}
+	}
+	return nil
 }
 
 // pinnedEqs appends the fields w compares with Eq to a non-nil value,

@@ -35,6 +35,10 @@ type CacheRequest struct {
 	Op    Operation // the operation the statement is part of
 	SQL   string
 	Args  []any // bound arguments, in driver form (see driver.CheckValue)
+	// Row is, for a FindUnique pinned by an Eq on the primary key, that
+	// key (nil otherwise): the result depends on that row only, so a
+	// mutation that reports other keys leaves it valid.
+	Row any
 	// TTL and Stale are the Cached option's; zero means the cache's
 	// defaults.
 	TTL, Stale time.Duration
@@ -85,11 +89,13 @@ func Cached(ttl, stale time.Duration) Option {
 // by default.
 func NoCache() Option { return Option{kind: optCache, n: -1} }
 
-// cacheSpec is a statement's caching: whether it consults the cache, and
-// the Cached option's durations.
+// cacheSpec is a statement's caching: whether it consults the cache, the
+// Cached option's durations and, for a read of one row by its primary key,
+// that key.
 type cacheSpec struct {
 	on         bool
 	ttl, stale time.Duration
+	row        any
 }
 
 // spec returns the caching of a query of m on r.
@@ -121,26 +127,43 @@ type readFunc func(driver.Rows) (int64, error)
 // cacheRunner, is built only by WithCache: a program that never calls it
 // does not link the caching code (the edge's binary size).
 type cacher interface {
-	query(ctx context.Context, r *runner, st stmt, spec cacheSpec, read readFunc, scratch func() readFunc) error
+	query(ctx context.Context, r *runner, st stmt, spec cacheSpec, dst cacheDest) error
 }
+
+// cacheDest is where a cached statement's rows go: read scans them into
+// the caller's memory; scratch returns a readFunc into throwaway memory of
+// the same shape, which a load uses to capture the values.
+type cacheDest interface {
+	read(driver.Rows) (int64, error)
+	scratch() readFunc
+}
+
+// funcDest is a cacheDest of two functions.
+type funcDest struct {
+	r readFunc
+	s func() readFunc
+}
+
+func (f *funcDest) read(rows driver.Rows) (int64, error) { return f.r(rows) }
+func (f *funcDest) scratch() readFunc                    { return f.s() }
 
 // cachedQuery runs st through the DB's cache: read gets the rows, from the
 // cache or from the database; scratch returns a readFunc into throwaway
 // memory of the same shape, which the load uses to capture the values.
 func (r *runner) cachedQuery(ctx context.Context, st stmt, spec cacheSpec, read readFunc, scratch func() readFunc) error {
-	return r.db.cache.query(ctx, r, st, spec, read, scratch)
+	return r.db.cache.query(ctx, r, st, spec, &funcDest{read, scratch})
 }
 
 // cacheRunner is the cacher over a QueryCache.
 type cacheRunner struct{ c QueryCache }
 
-func (cr cacheRunner) query(ctx context.Context, r *runner, st stmt, spec cacheSpec, read readFunc, scratch func() readFunc) error {
-	req := CacheRequest{Model: st.m.name, Table: st.m.table, Op: st.op, SQL: st.sql, Args: st.args, TTL: spec.ttl, Stale: spec.stale}
+func (cr cacheRunner) query(ctx context.Context, r *runner, st stmt, spec cacheSpec, dst cacheDest) error {
+	req := CacheRequest{Model: st.m.name, Table: st.m.table, Op: st.op, SQL: st.sql, Args: st.args, TTL: spec.ttl, Stale: spec.stale, Row: spec.row}
 	res, err := cr.c.Read(ctx, &req, func(ctx context.Context) (*CachedResult, error) {
 		var out *CachedResult
 		err := r.query(ctx, st, func(rows driver.Rows) (int64, error) {
 			rec := recorder{in: rows}
-			n, err := scratch()(&rec)
+			n, err := dst.scratch()(&rec)
 			out = &CachedResult{Columns: rows.Columns(), Rows: rec.rows}
 			if err == nil {
 				err = rec.err
@@ -156,7 +179,7 @@ func (cr cacheRunner) query(ctx context.Context, r *runner, st stmt, spec cacheS
 		return err
 	}
 	rows := driver.BufferedRows{Cols: res.Columns, Values: res.Rows}
-	if _, err := read(&rows); err != nil {
+	if _, err := dst.read(&rows); err != nil {
 		return r.db.enrich(err, st.m, st.op)
 	}
 	return nil

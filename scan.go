@@ -17,7 +17,14 @@ type scanPlan struct {
 }
 
 func newScanPlan(fields []*field) *scanPlan {
-	p := &scanPlan{fields: fields}
+	p := &scanPlan{}
+	p.init(fields)
+	return p
+}
+
+// init makes p the plan of fields.
+func (p *scanPlan) init(fields []*field) {
+	p.fields = fields
 	if len(fields) <= len(p.inline) {
 		p.dests = p.inline[:len(fields)]
 	} else {
@@ -29,7 +36,6 @@ func newScanPlan(fields []*field) *scanPlan {
 			break
 		}
 	}
-	return p
 }
 
 // scan reads the current row into the struct at base.

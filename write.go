@@ -306,6 +306,10 @@ func (r *runner) writeReturning(ctx context.Context, st stmt, m *model, base uns
 			*(*int64)(m.pk.ptr(base)) = res.LastInsertID
 		}
 	}
+	if st.movesKey {
+		r.mutated(ctx, st.op, m, int64(n), nil)
+		return nil
+	}
 	r.mutatedRows(ctx, st.op, m, base, n)
 	return nil
 }
@@ -409,14 +413,15 @@ func (m *model) updateThenRead(ctx context.Context, r *runner, w *filter, sets [
 			return ErrNotFound
 		}
 		byKey := Cond{op: opEq, col: m.pk.ptr(m.tmpl), typ: m.pk.typ, val: keys[0]}
-		return tr.readBack(ctx, OpUpdate, m, &byKey, base)
+		return tr.readBack(ctx, OpUpdate, m, &byKey, base, st.movesKey)
 	})
 }
 
 // readBack reads the one row where matches into base after a write op
-// that could not return it, and reports the mutation; ErrNotFound when
+// that could not return it, and reports the mutation (without keys when
+// the write may have changed the primary key: moved); ErrNotFound when
 // there is none.
-func (r *runner) readBack(ctx context.Context, op Operation, m *model, where *Cond, base unsafe.Pointer) error {
+func (r *runner) readBack(ctx context.Context, op Operation, m *model, where *Cond, base unsafe.Pointer, moved bool) error {
 	var sq selectQuery
 	var err error
 	if sq.where, err = m.resolve(where); err != nil {
@@ -447,6 +452,10 @@ func (r *runner) readBack(ctx context.Context, op Operation, m *model, where *Co
 	if found == 0 {
 		return ErrNotFound
 	}
+	if moved {
+		r.mutated(ctx, op, m, 1, nil)
+		return nil
+	}
 	r.mutatedRows(ctx, op, m, base, 1)
 	return nil
 }
@@ -467,6 +476,9 @@ func (r *runner) updateManyKeys(ctx context.Context, m *model, w *filter, st stm
 			return err
 		}
 		n = res.RowsAffected
+		if st.movesKey {
+			keys = nil
+		}
 		tr.mutated(ctx, OpUpdateMany, m, n, keys)
 		return nil
 	})
@@ -563,6 +575,9 @@ func (r *runner) writeMany(ctx context.Context, st stmt) (int64, error) {
 		})
 		if err != nil {
 			return 0, err
+		}
+		if st.movesKey {
+			keys = nil
 		}
 		r.mutated(ctx, st.op, st.m, int64(len(keys)), keys)
 		return int64(len(keys)), nil
@@ -667,7 +682,7 @@ func (m *model) upsert(ctx context.Context, q Querier, base unsafe.Pointer, on *
 				conds[i] = Cond{op: opEq, col: f.ptr(m.tmpl), typ: f.typ, val: v}
 			}
 			where := And(conds...)
-			return tr.readBack(ctx, OpUpsert, m, &where, base)
+			return tr.readBack(ctx, OpUpsert, m, &where, base, st.movesKey)
 		})
 	}
 	if sync.sql == "" {

@@ -36,24 +36,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/forge-orm/forge"
 )
 
-// Store holds cached results and the table generations. Memory, the Redis
-// module's Store and KVStore implement it. Methods are safe for concurrent
-// use.
+// Store holds cached results and generations. Memory, the Redis module's
+// Store and KVStore implement it. Methods are safe for concurrent use.
+//
+// A generation is named: a table's ("users"), and, for reads of one row
+// by its primary key, the table's writes whose rows are not known
+// ("users!") and a bucket of the table's keys ("users#17"). An entry is
+// valid while the generations it depends on are those it was read under.
 type Store interface {
 	// Get returns the entry saved under key (nil when there is none, or it
-	// expired) and the current generation of table.
-	Get(ctx context.Context, key, table string) (*Entry, uint64, error)
+	// expired) and a value that changes whenever one of the generations
+	// named changes (for one name, its generation).
+	Get(ctx context.Context, key string, gens []string) (*Entry, uint64, error)
 	// Put saves e under key for ttl.
 	Put(ctx context.Context, key string, e *Entry, ttl time.Duration) error
-	// Bump changes the generation of table, so that no entry saved with
-	// the old one is served again.
-	Bump(ctx context.Context, table string) error
+	// Bump changes each generation named, so that no entry saved under an
+	// old one is served again.
+	Bump(ctx context.Context, gens []string) error
 }
 
 // MinTTLer is implemented by stores that cannot keep an entry for less
@@ -66,7 +73,7 @@ type MinTTLer interface {
 // Entry is one cached statement result.
 type Entry struct {
 	Key   string // the full key; a store that addresses entries by a hash of it checks it
-	Gen   uint64 // the table's generation before the statement ran
+	Gen   uint64 // the generations it depends on, before the statement ran (see Store.Get)
 	Fresh int64  // served as fresh until then (Unix nanoseconds)
 	Until int64  // served stale, while refreshed, until then
 	forge.CachedResult
@@ -166,11 +173,11 @@ func (c *Cache) Read(ctx context.Context, req *forge.CacheRequest, load func(con
 		key string
 		err error
 	)
-	if c.mem != nil {
-		e, gen = c.mem.get(kb, req.Table)
+	if c.mem != nil && req.Row == nil {
+		e, gen = c.mem.getTable(kb, req.Table) // no allocation
 	} else {
 		key = string(kb)
-		if e, gen, err = c.store.Get(ctx, key, req.Table); err != nil {
+		if e, gen, err = c.store.Get(ctx, key, dependsOn(req, nil)); err != nil {
 			return load(ctx) // the store is down: the database still answers
 		}
 		if e != nil && e.Key != key {
@@ -186,7 +193,7 @@ func (c *Cache) Read(ctx context.Context, req *forge.CacheRequest, load func(con
 			if key == "" {
 				key = string(kb)
 			}
-			c.refresh(ctx, key, gen, req.Table, ttl, stale, load)
+			c.refresh(ctx, key, gen, ttl, stale, load)
 			return &e.CachedResult, nil
 		}
 	}
@@ -229,7 +236,7 @@ func (c *Cache) loadOnce(ctx context.Context, key string, gen uint64, ttl, stale
 }
 
 // refresh reloads key in the background, unless a load of it runs.
-func (c *Cache) refresh(ctx context.Context, key string, gen uint64, table string, ttl, stale time.Duration, load func(context.Context) (*forge.CachedResult, error)) {
+func (c *Cache) refresh(ctx context.Context, key string, gen uint64, ttl, stale time.Duration, load func(context.Context) (*forge.CachedResult, error)) {
 	c.mu.Lock()
 	_, busy := c.flights[flightKey{key, gen}]
 	c.mu.Unlock()
@@ -243,19 +250,64 @@ func (c *Cache) refresh(ctx context.Context, key string, gen uint64, table strin
 	}()
 }
 
-// Mutation implements forge.QueryCache: it bumps the generation of the
-// table written, and of the tables its foreign keys' referential actions
-// may have changed (e.Also). When the store cannot, the table is not cached in this
-// process until a later bump succeeds (other processes sharing the store
-// may serve results from before the write until their TTL ends).
+// Mutation implements forge.QueryCache: it bumps the generations of what
+// the write changed: its table; the keys it reports (or, when it reports
+// none or many, all the table's rows); and the tables its foreign keys'
+// referential actions may have changed (e.Also). When the store cannot,
+// the table is not cached in this process until a later bump succeeds
+// (other processes sharing the store may serve results from before the
+// write until their TTL ends).
 func (c *Cache) Mutation(ctx context.Context, e *forge.MutationEvent) {
 	if e == nil || e.Table == "" {
 		return
 	}
-	_ = c.invalidate(ctx, e.Table)
-	for _, t := range e.Also {
-		_ = c.invalidate(ctx, t)
+	gens := []string{e.Table}
+	if e.Keys != nil && int64(len(e.Keys)) >= e.Rows && len(e.Keys) <= maxKeyBumps {
+		var b []byte
+		for _, k := range e.Keys {
+			b = appendKeyGen(b[:0], e.Table, k)
+			gens = append(gens, string(b))
+		}
+	} else {
+		gens = append(gens, e.Table+"!")
 	}
+	for _, t := range e.Also {
+		gens = append(gens, t, t+"!")
+	}
+	_ = c.bump(ctx, e.Table, gens)
+	for _, t := range e.Also {
+		c.mu.Lock()
+		if c.failed[e.Table] {
+			c.failed[t] = true
+		}
+		c.mu.Unlock()
+	}
+}
+
+// maxKeyBumps is the most keys a write bumps one by one; beyond, it bumps
+// all the table's rows at once.
+const maxKeyBumps = 64
+
+// keyBuckets is how many key generations a table has: keys share them by
+// hash, so the generations stay bounded whatever the rows written (a
+// shared bucket only costs a miss).
+const keyBuckets = 4096
+
+// dependsOn returns the generations req's result depends on.
+func dependsOn(req *forge.CacheRequest, deps []string) []string {
+	if req.Row == nil {
+		return append(deps, req.Table)
+	}
+	return append(deps, req.Table+"!", string(appendKeyGen(nil, req.Table, req.Row)))
+}
+
+// appendKeyGen writes the name of the generation of key's bucket in table.
+func appendKeyGen(b []byte, table string, key any) []byte {
+	h := fnv.New64a()
+	h.Write(appendValue(nil, key))
+	b = append(b, table...)
+	b = append(b, '#')
+	return strconv.AppendUint(b, h.Sum64()%keyBuckets, 10)
 }
 
 // Invalidate makes every cached result of the tables a miss, for writes
@@ -263,13 +315,14 @@ func (c *Cache) Mutation(ctx context.Context, e *forge.MutationEvent) {
 func (c *Cache) Invalidate(ctx context.Context, tables ...string) error {
 	var errs []error
 	for _, t := range tables {
-		errs = append(errs, c.invalidate(ctx, t))
+		errs = append(errs, c.bump(ctx, t, []string{t, t + "!"}))
 	}
 	return errors.Join(errs...)
 }
 
-func (c *Cache) invalidate(ctx context.Context, table string) error {
-	err := c.store.Bump(context.WithoutCancel(ctx), table)
+// bump bumps gens, all of table's; a failure marks table as not cached.
+func (c *Cache) bump(ctx context.Context, table string, gens []string) error {
+	err := c.store.Bump(context.WithoutCancel(ctx), gens)
 	c.mu.Lock()
 	if err != nil {
 		c.failed[table] = true
@@ -289,7 +342,7 @@ func (c *Cache) bumpFailed(ctx context.Context, table string) bool {
 	c.mu.Lock()
 	failed := c.failed[table]
 	c.mu.Unlock()
-	return failed && c.invalidate(ctx, table) != nil
+	return failed && c.bump(ctx, table, []string{table, table + "!"}) != nil
 }
 
 var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}

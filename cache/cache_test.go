@@ -434,3 +434,52 @@ func FuzzEntry(f *testing.F) {
 		}
 	})
 }
+
+type Doc struct {
+	ID    string
+	Title string
+}
+
+var Docs = forge.Model("docs", func(d *Doc, f *forge.Fields) {
+	f.TextID(&d.ID)
+	f.Text(&d.Title)
+})
+
+// TestMovedKeys: a write that sets the primary key (a TextID can be set)
+// reports no keys, so it invalidates every read of the table, not only the
+// rows with the new keys.
+func TestMovedKeys(t *testing.T) {
+	ctx := context.Background()
+	f := fakedriver.New(dialect.Postgres, fakedriver.All)
+	f.On(fakedriver.Prefix("UPDATE")).Rows([]string{"id"}, []any{"new"})
+	sel := f.On(fakedriver.Prefix("SELECT")).Rows([]string{"id", "title"}, []any{"old", "t"})
+	var events []*forge.MutationEvent
+	c, _ := New(NewMemory(10))
+	db, _ := forge.Open(forge.MustSchema(Docs), f.Conn(), forge.WithCache(c),
+		forge.WithObserver(forge.ObserverFuncs{OnMutation: func(_ context.Context, e *forge.MutationEvent) { events = append(events, e) }}))
+	dc := Docs.Cols()
+	read := func() {
+		t.Helper()
+		if _, err := Docs.FindUnique(ctx, db, forge.Eq(&dc.ID, "old"), forge.Cached(0, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read()
+	if _, err := Docs.UpdateMany(ctx, db, forge.Eq(&dc.Title, "x"), forge.Set(&dc.Title, "y")); err != nil {
+		t.Fatal(err)
+	}
+	read() // the write reported key "new": the read of "old" stays cached
+	if sel.Hits() != 1 || events[0].Keys == nil {
+		t.Fatalf("%d selects, keys %v", sel.Hits(), events[0].Keys)
+	}
+	if _, err := Docs.UpdateMany(ctx, db, forge.Eq(&dc.ID, "old"), forge.Set(&dc.ID, "new")); err != nil {
+		t.Fatal(err)
+	}
+	if events[1].Keys != nil {
+		t.Fatalf("a write that moved keys reported keys %v", events[1].Keys)
+	}
+	read()
+	if sel.Hits() != 2 {
+		t.Fatalf("%d selects: the moved key did not invalidate the read of the old one", sel.Hits())
+	}
+}

@@ -214,6 +214,31 @@ func (d *decoder) value() any {
 	return nil
 }
 
+// mixGen combines the generations of an entry's dependencies into one
+// value that changes when either does (a collision is a 2^-64 chance).
+func mixGen(a, b uint64) uint64 {
+	var buf [16]byte
+	binary.LittleEndian.PutUint64(buf[:8], a)
+	binary.LittleEndian.PutUint64(buf[8:], b)
+	h := fnv.New64a()
+	h.Write(buf[:])
+	return h.Sum64()
+}
+
+// MixGenerations combines the generations of the names Store.Get was
+// given, in order, into the one value it returns; stores other than
+// Memory use it.
+func MixGenerations(gens []uint64) uint64 {
+	if len(gens) == 0 {
+		return 0
+	}
+	g := gens[0]
+	for _, x := range gens[1:] {
+		g = mixGen(g, x)
+	}
+	return g
+}
+
 // HashKey returns a short fixed-length form of a cache key (128-bit
 // FNV-1a, hex), for stores whose keys are limited in length. It is not
 // collision-resistant against a chosen key: stores keep the full key in

@@ -71,30 +71,33 @@ func (s *KVStore) MinTTL() time.Duration { return KVMinTTL }
 func (s *KVStore) genKey(table string) string { return s.prefix + "g:" + table }
 
 // Get implements Store.
-func (s *KVStore) Get(ctx context.Context, key, table string) (*Entry, uint64, error) {
-	// The generation is the one in KV, mixed with the one this isolate
+func (s *KVStore) Get(ctx context.Context, key string, names []string) (*Entry, uint64, error) {
+	// Each generation is the one in KV, mixed with the one this isolate
 	// wrote lately: exact here, and another isolate's later write still
 	// changes it once KV shows it here.
-	var gen uint64
-	v, ok, err := s.kv.Get(ctx, s.genKey(table))
-	if err != nil {
-		return nil, 0, err
-	}
-	if ok {
-		if gen, err = strconv.ParseUint(string(v), 10, 64); err != nil {
-			return nil, 0, errors.New("forge/cache: a table generation in KV is not a number")
+	gens := make([]uint64, len(names))
+	for i, name := range names {
+		v, ok, err := s.kv.Get(ctx, s.genKey(name))
+		if err != nil {
+			return nil, 0, err
 		}
-	}
-	s.mu.Lock()
-	if l, ok := s.local[table]; ok {
-		if s.now().Sub(l.at) < kvLocalFor {
-			gen ^= bits.RotateLeft64(l.gen*0x9e3779b97f4a7c15, 17) // never cancels the KV value
-		} else {
-			delete(s.local, table)
+		if ok {
+			if gens[i], err = strconv.ParseUint(string(v), 10, 64); err != nil {
+				return nil, 0, errors.New("forge/cache: a generation in KV is not a number")
+			}
 		}
+		s.mu.Lock()
+		if l, ok := s.local[name]; ok {
+			if s.now().Sub(l.at) < kvLocalFor {
+				gens[i] ^= bits.RotateLeft64(l.gen*0x9e3779b97f4a7c15, 17) // never cancels the KV value
+			} else {
+				delete(s.local, name)
+			}
+		}
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
-	v, ok, err = s.kv.Get(ctx, s.prefix+"q:"+HashKey(key))
+	gen := MixGenerations(gens)
+	v, ok, err := s.kv.Get(ctx, s.prefix+"q:"+HashKey(key))
 	if err != nil || !ok {
 		return nil, gen, err
 	}
@@ -114,14 +117,18 @@ func (s *KVStore) Put(ctx context.Context, key string, e *Entry, ttl time.Durati
 	return s.kv.Put(ctx, s.prefix+"q:"+HashKey(key), b, max(ttl, KVMinTTL))
 }
 
-// Bump implements Store: a new random generation, so that concurrent bumps
+// Bump implements Store: new random generations, so that concurrent bumps
 // from several isolates (KV has no increment) never write back an old one.
-func (s *KVStore) Bump(ctx context.Context, table string) error {
-	var r [8]byte
-	randx.Read(r[:])
-	gen := binary.LittleEndian.Uint64(r[:]) | 1
-	s.mu.Lock()
-	s.local[table] = localGen{gen: gen, at: s.now()}
-	s.mu.Unlock()
-	return s.kv.Put(ctx, s.genKey(table), strconv.AppendUint(nil, gen, 10), 0)
+func (s *KVStore) Bump(ctx context.Context, names []string) error {
+	var errs []error
+	for _, name := range names {
+		var r [8]byte
+		randx.Read(r[:])
+		gen := binary.LittleEndian.Uint64(r[:]) | 1
+		s.mu.Lock()
+		s.local[name] = localGen{gen: gen, at: s.now()}
+		s.mu.Unlock()
+		errs = append(errs, s.kv.Put(ctx, s.genKey(name), strconv.AppendUint(nil, gen, 10), 0))
+	}
+	return errors.Join(errs...)
 }

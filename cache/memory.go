@@ -33,16 +33,32 @@ func NewMemory(maxEntries int) *Memory {
 }
 
 // Get implements Store.
-func (m *Memory) Get(_ context.Context, key, table string) (*Entry, uint64, error) {
-	e, gen := m.get([]byte(key), table)
+func (m *Memory) Get(_ context.Context, key string, gens []string) (*Entry, uint64, error) {
+	e, gen := m.get([]byte(key), gens)
 	return e, gen, nil
 }
 
-// get is Get with the key in bytes: the map lookup does not copy it.
-func (m *Memory) get(key []byte, table string) (*Entry, uint64) {
+// getTable is Get of a result that depends on one generation, with the
+// key in bytes: the map lookup does not copy it.
+func (m *Memory) getTable(key []byte, table string) (*Entry, uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	gen := m.gens[table]
+	return m.lookup(key, m.gens[table])
+}
+
+// get is Get with the key in bytes.
+func (m *Memory) get(key []byte, gens []string) (*Entry, uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gen := m.gens[gens[0]]
+	for _, g := range gens[1:] {
+		gen = mixGen(gen, m.gens[g])
+	}
+	return m.lookup(key, gen)
+}
+
+// lookup finds key's entry; m.mu is held.
+func (m *Memory) lookup(key []byte, gen uint64) (*Entry, uint64) {
 	el, ok := m.entries[string(key)]
 	if !ok {
 		return nil, gen
@@ -77,9 +93,11 @@ func (m *Memory) Put(_ context.Context, key string, e *Entry, ttl time.Duration)
 }
 
 // Bump implements Store.
-func (m *Memory) Bump(_ context.Context, table string) error {
+func (m *Memory) Bump(_ context.Context, gens []string) error {
 	m.mu.Lock()
-	m.gens[table]++
+	for _, g := range gens {
+		m.gens[g]++
+	}
 	m.mu.Unlock()
 	return nil
 }

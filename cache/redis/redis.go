@@ -7,8 +7,8 @@
 //	c, err := cache.New(store, cache.TTL(time.Minute))
 //	db, err := forge.Open(schema, conn, forge.WithCache(c))
 //
-// A read costs one round trip (MGET of the table's generation and the
-// entry); a miss adds one SET, a write one INCR per table. Entries expire
+// A read costs one round trip (MGET of the generations and the entry); a
+// miss adds one SET, a write one pipeline of INCRs. Entries expire
 // with their TTL plus stale window; generations do not expire. Keep the
 // keys out of eviction (a maxmemory policy of volatile-*, or noeviction):
 // an evicted generation is recreated at a random value, so nothing stale
@@ -44,32 +44,41 @@ func (s *Store) genKey(table string) string { return s.prefix + "g:" + table }
 func (s *Store) entryKey(key string) string { return s.prefix + "q:" + cache.HashKey(key) }
 
 // Get implements cache.Store.
-func (s *Store) Get(ctx context.Context, key, table string) (*cache.Entry, uint64, error) {
-	vals, err := s.rdb.MGet(ctx, s.genKey(table), s.entryKey(key)).Result()
+func (s *Store) Get(ctx context.Context, key string, names []string) (*cache.Entry, uint64, error) {
+	keys := make([]string, 0, len(names)+1)
+	for _, n := range names {
+		keys = append(keys, s.genKey(n))
+	}
+	keys = append(keys, s.entryKey(key))
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
 		return nil, 0, fmt.Errorf("forge/cache/redis: %w", err)
 	}
-	if len(vals) != 2 {
+	if len(vals) != len(keys) {
 		return nil, 0, errors.New("forge/cache/redis: MGET answered with the wrong number of values")
 	}
-	if vals[0] == nil {
-		// No generation yet (or it was evicted): start at a random one,
-		// so that entries saved under an evicted generation never match.
-		g := strconv.FormatUint(rand.Uint64()>>1, 10)
-		if err := s.rdb.SetNX(ctx, s.genKey(table), g, 0).Err(); err != nil {
-			return nil, 0, fmt.Errorf("forge/cache/redis: %w", err)
+	gens := make([]uint64, len(names))
+	for i, n := range names {
+		v := vals[i]
+		if v == nil {
+			// No generation yet (or it was evicted): start at a random one,
+			// so that entries saved under an evicted generation never match.
+			g := strconv.FormatUint(rand.Uint64()>>1, 10)
+			if err := s.rdb.SetNX(ctx, keys[i], g, 0).Err(); err != nil {
+				return nil, 0, fmt.Errorf("forge/cache/redis: %w", err)
+			}
+			if v, err = s.rdb.Get(ctx, keys[i]).Result(); err != nil {
+				return nil, 0, fmt.Errorf("forge/cache/redis: %w", err)
+			}
+			vals[len(names)] = nil // saved under another generation, if any
 		}
-		if vals[0], err = s.rdb.Get(ctx, s.genKey(table)).Result(); err != nil {
-			return nil, 0, fmt.Errorf("forge/cache/redis: %w", err)
+		gs, ok := v.(string)
+		if gens[i], err = strconv.ParseUint(gs, 10, 64); !ok || err != nil {
+			return nil, 0, fmt.Errorf("forge/cache/redis: the generation %s is not a number", n)
 		}
-		vals[1] = nil // saved under another generation, if any
 	}
-	gs, ok := vals[0].(string)
-	gen, err := strconv.ParseUint(gs, 10, 64)
-	if !ok || err != nil {
-		return nil, 0, fmt.Errorf("forge/cache/redis: the generation of table %s is not a number", table)
-	}
-	es, ok := vals[1].(string)
+	gen := cache.MixGenerations(gens)
+	es, ok := vals[len(names)].(string)
 	if !ok {
 		return nil, gen, nil
 	}
@@ -92,9 +101,15 @@ func (s *Store) Put(ctx context.Context, key string, e *cache.Entry, ttl time.Du
 	return nil
 }
 
-// Bump implements cache.Store.
-func (s *Store) Bump(ctx context.Context, table string) error {
-	if err := s.rdb.Incr(ctx, s.genKey(table)).Err(); err != nil {
+// Bump implements cache.Store: one INCR per generation, in one pipeline.
+func (s *Store) Bump(ctx context.Context, names []string) error {
+	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for _, n := range names {
+			p.Incr(ctx, s.genKey(n))
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("forge/cache/redis: %w", err)
 	}
 	return nil

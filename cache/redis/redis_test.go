@@ -105,7 +105,18 @@ func openDB(t *testing.T, path string, store cache.Store) (*forge.DB, *counter) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	caches.Store(db, c)
 	return db, n
+}
+
+var caches sync.Map // *forge.DB -> *cache.Cache
+
+func cacheOf(t *testing.T, db *forge.DB) *cache.Cache {
+	c, ok := caches.Load(db)
+	if !ok {
+		t.Fatal("no cache for this DB")
+	}
+	return c.(*cache.Cache)
 }
 
 // newDB creates a database file with two authors and a book each.
@@ -366,4 +377,68 @@ func TestCorruptEntryIsAMiss(t *testing.T) {
 		t.Fatal(as, err)
 	}
 	_ = ac
+}
+
+// TestPerRowInvalidation: a FindUnique by primary key depends on its row
+// only: a write that reports other keys leaves it cached; a write of its
+// row, a write that reports no keys and a create of its key invalidate it.
+func TestPerRowInvalidation(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func() cache.Store) {
+		ctx := context.Background()
+		db, sent := openDB(t, newDB(t), newStore())
+		ac := Authors.Cols()
+		byID := func(id int64) (Author, int64) {
+			t.Helper()
+			before := sent.n.Load()
+			a, err := Authors.FindUnique(ctx, db, forge.Eq(&ac.ID, id), forge.Cached(0, 0))
+			if err != nil && !errors.Is(err, forge.ErrNotFound) {
+				t.Fatal(err)
+			}
+			return a, sent.n.Load() - before
+		}
+		byID(1)
+		byID(2)
+		byID(3) // not found: cached too
+		if _, n := byID(1); n != 0 {
+			t.Fatal("not cached")
+		}
+		if _, err := Authors.Update(ctx, db, forge.Eq(&ac.ID, int64(2)), forge.Set(&ac.Name, "two")); err != nil {
+			t.Fatal(err)
+		}
+		if _, n := byID(1); n != 0 {
+			t.Errorf("a write of row 2 invalidated row 1's read")
+		}
+		if a, n := byID(2); n == 0 || a.Name != "two" {
+			t.Errorf("row 2 after its write: %+v, %d statements", a, n)
+		}
+		if _, err := Authors.Create(ctx, db, Author{Name: "three"}); err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := byID(3); a.Name != "three" {
+			t.Errorf("the created row 3 was served as not found from the cache: %+v", a)
+		}
+		// UpdateMany reports its keys (RETURNING): rows it did not touch
+		// stay cached; DeleteMany too.
+		byID(1)
+		if _, err := Authors.UpdateMany(ctx, db, forge.Eq(&ac.ID, int64(2)), forge.Set(&ac.N, int64(5))); err != nil {
+			t.Fatal(err)
+		}
+		if _, n := byID(1); n != 0 {
+			t.Errorf("UpdateMany of row 2 invalidated row 1's read")
+		}
+		// Raw SQL reports nothing: Invalidate the table.
+		if _, err := forge.Exec(ctx, db, `UPDATE "authors" SET "name" = 'raw'`); err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := byID(1); a.Name == "raw" {
+			t.Fatal("the cache saw a raw write: the test is wrong")
+		}
+		c := cacheOf(t, db)
+		if err := c.Invalidate(ctx, "authors"); err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := byID(1); a.Name != "raw" {
+			t.Errorf("after Invalidate: %+v", a)
+		}
+	})
 }
