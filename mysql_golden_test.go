@@ -104,7 +104,8 @@ func TestMySQLGolden(t *testing.T) {
 // scripted fake and returns the statements, one section per operation.
 func mysqlScript(t *testing.T, d dialect.Dialect) string {
 	ctx := context.Background()
-	f := fakedriver.New(d, fakedriver.All)
+	// As the mysql module's connection: transactions and sessions, no batches.
+	f := fakedriver.New(d, fakedriver.Transactions|fakedriver.Sessions|fakedriver.Named)
 	joined := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC)
 	row := []any{int64(7), "a@x", nil, int64(3), joined, []byte(`{"k":1}`)}
 	cols := []string{"id", "email", "nick", "score", "joined", "meta"}
@@ -144,7 +145,11 @@ func mysqlScript(t *testing.T, d dialect.Dialect) string {
 			case fakedriver.Begin, fakedriver.Commit, fakedriver.Rollback:
 				fmt.Fprintf(&out, "%s\n", strings.ToUpper(s.Kind.String()))
 			default:
-				fmt.Fprintf(&out, "%s;  -- %d arg(s)\n", s.SQL, len(s.Args))
+				batch := ""
+				if s.Batch > 0 {
+					batch = fmt.Sprintf(", statement %d of an atomic batch", s.Index+1)
+				}
+				fmt.Fprintf(&out, "%s;  -- %d arg(s)%s\n", s.SQL, len(s.Args), batch)
 			}
 		}
 		out.WriteString("\n")
