@@ -334,7 +334,7 @@ func doctorEdge(ctx context.Context, pkg, target string) ([]forge.Finding, *edge
 		if scan.deps[d] && !overSockets {
 			fs = append(fs, forge.Finding{ID: "edge.tcp-driver", Severity: forge.Error,
 				Message: fmt.Sprintf("the edge build links %s (imported by %s), which needs TCP or a local file: an edge runtime has neither", d, strings.Join(importers[d], ", ")),
-				Fix:     "open the database through an HTTP or binding driver: d1 (a D1 binding), neon (Neon or forge gateway), libsql (Turso, sqld, forge gateway), or PostgreSQL through Cloudflare Hyperdrive"})
+				Fix:     "open the database through an HTTP or binding driver: d1 (a D1 binding), neon (Neon or forge gateway), libsql (Turso, sqld, forge gateway), planetscale (PlanetScale, forge gateway on MySQL), or PostgreSQL through Cloudflare Hyperdrive"})
 		}
 	}
 	if scan.deps["net/http"] {
