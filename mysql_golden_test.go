@@ -51,7 +51,7 @@ var (
 	Notes = forge.Model("notes", func(n *Note, f *forge.Fields) {
 		f.ID(&n.ID)
 		f.Int(&n.MemberID).References(forge.Ref[Member]()).Index()
-		f.Text(&n.Body)
+		f.Text(&n.Body).Index()
 	})
 )
 
@@ -216,10 +216,10 @@ func mysqlScript(t *testing.T, d dialect.Dialect) string {
 	}
 	want.Columns = append(want.Columns, &schema.Column{Name: "flag", Kind: schema.Bool, Default: &schema.Default{Value: true}},
 		&schema.Column{Name: "raw", Kind: schema.Bytes, Nullable: true, Default: &schema.Default{Value: []byte{0xde, 0xad}}})
-	want.Indexes = nil
+	want.Indexes = []*schema.Index{{Name: "members_nick_idx", Columns: []string{"nick", "score"}}}
 	plan := migrate.Diff(d, &schema.Schema{Tables: []*schema.Table{&want, Notes.Table()}}, &schema.Schema{Tables: []*schema.Table{live, Notes.Table()}})
 	stmts, err := plan.Statements(d)
-	section("migrate.Diff: alter, add, drop index (defaults given as values differ from the model's as written, hence the MODIFYs)", err)
+	section("migrate.Diff: alter, add, drop and create index (defaults given as values differ from the model's as written, hence the MODIFYs)", err)
 	for _, s := range stmts {
 		fmt.Fprintf(&out, "%s;\n", s)
 	}
