@@ -36,6 +36,7 @@ type Note struct {
 	ID       int64
 	MemberID int64
 	Body     string
+	Slug     string
 }
 
 var (
@@ -52,6 +53,8 @@ var (
 		f.ID(&n.ID)
 		f.Int(&n.MemberID).References(forge.Ref[Member]()).Index()
 		f.Text(&n.Body).Index()
+		f.Text(&n.Slug)
+		f.Index(&n.MemberID, &n.Slug).Unique()
 	})
 )
 
