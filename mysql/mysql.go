@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -37,6 +38,10 @@ import (
 	"github.com/forge-orm/forge/stdsql"
 	gomysql "github.com/go-sql-driver/mysql"
 )
+
+// errEdge is what Open returns in js/wasm builds (Cloudflare Workers,
+// browsers), which have no TCP. It matches errors.ErrUnsupported.
+var errEdge = fmt.Errorf("forge/mysql: a js/wasm build (Cloudflare Workers, browsers) has no TCP to reach MySQL: use the planetscale driver (PlanetScale's HTTP API, or forge gateway in front of MySQL or MariaDB): %w", errors.ErrUnsupported)
 
 // SQLMode is the sql_mode of every session forge opens.
 const SQLMode = "ANSI_QUOTES,STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,NO_ZERO_IN_DATE,NO_ZERO_DATE," +
@@ -122,6 +127,9 @@ func force(cfg *gomysql.Config) {
 // OpenConfig opens a pool with cfg (after forcing forge's settings, see
 // the package doc), reads the server's version and adapts the pool.
 func OpenConfig(ctx context.Context, cfg *gomysql.Config) (*stdsql.Conn, error) {
+	if runtime.GOOS == "js" {
+		return nil, errEdge
+	}
 	cfg = cfg.Clone()
 	force(cfg)
 	connector, err := gomysql.NewConnector(cfg)
