@@ -4,9 +4,13 @@
 //
 // Open reads the server's flavour and version once (SELECT VERSION()) and
 // picks the dialect for it (dialect.MySQL): MariaDB 10.6 and later, or
-// MySQL 8.0 and later (5.7 works, with the padded utf8mb4_bin collation).
-// Only MariaDB is tested against a real server here; what the dialect
-// writes for MySQL is checked against golden files.
+// MySQL 8.0.4 and later (JSON_TABLE); older servers are refused at Open.
+// On MySQL it also reads innodb_autoinc_lock_mode and
+// auto_increment_increment, to know whether the ids of a multi-row INSERT
+// are consecutive (dialect.MySQLConsecutiveIDs). Only MariaDB is tested
+// against a real server here; what the dialect writes for MySQL is checked
+// against golden files. In js/wasm builds Open returns an error naming the
+// planetscale driver.
 //
 // Open forces the connection settings forge's value contract needs,
 // whatever the DSN says: times are parsed into time.Time and read and
