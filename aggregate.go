@@ -284,23 +284,11 @@ func (a *Agg) run(ctx context.Context, r *runner, opts []Option, buf *rowBuf) er
 	}
 	st := b.stmt(OpAggregate, m)
 	if spec := sq.spec(r, m); spec.on {
-		return a.runCached(ctx, r, st, spec, buf)
+		var err error
+		*buf, err = r.db.cache.aggregate(ctx, r, a, st, spec, *buf)
+		return err
 	}
 	return r.query(ctx, st, func(rows driver.Rows) (int64, error) { return a.read(buf, rows) })
-}
-
-// runCached is run's statement through the DB's cache (its closures live
-// on the heap: apart, so that an uncached Aggregate does not pay for them).
-func (a *Agg) runCached(ctx context.Context, r *runner, st stmt, spec cacheSpec, buf *rowBuf) error {
-	out := new(rowBuf)
-	*out = *buf
-	err := r.cachedQuery(ctx, st, spec, func(rows driver.Rows) (int64, error) { return a.read(out, rows) },
-		func() readFunc {
-			scratch := &rowBuf{size: out.size, grow: out.grow}
-			return func(rows driver.Rows) (int64, error) { return a.read(scratch, rows) }
-		})
-	*buf = *out
-	return err
 }
 
 // read reads an aggregate's result rows into buf.

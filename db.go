@@ -200,7 +200,8 @@ type MutationEvent struct {
 	// Also are the other tables the database may have changed through
 	// referential actions of foreign keys to this table (ON DELETE or ON
 	// UPDATE CASCADE, SET NULL, SET DEFAULT), transitively; nil for
-	// inserts. (Changes made by triggers are not known.)
+	// inserts. Set only in the events the DB's cache receives (WithCache);
+	// nil for other observers. (Changes made by triggers are not known.)
 	Also []string
 }
 
@@ -250,15 +251,15 @@ func (o ObserverFuncs) Mutation(ctx context.Context, e *MutationEvent) {
 // stmt is one statement forge built, with what events and errors need to
 // know.
 type stmt struct {
-	op    Operation
-	m     *model // nil for raw SQL
-	sql   string
-	args  []any
-	rows  bool  // it returns rows to read (RETURNING)
-	batch int32 // the number of statements, for a batch sent as one
+	op   Operation
+	m    *model // nil for raw SQL
+	sql  string
+	args []any
+	rows bool // it returns rows to read (RETURNING)
 	// movesKey: it may change primary keys, so the keys it reports are not
 	// all the rows it changed (mutation events then report none).
 	movesKey bool
+	batch    int32 // the number of statements, for a batch sent as one
 }
 
 // query runs a statement that returns rows and hands them to read, which
@@ -344,9 +345,6 @@ func (r *runner) mutated(ctx context.Context, op Operation, m *model, rows int64
 		return
 	}
 	e := &MutationEvent{Operation: op, Model: m.name, Table: m.table, Rows: rows, Keys: keys}
-	if op != OpCreate && op != OpCreateMany {
-		e.Also = r.db.schema.cascades[m]
-	}
 	if r.tx != nil {
 		root := r.tx.root
 		root.pending = append(root.pending, e)

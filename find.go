@@ -2,7 +2,6 @@ package forge
 
 import (
 	"context"
-	"time"
 	"unsafe"
 
 	"github.com/forge-orm/forge/dialect"
@@ -21,15 +20,8 @@ type selectQuery struct {
 	fields   []*field // Select's fields; nil for all
 	incs     []includeQuery
 	after    unsafe.Pointer
-	agg      bool     // an Aggregate: no primary key ordering
-	cache    cacheOpt // the Cached or NoCache option
-	c        cacheSpec
-}
-
-// cacheOpt is a Cached (n > 0) or NoCache (n < 0) option.
-type cacheOpt struct {
-	n          int
-	ttl, stale time.Duration
+	agg      bool      // an Aggregate: no primary key ordering
+	cache    cacheSpec // the Cached or NoCache option; whether the query uses the cache
 }
 
 type orderTerm struct {
@@ -98,10 +90,13 @@ func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 			}
 			sq.after = o.after
 		case optCache:
+			if what == "Include" {
+				return qerr(m, "Include: Cached and NoCache apply to the top-level query (its includes follow it)")
+			}
 			if o.ttl < 0 || o.stale < 0 {
 				return qerr(m, "Cached(%v, %v): negative duration", o.ttl, o.stale)
 			}
-			sq.cache = cacheOpt{n: o.n, ttl: o.ttl, stale: o.stale}
+			sq.cache = cacheSpec{mode: int8(o.n), ttl: o.ttl, stale: o.stale}
 		default:
 			return qerr(m, "%s: the zero Option", what)
 		}
@@ -155,9 +150,6 @@ func parseInclude(m *model, inc *include) (includeQuery, error) {
 	}
 	if q.sq.take >= 0 || q.sq.skip > 0 || q.sq.after != nil {
 		return includeQuery{}, qerr(m, "Include(%s): Take, Skip and After apply to the top-level query only", r.name)
-	}
-	if q.sq.cache.n != 0 {
-		return includeQuery{}, qerr(m, "Include(%s): Cached and NoCache apply to the top-level query (its includes follow it)", r.name)
 	}
 	if q.sq.fields != nil {
 		_, matched := r.keys()
@@ -257,8 +249,8 @@ func (m *model) find(ctx context.Context, q Querier, op Operation, pin *Cond, op
 		buf.hint = sq.take
 	}
 	st := b.stmt(op, m)
-	if sq.c = sq.spec(r, m); sq.c.on {
-		err = m.findCached(ctx, r, &sq, st, fields, limit, buf)
+	if sq.cache = sq.spec(r, m); sq.cache.on {
+		*buf, err = r.db.cache.find(ctx, r, m, st, sq.cache, sq.where, sq.incs, fields, limit, *buf)
 	} else {
 		err = r.query(ctx, st, func(rows driver.Rows) (int64, error) {
 			return buf.scanRows(rows, plan, limit)
@@ -271,39 +263,6 @@ func (m *model) find(ctx context.Context, q Querier, op Operation, pin *Cond, op
 		return r.loadIncludes(ctx, m, buf.data, buf.n, sq.incs)
 	}
 	return nil
-}
-
-// findCached is find's statement through the DB's cache (its closures
-// live on the heap: apart, so that an uncached find does not pay for them).
-func (m *model) findCached(ctx context.Context, r *runner, sq *selectQuery, st stmt, fields []*field, limit int, buf *rowBuf) error {
-	sq.setCache(sq.c)
-	spec := sq.c
-	if st.op == OpFindUnique {
-		spec.row = pinnedKey(&sq.where, m.pk)
-	}
-	f := &findDest{m: m, fields: fields, limit: limit, buf: *buf}
-	f.plan.init(fields)
-	err := r.db.cache.query(ctx, r, st, spec, f)
-	*buf = f.buf
-	return err
-}
-
-// findDest is a cached find's cacheDest: one allocation for a hit.
-type findDest struct {
-	m      *model
-	fields []*field
-	limit  int
-	buf    rowBuf
-	plan   scanPlan
-}
-
-func (f *findDest) read(rows driver.Rows) (int64, error) {
-	return f.buf.scanRows(rows, &f.plan, f.limit)
-}
-
-func (f *findDest) scratch() readFunc {
-	scratch, plan := f.m.rowBuf(), newScanPlan(f.fields)
-	return func(rows driver.Rows) (int64, error) { return scratch.scanRows(rows, plan, f.limit) }
 }
 
 // count runs Count or Exists.
@@ -326,20 +285,10 @@ func (m *model) count(ctx context.Context, q Querier, op Operation, conds []Cond
 	}
 	var n int64
 	if r.db.cache != nil && r.tx == nil && r.db.cached[m] {
-		return countCached(ctx, r, st, op)
+		return r.db.cache.count(ctx, r, st, op)
 	}
 	err = r.query(ctx, st, func(rows driver.Rows) (int64, error) { return countRows(op, &n, rows) })
 	return n, err
-}
-
-// countCached is count's statement through the DB's cache.
-func countCached(ctx context.Context, r *runner, st stmt, op Operation) (int64, error) {
-	n := new(int64)
-	err := r.cachedQuery(ctx, st, cacheSpec{on: true}, func(rows driver.Rows) (int64, error) { return countRows(op, n, rows) },
-		func() readFunc {
-			return func(rows driver.Rows) (int64, error) { return countRows(op, new(int64), rows) }
-		})
-	return *n, err
 }
 
 // countRows reads the result of Count or Exists into n.
@@ -381,24 +330,6 @@ func (m *model) requireUnique(w *filter, what string) error {
 		}
 	}
 	return qerr(m, "%s needs a filter that pins one row: Eq on the primary key or on unique fields (use the Many variant for several rows)", what)
-}
-
-// pinnedKey returns the value w compares the primary key pk with through
-// Eq (ANDed), or nil.
-func pinnedKey(w *filter, pk *field) any {
-	switch w.op {
-	case opAnd:
-		for i := range w.kids {
-			if v := pinnedKey(&w.kids[i], pk); v != nil {
-				return v
-			}
-		}
-	case opEq:
-		if pk != nil && w.f == pk && !isNil(w.val) {
-			return w.val
-		}
-	}
-	return nil
 }
 
 // pinnedEqs appends the fields w compares with Eq to a non-nil value,

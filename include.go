@@ -37,21 +37,6 @@ func (r *runner) loadIncludes(ctx context.Context, m *model, data unsafe.Pointer
 	return nil
 }
 
-// includeCached is an include's statement through the DB's cache (its
-// closures live on the heap: apart, so that an uncached include does not
-// pay for them).
-func (r *runner) includeCached(ctx context.Context, st stmt, spec cacheSpec, t *model, fields []*field, children *rowBuf) error {
-	out, plan := new(rowBuf), newScanPlan(fields)
-	*out = *children
-	read := func(rows driver.Rows) (int64, error) { return out.scanRows(rows, plan, -1) }
-	err := r.cachedQuery(ctx, st, spec, read, func() readFunc {
-		scratch, plan := t.rowBuf(), newScanPlan(fields)
-		return func(rows driver.Rows) (int64, error) { return scratch.scanRows(rows, plan, -1) }
-	})
-	*children = *out
-	return err
-}
-
 // span is where the related rows of one key lie among the loaded rows.
 type span struct{ start, end int }
 
@@ -120,8 +105,8 @@ func (r *runner) loadRelation(ctx context.Context, m *model, inc *includeQuery, 
 		b.str(")")
 		b.orderAndLimit(sq)
 		var err error
-		if st := b.stmt(OpInclude, t); sq.c.on {
-			err = r.includeCached(ctx, st, sq.c, t, fields, &children)
+		if st := b.stmt(OpInclude, t); sq.cache.on {
+			children, err = r.db.cache.include(ctx, r, st, sq.cache, t, fields, children)
 		} else {
 			err = r.query(ctx, st, func(rows driver.Rows) (int64, error) {
 				return children.scanRows(rows, plan, -1)

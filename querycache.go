@@ -3,9 +3,11 @@ package forge
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/schema"
 )
 
 // QueryCache is a read-through cache of query results, given to Open with
@@ -63,7 +65,7 @@ func WithCache(c QueryCache, models ...AnyModel) OpenOption {
 			return
 		}
 		db.cache = cacheRunner{c}
-		db.muts = append(db.muts, c)
+		db.muts = append(db.muts, cacheMutations{c, alsoTables(db.schema)})
 		for _, m := range models {
 			if m != nil {
 				if db.cached == nil {
@@ -89,13 +91,64 @@ func Cached(ttl, stale time.Duration) Option {
 // by default.
 func NoCache() Option { return Option{kind: optCache, n: -1} }
 
-// cacheSpec is a statement's caching: whether it consults the cache, the
-// Cached option's durations and, for a read of one row by its primary key,
-// that key.
+// cacheMutations passes mutation events to a cache with Also set.
+type cacheMutations struct {
+	c    QueryCache
+	also map[string][]string // by table
+}
+
+func (cm cacheMutations) Mutation(ctx context.Context, e *MutationEvent) {
+	if e.Operation == OpCreate || e.Operation == OpCreateMany || len(cm.also[e.Table]) == 0 {
+		cm.c.Mutation(ctx, e)
+		return
+	}
+	with := *e // other observers keep theirs as it is
+	with.Also = cm.also[e.Table]
+	cm.c.Mutation(ctx, &with)
+}
+
+// alsoTables returns, per table of s, the other tables its deletes and
+// updates may change through referential actions, transitively
+// (MutationEvent.Also). Only WithCache computes it.
+func alsoTables(s *Schema) map[string][]string {
+	also := map[string][]string{}
+	for _, m := range s.models {
+		var out []string
+		todo := []string{m.table}
+		for len(todo) > 0 {
+			ref := todo[len(todo)-1]
+			todo = todo[:len(todo)-1]
+			for _, o := range s.models {
+				if o == m || slices.Contains(out, o.table) {
+					continue
+				}
+				for _, fk := range o.desc.ForeignKeys {
+					if fk.RefTable == ref && (acts(fk.OnDelete) || acts(fk.OnUpdate)) {
+						out = append(out, o.table)
+						todo = append(todo, o.table)
+						break
+					}
+				}
+			}
+		}
+		if out != nil {
+			also[m.table] = out
+		}
+	}
+	return also
+}
+
+// acts reports whether a referential action changes the referencing rows.
+func acts(a schema.Action) bool {
+	return a == schema.Cascade || a == schema.SetNull || a == schema.SetDefault
+}
+
+// cacheSpec is a query's caching: the option given, whether it consults
+// the cache, and the Cached option's durations.
 type cacheSpec struct {
-	on         bool
+	mode       int8 // the option: 1 Cached, -1 NoCache, 0 none
+	on         bool // the query consults the cache
 	ttl, stale time.Duration
-	row        any
 }
 
 // spec returns the caching of a query of m on r.
@@ -103,31 +156,55 @@ func (sq *selectQuery) spec(r *runner, m *model) cacheSpec {
 	if r.db.cache == nil || r.tx != nil {
 		return cacheSpec{}
 	}
+	c := sq.cache
 	switch {
-	case sq.cache.n > 0:
-		return cacheSpec{on: true, ttl: sq.cache.ttl, stale: sq.cache.stale}
-	case sq.cache.n < 0:
-		return cacheSpec{}
+	case c.mode > 0:
+		c.on = true
+	case c.mode == 0:
+		c.on = r.db.cached[m]
 	}
-	return cacheSpec{on: r.db.cached[m]}
+	return c
 }
 
-// setCache gives every include of sq (recursively) the caching c.
-func (sq *selectQuery) setCache(c cacheSpec) {
-	for i := range sq.incs {
-		sq.incs[i].sq.c = c
-		sq.incs[i].sq.setCache(c)
+// setCache gives every include (recursively) the caching c.
+func setCache(incs []includeQuery, c cacheSpec) {
+	for i := range incs {
+		incs[i].sq.cache = c
+		setCache(incs[i].sq.incs, c)
 	}
+}
+
+// pinnedKey returns the value w compares the primary key pk with through
+// Eq (ANDed), or nil.
+func pinnedKey(w *filter, pk *field) any {
+	switch w.op {
+	case opAnd:
+		for i := range w.kids {
+			if v := pinnedKey(&w.kids[i], pk); v != nil {
+				return v
+			}
+		}
+	case opEq:
+		if pk != nil && w.f == pk && !isNil(w.val) {
+			return w.val
+		}
+	}
+	return nil
 }
 
 // readFunc reads a statement's rows; it returns the number of rows read.
 type readFunc func(driver.Rows) (int64, error)
 
-// cacher runs a statement through a cache. Its one implementation,
-// cacheRunner, is built only by WithCache: a program that never calls it
-// does not link the caching code (the edge's binary size).
+// cacher runs the statements of reads through a cache. Its one
+// implementation, cacheRunner, is built only by WithCache: a program that
+// never calls it does not link the caching path (the edge's binary size).
+// Rows travel by value so that the uncached paths' memory stays on the
+// stack.
 type cacher interface {
-	query(ctx context.Context, r *runner, st stmt, spec cacheSpec, dst cacheDest) error
+	find(ctx context.Context, r *runner, m *model, st stmt, spec cacheSpec, where filter, incs []includeQuery, fields []*field, limit int, buf rowBuf) (rowBuf, error)
+	count(ctx context.Context, r *runner, st stmt, op Operation) (int64, error)
+	include(ctx context.Context, r *runner, st stmt, spec cacheSpec, t *model, fields []*field, children rowBuf) (rowBuf, error)
+	aggregate(ctx context.Context, r *runner, a *Agg, st stmt, spec cacheSpec, buf rowBuf) (rowBuf, error)
 }
 
 // cacheDest is where a cached statement's rows go: read scans them into
@@ -147,18 +224,77 @@ type funcDest struct {
 func (f *funcDest) read(rows driver.Rows) (int64, error) { return f.r(rows) }
 func (f *funcDest) scratch() readFunc                    { return f.s() }
 
-// cachedQuery runs st through the DB's cache: read gets the rows, from the
-// cache or from the database; scratch returns a readFunc into throwaway
-// memory of the same shape, which the load uses to capture the values.
-func (r *runner) cachedQuery(ctx context.Context, st stmt, spec cacheSpec, read readFunc, scratch func() readFunc) error {
-	return r.db.cache.query(ctx, r, st, spec, &funcDest{read, scratch})
+// findDest is a cached find's cacheDest: one allocation for a hit.
+type findDest struct {
+	m      *model
+	fields []*field
+	limit  int
+	buf    rowBuf
+	plan   scanPlan
+}
+
+func (f *findDest) read(rows driver.Rows) (int64, error) {
+	return f.buf.scanRows(rows, &f.plan, f.limit)
+}
+
+func (f *findDest) scratch() readFunc {
+	scratch, plan := f.m.rowBuf(), newScanPlan(f.fields)
+	return func(rows driver.Rows) (int64, error) { return scratch.scanRows(rows, plan, f.limit) }
+}
+
+func (cr cacheRunner) find(ctx context.Context, r *runner, m *model, st stmt, spec cacheSpec, where filter, incs []includeQuery, fields []*field, limit int, buf rowBuf) (rowBuf, error) {
+	setCache(incs, spec)
+	var row any
+	if st.op == OpFindUnique {
+		row = pinnedKey(&where, m.pk)
+	}
+	f := &findDest{m: m, fields: fields, limit: limit, buf: buf}
+	f.plan.init(fields)
+	err := cr.query(ctx, r, st, spec, row, f)
+	return f.buf, err
+}
+
+func (cr cacheRunner) count(ctx context.Context, r *runner, st stmt, op Operation) (int64, error) {
+	n := new(int64)
+	err := cr.query(ctx, r, st, cacheSpec{on: true}, nil, &funcDest{
+		r: func(rows driver.Rows) (int64, error) { return countRows(op, n, rows) },
+		s: func() readFunc {
+			return func(rows driver.Rows) (int64, error) { return countRows(op, new(int64), rows) }
+		},
+	})
+	return *n, err
+}
+
+func (cr cacheRunner) include(ctx context.Context, r *runner, st stmt, spec cacheSpec, t *model, fields []*field, children rowBuf) (rowBuf, error) {
+	out, plan := &children, newScanPlan(fields)
+	err := cr.query(ctx, r, st, spec, nil, &funcDest{
+		r: func(rows driver.Rows) (int64, error) { return out.scanRows(rows, plan, -1) },
+		s: func() readFunc {
+			scratch, plan := t.rowBuf(), newScanPlan(fields)
+			return func(rows driver.Rows) (int64, error) { return scratch.scanRows(rows, plan, -1) }
+		},
+	})
+	return *out, err
+}
+
+func (cr cacheRunner) aggregate(ctx context.Context, r *runner, a *Agg, st stmt, spec cacheSpec, buf rowBuf) (rowBuf, error) {
+	out := &buf
+	err := cr.query(ctx, r, st, spec, nil, &funcDest{
+		r: func(rows driver.Rows) (int64, error) { return a.read(out, rows) },
+		s: func() readFunc {
+			scratch := &rowBuf{size: out.size, grow: out.grow}
+			return func(rows driver.Rows) (int64, error) { return a.read(scratch, rows) }
+		},
+	})
+	return *out, err
 }
 
 // cacheRunner is the cacher over a QueryCache.
 type cacheRunner struct{ c QueryCache }
 
-func (cr cacheRunner) query(ctx context.Context, r *runner, st stmt, spec cacheSpec, dst cacheDest) error {
-	req := CacheRequest{Model: st.m.name, Table: st.m.table, Op: st.op, SQL: st.sql, Args: st.args, TTL: spec.ttl, Stale: spec.stale, Row: spec.row}
+// query runs st through the cache into dst.
+func (cr cacheRunner) query(ctx context.Context, r *runner, st stmt, spec cacheSpec, row any, dst cacheDest) error {
+	req := CacheRequest{Model: st.m.name, Table: st.m.table, Op: st.op, SQL: st.sql, Args: st.args, TTL: spec.ttl, Stale: spec.stale, Row: row}
 	res, err := cr.c.Read(ctx, &req, func(ctx context.Context) (*CachedResult, error) {
 		var out *CachedResult
 		err := r.query(ctx, st, func(rows driver.Rows) (int64, error) {

@@ -15,10 +15,6 @@ type Schema struct {
 	models []*model
 	byType map[reflect.Type]*model
 	desc   *schema.Schema
-	// cascades are, per model, the other tables a delete or update of its
-	// rows may change through the database's referential actions
-	// (CASCADE, SET NULL, SET DEFAULT), transitively (MutationEvent.Also).
-	cascades map[*model][]string
 }
 
 // NewSchema validates the models together (references, relations, names)
@@ -65,49 +61,7 @@ func NewSchema(models ...AnyModel) (*Schema, error) {
 	for _, m := range sortByDependency(s.models) {
 		s.desc.Tables = append(s.desc.Tables, m.desc)
 	}
-	s.cascades = map[*model][]string{}
-	reach := referentialReach(s.desc)
-	for _, m := range s.models {
-		if r := reach[m.table]; len(r) > 0 {
-			s.cascades[m] = r
-		}
-	}
 	return s, nil
-}
-
-// referentialReach returns, per table, the tables its deletes and updates
-// may change through referential actions, transitively.
-func referentialReach(d *schema.Schema) map[string][]string {
-	acts := func(a schema.Action) bool {
-		return a == schema.Cascade || a == schema.SetNull || a == schema.SetDefault
-	}
-	direct := map[string][]string{} // referenced table -> tables with an acting foreign key to it
-	for _, t := range d.Tables {
-		for _, fk := range t.ForeignKeys {
-			if acts(fk.OnDelete) || acts(fk.OnUpdate) {
-				direct[fk.RefTable] = append(direct[fk.RefTable], t.Name)
-			}
-		}
-	}
-	reach := map[string][]string{}
-	for t := range direct {
-		seen := map[string]bool{t: true}
-		todo := []string{t}
-		var out []string
-		for len(todo) > 0 {
-			cur := todo[len(todo)-1]
-			todo = todo[:len(todo)-1]
-			for _, next := range direct[cur] {
-				if !seen[next] {
-					seen[next] = true
-					out = append(out, next)
-					todo = append(todo, next)
-				}
-			}
-		}
-		reach[t] = out
-	}
-	return reach
 }
 
 // MustSchema is NewSchema that panics on error, for package-level vars
