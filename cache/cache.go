@@ -7,12 +7,16 @@
 // Exists or Aggregate, and each query of its includes) is cached under its
 // table, SQL and arguments.
 //
-// Invalidation is by table generation: every table has a generation in the
+// Invalidation is by generation: every table has a generation in the
 // store, which each committed mutation of the table changes before the
 // writing call returns (forge delivers mutation events at commit, and never
 // for a rolled-back change). A cached result carries the generation of its
 // table as it was before the statement ran, and is served only while the
-// table still has it. So a read that starts after a write returned never
+// table still has it. A FindUnique by primary key depends on its row's
+// generation instead (and on the table's writes whose keys are unknown),
+// so writes that report other keys leave it cached; a delete or update
+// also changes the generations of the tables its foreign keys' referential
+// actions may change (forge.MutationEvent.Also). So a read that starts after a write returned never
 // sees a result from before the write, in this process and, with a shared
 // store (Redis), in every process using it. Results also expire after their
 // TTL; within a further stale window they are served while one background
@@ -28,8 +32,8 @@
 //     or more), so a result can be that stale. KV keeps values at least 60
 //     seconds: a TTL plus stale window below that is refused.
 //
-// Writes forge does not see (raw SQL through forge.Exec, other programs)
-// do not invalidate: call Invalidate for their tables.
+// Writes forge does not see (raw SQL through forge.Exec, other programs,
+// triggers) do not invalidate: call Invalidate for their tables.
 package cache
 
 import (
