@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -443,4 +444,27 @@ func TestPerRowInvalidation(t *testing.T) {
 			t.Errorf("after Invalidate: %+v", a)
 		}
 	})
+}
+
+// TestRedisDown: with the store unreachable, reads and writes go on,
+// uncached, and nothing stale is served.
+func TestRedisDown(t *testing.T) {
+	ctx := context.Background()
+	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
+	defer rdb.Close()
+	db, sent := openDB(t, newDB(t), redis.New(rdb, "down:"))
+	ac := Authors.Cols()
+	for i := range 3 {
+		before := sent.n.Load()
+		as, err := Authors.FindMany(ctx, db, forge.Cached(0, 0), forge.OrderBy(&ac.ID, forge.Asc))
+		if err != nil || len(as) != 2 {
+			t.Fatal(as, err)
+		}
+		if sent.n.Load() == before {
+			t.Fatal("served from a store that is down")
+		}
+		if _, err := Authors.Update(ctx, db, forge.Eq(&ac.ID, int64(1)), forge.Set(&ac.N, int64(i))); err != nil {
+			t.Fatalf("a write failed because the cache is down: %v", err)
+		}
+	}
 }
