@@ -57,8 +57,9 @@ type CachedResult struct {
 
 // WithCache makes the DB consult c for reads that opt in with the Cached
 // option, and for every read of the models given (unless the read says
-// NoCache). c also receives every mutation event, which is how it
-// invalidates (writes through raw SQL are not seen: tell the cache).
+// NoCache; Count and Exists, which take no options, follow the model). c
+// also receives every mutation event, which is how it invalidates (writes
+// through raw SQL are not seen: tell the cache).
 func WithCache(c QueryCache, models ...AnyModel) OpenOption {
 	return func(db *DB) {
 		if c == nil {
@@ -79,7 +80,7 @@ func WithCache(c QueryCache, models ...AnyModel) OpenOption {
 
 // Cached makes a read consult the DB's cache (see WithCache): its result
 // is served from the cache while fresh, for at most ttl after it was read
-// and then, for stale more, while it is refreshed in the background. A
+// and then, for stale longer, while one background load refreshes it. A
 // committed write to a table the read depends on makes it a miss at once,
 // whatever the ttl. Zero durations take the cache's defaults. Without a
 // cache on the DB, or inside a transaction, it does nothing.
