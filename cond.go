@@ -172,6 +172,7 @@ const (
 	optSelect
 	optInclude
 	optAfter
+	optEvery // Watch's interval, in milliseconds
 )
 
 // Where filters the query; several conditions are combined with AND, as are

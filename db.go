@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/forge-orm/forge/dialect"
@@ -20,6 +21,7 @@ type DB struct {
 	obs    []Observer
 	muts   []MutationObserver
 	r      runner
+	hub    atomic.Pointer[watchHub] // the watches on this DB (watch.go)
 }
 
 // OpenOption configures Open.
@@ -315,7 +317,7 @@ func (r *runner) end(ctx context.Context, e *QueryEvent, rows int64, err error) 
 // mutated reports a successful mutation: now, or when the transaction
 // commits.
 func (r *runner) mutated(ctx context.Context, op Operation, m *model, rows int64, keys []any) {
-	if len(r.db.muts) == 0 {
+	if len(r.db.muts) == 0 && r.db.hub.Load() == nil {
 		return
 	}
 	e := &MutationEvent{Operation: op, Model: m.name, Rows: rows, Keys: keys}
@@ -331,6 +333,7 @@ func (db *DB) emit(ctx context.Context, e *MutationEvent) {
 	for _, o := range db.muts {
 		o.Mutation(ctx, e)
 	}
+	db.changed(e.Model)
 }
 
 // wantKeys reports whether mutation events need the keys a statement
@@ -350,7 +353,11 @@ func Exec(ctx context.Context, q Querier, sql string, args ...any) (driver.Resul
 	if args, err = encodeArgs(r.db.d, args); err != nil {
 		return driver.Result{}, err
 	}
-	return r.exec(ctx, stmt{op: OpExec, sql: sql, args: args})
+	res, err := r.exec(ctx, stmt{op: OpExec, sql: sql, args: args})
+	if err == nil && r.tx == nil {
+		r.db.changed("")
+	}
+	return res, err
 }
 
 // Tx is an interactive transaction. Use it only inside the function given

@@ -1,0 +1,26 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/forgetest"
+	"github.com/forge-orm/forge/sqlite"
+)
+
+// Watch on a database file: PRAGMA data_version on a pinned connection.
+func TestWatch(t *testing.T) {
+	forgetest.RunWatch(t, openTemp, forgetest.WatchOptions{Quiet: true})
+}
+
+// Watch on an in-memory database (one connection, not pinned): the
+// watched DB's own writes wake it.
+func TestWatchInMemory(t *testing.T) {
+	forgetest.RunWatch(t, func(t testing.TB) driver.Conn {
+		conn, err := sqlite.Open(":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}, forgetest.WatchOptions{Blind: true})
+}

@@ -1,0 +1,338 @@
+package forge
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"reflect"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/forge-orm/forge/driver"
+)
+
+// DefaultWatchInterval is how often Watch polls without Every.
+const DefaultWatchInterval = time.Second
+
+// Every sets how often Watch polls the database for a change (default
+// DefaultWatchInterval). It applies to Watch only; other queries refuse it.
+func Every(d time.Duration) Option {
+	return Option{kind: optEvery, n: int(min(d, time.Hour*24) / time.Millisecond)}
+}
+
+// Watch runs the query of opts and yields its rows, then yields them again
+// each time they change, until ctx ends or the loop stops. It polls a cheap
+// change probe of the database every interval (see Every) and runs the
+// query again only when the probe moved, so an unchanged database costs one
+// tiny query per interval:
+//
+//   - PostgreSQL (every driver): the WAL position, pg_current_wal_lsn()
+//     (a standby's pg_last_wal_replay_lsn()); it moves with any write to the
+//     server, so a busy server re-runs the query at every interval.
+//   - a driver with driver.Positioner (libSQL: sqld's replication index).
+//   - SQLite through a driver that pins sessions (the sqlite module):
+//     PRAGMA data_version on a connection the watch holds, which changes
+//     when another connection commits. A database limited to one connection
+//     (":memory:") is not pinned; forge's own writes wake it.
+//   - otherwise (D1, remote): no probe; the query runs at every interval.
+//
+// Writes made through the same *DB (model methods, batches, forge.Exec
+// outside a transaction, committed transactions) wake every watch on it at
+// once, without waiting for the interval. A result equal to the last one
+// yielded (reflect.DeepEqual) is not yielded again.
+//
+// A failing probe or query yields the error (with nil rows) and the watch
+// goes on at the next interval; break out of the loop to stop. An error in
+// the query itself (a *QueryError) ends it. Watch runs on a *DB, not inside
+// a transaction; with replicas (WithReplicas) it reads from a replica.
+func (m *ModelOf[T]) Watch(ctx context.Context, db *DB, opts ...Option) iter.Seq2[[]T, error] {
+	return func(yield func([]T, error) bool) {
+		var last []T
+		first := true
+		m.m.watch(ctx, db, opts, func(buf *rowBuf, err error) bool {
+			if err != nil {
+				return yield(nil, err)
+			}
+			rows := rowsOf[T](buf)
+			if !first && reflect.DeepEqual(rows, last) {
+				return true
+			}
+			first, last = false, rows
+			return yield(rows, nil)
+		})
+	}
+}
+
+// watch polls for m's query of opts and calls emit with each result (or
+// error) until ctx ends or emit returns false.
+func (m *model) watch(ctx context.Context, db *DB, opts []Option, emit func(*rowBuf, error) bool) {
+	if !db.ok() {
+		emit(nil, errNilDB())
+		return
+	}
+	if err := m.check(&db.r); err != nil {
+		emit(nil, err)
+		return
+	}
+	every := DefaultWatchInterval
+	query := make([]Option, 0, len(opts))
+	for _, o := range opts {
+		if o.kind == optEvery {
+			if o.n < 1 {
+				emit(nil, qerr(m, "Every: the interval must be at least a millisecond"))
+				return
+			}
+			every = time.Duration(o.n) * time.Millisecond
+			continue
+		}
+		query = append(query, o)
+	}
+	var sq selectQuery
+	if err := parse(m, &sq, query, "Watch"); err != nil {
+		emit(nil, err)
+		return
+	}
+	w := db.subscribe(modelsRead(m, &sq, nil))
+	defer db.unsubscribe(w)
+	p := newProbe(db)
+	defer p.close()
+
+	run := func() bool {
+		buf := m.rowBuf()
+		err := m.find(ctx, db, OpFindMany, nil, query, -1, &buf)
+		if ctx.Err() != nil {
+			return false
+		}
+		var qe *QueryError
+		if errors.As(err, &qe) {
+			emit(nil, err)
+			return false
+		}
+		if err != nil {
+			return emit(nil, err)
+		}
+		return emit(&buf, nil)
+	}
+	// The probe is read before the query: a change that commits between
+	// the two moves it again and the next poll runs the query again.
+	mark, err := p.read(ctx)
+	if err != nil && ctx.Err() == nil && !emit(nil, err) {
+		return
+	}
+	known := err == nil
+	if !run() {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		woken := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-w.wake:
+			woken = true
+		}
+		now, err := p.read(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			known = false
+			if !emit(nil, err) {
+				return
+			}
+			continue
+		}
+		// Without a probe (p.none) the mark never moves: run every time.
+		if known && now == mark && !p.none && !(woken && p.blind) {
+			continue
+		}
+		mark, known = now, true
+		if !run() {
+			return
+		}
+	}
+}
+
+// modelsRead appends the names of the models a query reads: m and its
+// includes'.
+func modelsRead(m *model, sq *selectQuery, dst []string) []string {
+	dst = append(dst, m.name)
+	for i := range sq.incs {
+		dst = modelsRead(sq.incs[i].r.target, &sq.incs[i].sq, dst)
+	}
+	return dst
+}
+
+// probe reads a value that changes when the database commits a change.
+type probe struct {
+	read  func(ctx context.Context) (string, error)
+	close func()
+	none  bool // no probe: the query runs at every interval
+	blind bool // the probe does not see this process's own writes: a wake re-runs the query
+}
+
+// newProbe picks the cheapest change probe db's driver and database offer.
+func newProbe(db *DB) *probe {
+	conn := db.conn
+	if pos, ok := conn.(driver.Positioner); ok {
+		return &probe{read: func(ctx context.Context) (string, error) {
+			n, err := pos.Position(ctx)
+			return strconv.FormatUint(n, 10), err
+		}, close: func() {}}
+	}
+	switch db.d.Name() {
+	case "postgres":
+		return &probe{read: func(ctx context.Context) (string, error) {
+			return queryText(ctx, conn, driver.PostgreSQLPositionSQL)
+		}, close: func() {}}
+	case "sqlite":
+		if s, ok := conn.(driver.Sessioner); ok && !oneConnection(conn) {
+			return sqliteProbe(s)
+		}
+		if oneConnection(conn) {
+			// Every writer is this process: forge's writes wake the watch.
+			return &probe{read: func(context.Context) (string, error) { return "", nil }, close: func() {}, blind: true}
+		}
+	}
+	return &probe{read: func(context.Context) (string, error) { return "", nil }, close: func() {}, none: true}
+}
+
+// oneConnection reports whether conn is limited to one connection (an
+// in-memory SQLite database), which a watch must not pin.
+func oneConnection(conn driver.Conn) bool {
+	c, ok := conn.(interface{ MaxOpenConns() int })
+	return ok && c.MaxOpenConns() == 1
+}
+
+// sqliteProbe reads PRAGMA data_version on a pinned session, taken at the
+// first read and kept until the watch ends: the value is per connection
+// and changes when another connection commits.
+func sqliteProbe(s driver.Sessioner) *probe {
+	var (
+		mu   sync.Mutex
+		sess driver.Session
+	)
+	p := &probe{}
+	p.read = func(ctx context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if sess == nil {
+			var err error
+			if sess, err = s.Session(ctx); err != nil {
+				return "", err
+			}
+		}
+		v, err := queryText(ctx, sess, "PRAGMA data_version")
+		if err != nil {
+			// A broken connection is not reused; the next read pins another.
+			_ = sess.Close()
+			sess = nil
+		}
+		return v, err
+	}
+	p.close = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if sess != nil {
+			_ = sess.Close()
+			sess = nil
+		}
+	}
+	return p
+}
+
+// queryText runs a query of one row and one column and returns its value
+// as text.
+func queryText(ctx context.Context, q driver.Querier, sql string) (string, error) {
+	rows, err := q.Query(ctx, sql, nil)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var v any
+	if rows.Next() {
+		if err := rows.Scan(&v); err != nil {
+			return "", err
+		}
+	} else if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if err := rows.Close(); err != nil {
+		return "", err
+	}
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case []byte:
+		return string(v), nil
+	case int64:
+		return strconv.FormatInt(v, 10), nil
+	case nil:
+		return "", nil
+	}
+	return "", errors.New("forge: change probe " + strconv.Quote(sql) + " returned a value of unexpected type")
+}
+
+// watcher is one Watch's subscription to the writes made through its DB.
+type watcher struct {
+	models []string
+	wake   chan struct{}
+}
+
+// watchHub holds a DB's watchers.
+type watchHub struct {
+	mu   sync.Mutex
+	subs map[*watcher]struct{}
+}
+
+func (db *DB) subscribe(models []string) *watcher {
+	h := db.hub.Load()
+	if h == nil {
+		db.hub.CompareAndSwap(nil, &watchHub{subs: map[*watcher]struct{}{}})
+		h = db.hub.Load()
+	}
+	w := &watcher{models: models, wake: make(chan struct{}, 1)}
+	h.mu.Lock()
+	h.subs[w] = struct{}{}
+	h.mu.Unlock()
+	return w
+}
+
+func (db *DB) unsubscribe(w *watcher) {
+	h := db.hub.Load()
+	h.mu.Lock()
+	delete(h.subs, w)
+	h.mu.Unlock()
+}
+
+// changed wakes the watchers that read model ("" for raw SQL: all of them)
+// after a write through db committed.
+func (db *DB) changed(model string) {
+	h := db.hub.Load()
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for w := range h.subs {
+		if model == "" || containsString(w.models, model) {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func containsString(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
