@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/wire/jsonx"
@@ -197,76 +195,17 @@ func (p *parser) str() (string, error) {
 		p.i++
 		return p.s[start : p.i-1], nil
 	}
-	b := append(p.buf[:0], p.s[start:p.i]...)
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			p.buf = b
-			return string(b), nil
-		case c == '\\':
-			if p.i+1 >= len(p.s) {
-				return "", p.fail("a cut escape")
-			}
-			e := p.s[p.i+1]
-			p.i += 2
-			switch e {
-			case '"', '\\', '/':
-				b = append(b, e)
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				r, ok := p.hex4()
-				if !ok {
-					return "", p.fail("a bad \\u escape")
-				}
-				if utf16.IsSurrogate(r) {
-					// A pair is two escapes; a lone surrogate (which
-					// JSON.stringify escapes) reads as U+FFFD, as
-					// JavaScript's TextEncoder would write it.
-					dec := utf8.RuneError
-					if p.i+1 < len(p.s) && p.s[p.i] == '\\' && p.s[p.i+1] == 'u' {
-						save := p.i
-						p.i += 2
-						if r2, ok := p.hex4(); ok && utf16.DecodeRune(r, r2) != utf8.RuneError {
-							dec = utf16.DecodeRune(r, r2)
-						} else {
-							p.i = save
-						}
-					}
-					r = dec
-				}
-				b = utf8.AppendRune(b, r)
-			default:
-				return "", p.fail("a bad escape")
-			}
-		default:
-			b = append(b, c)
-			p.i++
-		}
-	}
-	return "", p.fail("a cut string")
-}
-
-func (p *parser) hex4() (rune, bool) {
-	if p.i+4 > len(p.s) {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(p.s[p.i:p.i+4], 16, 32)
+	b, next, err := jsonx.AppendUnquoted(append(p.buf[:0], p.s[start:p.i]...), p.s, p.i)
 	if err != nil {
-		return 0, false
+		var se *jsonx.SyntaxError
+		if errors.As(err, &se) {
+			p.i = se.Offset
+			return "", p.fail(se.Msg)
+		}
+		return "", err
 	}
-	p.i += 4
-	return rune(v), true
+	p.i, p.buf = next, b
+	return string(b), nil
 }
 
 func (p *parser) end() error {

@@ -1033,7 +1033,9 @@ func testEvents(t *testing.T, h *Harness) {
 	}
 	wantOps := []forge.Operation{forge.OpCreate, forge.OpFindMany, forge.OpUpdateMany, forge.OpCreate, forge.OpDelete}
 	for i, q := range qs {
-		if q.Operation != wantOps[i] || q.Model != "User" || q.SQL == "" || q.Duration <= 0 || q.Start.IsZero() {
+		// A duration may be 0: workerd's clock moves only with I/O, and a
+		// statement refused by the database may take none of it.
+		if q.Operation != wantOps[i] || q.Model != "User" || q.SQL == "" || q.Duration < 0 || q.Start.IsZero() {
 			t.Errorf("event %d: %+v", i, q)
 		}
 		if i != 3 && q.Err != nil {

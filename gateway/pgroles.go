@@ -18,6 +18,13 @@ func (e *RoleError) Error() string { return e.Message }
 // sessions.
 const dangerousRoles = `'pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files', 'pg_signal_backend'`
 
+// CheckRole checks the PostgreSQL role pg is logged in as, as the gateway
+// does when it starts (forge doctor --gateway-db runs it too): it returns a
+// *RoleError saying what the role can do beyond the clients' needs (a
+// superuser, CREATEROLE, membership of the roles that run programs, read
+// or write server files or signal other sessions), or the query's error.
+func CheckRole(ctx context.Context, pg *pgconn.PgConn) error { return checkGatewayRole(ctx, pg) }
+
 // checkGatewayRole checks the role a connection logged in as: it must not
 // be a superuser, have CREATEROLE (which can grant itself the roles
 // below on PostgreSQL 15 and older) or be a member of

@@ -59,7 +59,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{pushCmd, diffCmd, migrateCmd, pullCmd, gatewayCmd, versionCmd}
+	return []*command{pushCmd, diffCmd, migrateCmd, pullCmd, doctorCmd, gatewayCmd, versionCmd}
 }
 
 // run runs forge with args and returns the exit code.
@@ -136,6 +136,8 @@ func exitCode(e *env, err error) int {
 	switch {
 	case errors.As(err, &xe):
 		return xe.code
+	case errors.As(err, new(*findingsError)):
+		return exitError // the findings are printed
 	case errors.As(err, &helpShown{}):
 		return exitOK
 	case errors.As(err, &driftError{}):
@@ -170,6 +172,7 @@ Commands:
   migrate down     revert the last applied migration
   migrate status   list migration files: applied, pending, modified
   pull             write Go models for an existing database
+  doctor           check a setup (database, drift, edge build, wrangler.toml, gateway role)
   gateway          serve a database over HTTP to edge clients (Neon, libSQL protocols)
   version          print forge's version
   help [command]   show a command's help (also: forge <command> --help)
@@ -185,8 +188,8 @@ Databases (--db, or the FORGE_DATABASE_URL environment variable):
   postgresql://...                           the same
 
 Exit codes:
-  0   success (also: diff found no drift; push found nothing to do)
-  1   error (the message says what failed and what to do)
+  0   success (also: diff found no drift; push found nothing to do; doctor found no error)
+  1   error (the message says what failed and what to do; doctor: a finding is an error)
   2   drift found (forge diff --exit-code)
   3   another migrator held the migration lock for all of --lock-wait
   4   a change that can lose data was refused (rerun with --accept-data-loss)

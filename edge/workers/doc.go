@@ -50,10 +50,25 @@
 //     a goroutine the handler started), the requests in flight get a 500 and
 //     the next request starts a fresh instance.
 //
+// # Vercel Edge Functions
+//
+// The same program runs as a Vercel Edge Function:
+//
+//	go run github.com/forge-orm/forge/edge/workers/cmd/forge-worker build -target vercel -o . ./cmd/api
+//
+// writes the Build Output API layout (.vercel/output/functions/api.func/)
+// with [VercelEntryModule], which is this glue in Vercel's handler shape,
+// the wasm imported pre-compiled ("./app.wasm?module": Vercel refuses to
+// compile WebAssembly from bytes at run time). There, Env.Var reads
+// process.env, Env.WaitUntil uses the handler context's waitUntil, and
+// there are no bindings. The command checks the gzipped size against
+// Vercel's caps ([SizeCaps]).
+//
 // # Platforms
 //
 // Serve, Handler and Env exist only in js/wasm builds. Request, Response,
-// JSON, LeanJSON, ParseJSON, Text and EntryModule compile everywhere, so
+// JSON, LeanJSON, ParseJSON, Text, EntryModule, VercelEntryModule and
+// SizeCaps compile everywhere, so
 // handler helpers can be unit-tested with a plain go test.
 //
 // # Size and start time

@@ -180,3 +180,19 @@ func (u leanUser) AppendJSON(b []byte) []byte {
 	b = workers.AppendJSONString(append(b, `,"name":`...), u.name)
 	return append(b, '}')
 }
+
+// TestVercelEntryModule checks the Vercel entry module derived from
+// worker.mjs: the wasm imported with "?module", one default export (the
+// handler), the edge runtime config, and nothing left of the Worker's
+// export.
+func TestVercelEntryModule(t *testing.T) {
+	m := string(workers.VercelEntryModule())
+	for _, want := range []string{`import "./wasm_exec.js"`, `import wasmModule from "./app.wasm?module";`, "export default function handler(request, context)", `export const config = { runtime: "edge" };`, "const worker = {"} {
+		if strings.Count(m, want) != 1 {
+			t.Errorf("the Vercel entry module has %d of %s, want 1", strings.Count(m, want), want)
+		}
+	}
+	if strings.Count(m, "export default") != 1 || strings.Contains(m, `from "./app.wasm";`) {
+		t.Errorf("the Vercel entry module keeps the Worker's export or wasm import:\n%s", m)
+	}
+}

@@ -420,23 +420,35 @@ func (p *valueParser) number() (float64, error) {
 
 // str reads a JSON string at p.i (a '"'), unescaping it.
 func (p *valueParser) str() (string, error) {
-	p.i++
-	b := p.buf[:0]
-	for p.i < len(p.s) {
-		c := p.s[p.i]
+	b, next, err := AppendUnquoted(p.buf[:0], p.s, p.i+1)
+	if err != nil {
+		return "", err
+	}
+	p.i, p.buf = next, b
+	return string(b), nil
+}
+
+// AppendUnquoted appends the text of the JSON string whose content starts
+// at s[i] (just after its opening quote) to b, unescaped, and returns it
+// with the index just after the closing quote. As encoding/json does,
+// invalid UTF-8 and lone surrogates become U+FFFD; a control character, a
+// bad escape or a missing closing quote is a *SyntaxError whose Offset
+// points into s. The D1 driver's result reader and Parse share it.
+func AppendUnquoted[S ~string | ~[]byte](b []byte, s S, i int) ([]byte, int, error) {
+	fail := func(i int, msg string) ([]byte, int, error) { return b, i, &SyntaxError{Offset: i, Msg: msg} }
+	for i < len(s) {
+		c := s[i]
 		switch {
 		case c == '"':
-			p.i++
-			p.buf = b
-			return string(b), nil
+			return b, i + 1, nil
 		case c < 0x20:
-			return "", p.fail("a control character in a string")
+			return fail(i, "a control character in a string")
 		case c == '\\':
-			if p.i+1 >= len(p.s) {
-				return "", p.fail("a cut escape")
+			if i+1 >= len(s) {
+				return fail(i, "a cut escape")
 			}
-			e := p.s[p.i+1]
-			p.i += 2
+			e := s[i+1]
+			i += 2
 			switch e {
 			case '"', '\\', '/':
 				b = append(b, e)
@@ -451,50 +463,52 @@ func (p *valueParser) str() (string, error) {
 			case 't':
 				b = append(b, '\t')
 			case 'u':
-				r, ok := p.hex4()
+				r, ok := hex4(s, i)
 				if !ok {
-					return "", p.fail("a bad \\u escape")
+					return fail(i, "a bad \\u escape")
 				}
+				i += 4
 				if utf16.IsSurrogate(r) {
+					// A pair is two escapes; a lone surrogate (which
+					// JSON.stringify escapes) reads as U+FFFD, as
+					// JavaScript's TextEncoder would write it.
 					dec := utf8.RuneError
-					if p.i+1 < len(p.s) && p.s[p.i] == '\\' && p.s[p.i+1] == 'u' {
-						save := p.i
-						p.i += 2
-						if r2, ok := p.hex4(); ok && utf16.DecodeRune(r, r2) != utf8.RuneError {
+					if i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
+						if r2, ok := hex4(s, i+2); ok && utf16.DecodeRune(r, r2) != utf8.RuneError {
 							dec = utf16.DecodeRune(r, r2)
-						} else {
-							p.i = save
+							i += 6
 						}
 					}
 					r = dec
 				}
 				b = utf8.AppendRune(b, r)
 			default:
-				p.i -= 2
-				return "", p.fail("a bad escape")
+				return fail(i-2, "a bad escape")
 			}
 		case c < utf8.RuneSelf:
 			b = append(b, c)
-			p.i++
+			i++
 		default:
-			r, size := utf8.DecodeRune(p.s[p.i:])
+			r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
 			if r == utf8.RuneError && size == 1 {
 				b = append(b, "\uFFFD"...)
 			} else {
-				b = append(b, p.s[p.i:p.i+size]...)
+				b = append(b, s[i:i+size]...)
 			}
-			p.i += size
+			i += size
 		}
 	}
-	return "", p.fail("a cut string")
+	return fail(i, "a cut string")
 }
 
-func (p *valueParser) hex4() (rune, bool) {
-	if len(p.s)-p.i < 4 {
+// hex4 reads the four hex digits of a \u escape at s[i].
+func hex4[S ~string | ~[]byte](s S, i int) (rune, bool) {
+	if len(s)-i < 4 {
 		return 0, false
 	}
 	var r rune
-	for _, c := range p.s[p.i : p.i+4] {
+	for j := i; j < i+4; j++ {
+		c := s[j]
 		switch {
 		case c >= '0' && c <= '9':
 			r = r<<4 | rune(c-'0')
@@ -506,6 +520,5 @@ func (p *valueParser) hex4() (rune, bool) {
 			return 0, false
 		}
 	}
-	p.i += 4
 	return r, true
 }

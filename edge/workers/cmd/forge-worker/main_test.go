@@ -20,6 +20,10 @@ func TestUsage(t *testing.T) {
 		{"build", "-o", "dist", "-compatibility-date", "tomorrow", "./x"},
 		{"build", "-o", "dist", "-name", "Bad Name", "./x"},
 		{"build", "-nope", "./x"},
+		{"build", "-o", "dist", "-target", "deno", "./x"},
+		{"build", "-o", "dist", "-env", "DATABASE_URL", "./x"},
+		{"build", "-o", "dist", "-target", "vercel", "-env", "A,1B", "./x"},
+		{"build", "-o", "dist", "-target", "vercel", "-env", "A B", "./x"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(args, &out, &errOut)
@@ -63,5 +67,27 @@ func TestBuildFailure(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out", "wrangler.toml")); err == nil {
 		t.Error("a failed build wrote wrangler.toml")
+	}
+}
+
+func TestVercelConfig(t *testing.T) {
+	if got := string(vcConfig(nil)); got != `{"runtime":"edge","entrypoint":"index.mjs"}`+"\n" {
+		t.Errorf("vcConfig(nil) = %s", got)
+	}
+	if got := string(vcConfig([]string{"DATABASE_URL", "NEON_TOKEN"})); got != `{"runtime":"edge","entrypoint":"index.mjs","envVarsInUse":["DATABASE_URL","NEON_TOKEN"]}`+"\n" {
+		t.Errorf("vcConfig = %s", got)
+	}
+	if got := string(outputConfig("api")); got != `{"version":3,"routes":[{"handle":"filesystem"},{"src":"/(.*)","dest":"/api"}]}`+"\n" {
+		t.Errorf("outputConfig = %s", got)
+	}
+	for size, want := range map[int]string{
+		900_000:   "fits every plan's cap",
+		1_400_000: "fits Pro (2 MB), Enterprise (4 MB); over Hobby (1 MB)",
+		3_000_000: "fits Enterprise (4 MB); over Hobby (1 MB), Pro (2 MB)",
+		5_000_000: "over every plan's cap (Hobby (1 MB), Pro (2 MB), Enterprise (4 MB)): use a Vercel Function on the Node.js runtime",
+	} {
+		if got := fitsCaps(size); got != want {
+			t.Errorf("fitsCaps(%d) = %q, want %q", size, got, want)
+		}
 	}
 }
