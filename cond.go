@@ -172,7 +172,8 @@ const (
 	optSelect
 	optInclude
 	optAfter
-	optEvery // Watch's interval, in milliseconds
+	optEvery  // Watch's interval, in milliseconds
+	optNotify // Watch's notification channel, in cols[0]
 )
 
 // Where filters the query; several conditions are combined with AND, as are

@@ -88,8 +88,8 @@ func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 				return qerr(m, "After(nil)")
 			}
 			sq.after = o.after
-		case optEvery:
-			return qerr(m, "%s: Every applies to Watch only", what)
+		case optEvery, optNotify:
+			return qerr(m, "%s: Every and Notify apply to Watch only", what)
 		default:
 			return qerr(m, "%s: the zero Option", what)
 		}

@@ -21,6 +21,23 @@ func Every(d time.Duration) Option {
 	return Option{kind: optEvery, n: int(min(d, time.Hour*24) / time.Millisecond)}
 }
 
+// Notify makes Watch also listen for notifications on a channel of the
+// database server and run the query at once when one arrives, instead of at
+// the next interval (polling goes on, so a lost notification delays a
+// change by one interval at most). The driver must implement
+// driver.Listener (the pgx module: PostgreSQL's LISTEN); writers send the
+// notification, with NOTIFY in their transaction or from a trigger:
+//
+//	CREATE FUNCTION users_changed() RETURNS trigger LANGUAGE plpgsql AS
+//	  $$BEGIN PERFORM pg_notify('users', ''); RETURN NULL; END$$;
+//	CREATE TRIGGER users_changed AFTER INSERT OR UPDATE OR DELETE ON users
+//	  FOR EACH STATEMENT EXECUTE FUNCTION users_changed();
+//
+// LISTEN holds a connection of its own for the watch's lifetime and does not
+// work through a pooler in transaction mode (PgBouncer's transaction
+// pooling, Neon's pooled endpoint).
+func Notify(channel string) Option { return Option{kind: optNotify, cols: []any{channel}} }
+
 // Watch runs the query of opts and yields its rows, then yields them again
 // each time they change, until ctx ends or the loop stops. It polls a cheap
 // change probe of the database every interval (see Every) and runs the
@@ -76,8 +93,17 @@ func (m *model) watch(ctx context.Context, db *DB, opts []Option, emit func(*row
 		return
 	}
 	every := DefaultWatchInterval
+	var channel string
 	query := make([]Option, 0, len(opts))
 	for _, o := range opts {
+		if o.kind == optNotify {
+			channel, _ = o.cols[0].(string)
+			if channel == "" {
+				emit(nil, qerr(m, "Notify: empty channel name"))
+				return
+			}
+			continue
+		}
 		if o.kind == optEvery {
 			if o.n < 1 {
 				emit(nil, qerr(m, "Every: the interval must be at least a millisecond"))
@@ -93,8 +119,29 @@ func (m *model) watch(ctx context.Context, db *DB, opts []Option, emit func(*row
 		emit(nil, err)
 		return
 	}
+	var listener driver.Listener
+	if channel != "" {
+		l, ok := db.conn.(driver.Listener)
+		if !ok {
+			emit(nil, &CapabilityError{Op: "Notify (LISTEN)", Driver: driver.Name(db.conn), Use: "watch without Notify: Watch polls every interval (see Every)"})
+			return
+		}
+		listener = l
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	w := db.subscribe(modelsRead(m, &sq, nil))
 	defer db.unsubscribe(w)
+	listenErr := make(chan error, 1)
+	notified := &watcher{wake: make(chan struct{}, 1)}
+	if listener != nil {
+		go func() {
+			err := listener.Listen(ctx, channel, notified.signal)
+			if ctx.Err() == nil {
+				listenErr <- err
+			}
+		}()
+	}
 	p := newProbe(db)
 	defer p.close()
 
@@ -134,6 +181,19 @@ func (m *model) watch(ctx context.Context, db *DB, opts []Option, emit func(*row
 		case <-t.C:
 		case <-w.wake:
 			woken = true
+		case <-notified.wake:
+			// A notification says something changed: run the query.
+			if !run() {
+				return
+			}
+			continue
+		case err := <-listenErr:
+			// Listening stopped (a lost connection, say): say so, and go
+			// on polling.
+			if !emit(nil, err) {
+				return
+			}
+			continue
 		}
 		now, err := p.read(ctx)
 		if ctx.Err() != nil {
@@ -283,6 +343,14 @@ type watcher struct {
 	wake   chan struct{}
 }
 
+// signal wakes the watch; a wake already pending covers this one.
+func (w *watcher) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
 // watchHub holds a DB's watchers.
 type watchHub struct {
 	mu   sync.Mutex
@@ -320,10 +388,7 @@ func (db *DB) changed(model string) {
 	defer h.mu.Unlock()
 	for w := range h.subs {
 		if model == "" || containsString(w.models, model) {
-			select {
-			case w.wake <- struct{}{}:
-			default:
-			}
+			w.signal()
 		}
 	}
 }

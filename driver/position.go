@@ -43,3 +43,13 @@ func ParseLSN(s string) (uint64, bool) {
 func FormatLSN(n uint64) string {
 	return strings.ToUpper(strconv.FormatUint(n>>32, 16)) + "/" + strings.ToUpper(strconv.FormatUint(n&0xffffffff, 16))
 }
+
+// Listener is implemented by drivers that can wait for a notification from
+// the server (PostgreSQL's LISTEN over pgx). Listen subscribes to channel
+// and calls wake for each notification until ctx ends; it returns the error
+// that stopped it (ctx's when ctx ended). forge's Watch uses it, with
+// forge.Notify, to run at once after a write whose transaction sent a
+// notification, instead of at the next interval.
+type Listener interface {
+	Listen(ctx context.Context, channel string, wake func()) error
+}
