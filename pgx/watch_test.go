@@ -86,4 +86,3 @@ func TestWatchNotify(t *testing.T) {
 		}
 	}
 }
-
