@@ -239,8 +239,14 @@ type probe struct {
 func newProbe(db *DB) *probe {
 	conn := db.conn
 	if pos, ok := conn.(driver.Positioner); ok {
+		var unknown uint64
 		return &probe{read: func(ctx context.Context) (string, error) {
 			n, err := pos.Position(ctx)
+			if errors.Is(err, driver.ErrNoPosition) {
+				// No position: a mark of its own each time, so the query runs.
+				unknown++
+				return "?" + strconv.FormatUint(unknown, 10), nil
+			}
 			return strconv.FormatUint(n, 10), err
 		}, close: func() {}}
 	}

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -18,6 +19,11 @@ import (
 type Positioner interface {
 	Position(ctx context.Context) (uint64, error)
 }
+
+// ErrNoPosition is returned by a Positioner whose server reported no
+// position this time. forge then treats the database as changed (a watch
+// runs its query) and a replica as behind (a read goes to the primary).
+var ErrNoPosition = errors.New("forge: the server reported no replication position")
 
 // PostgreSQLPositionSQL reads a PostgreSQL server's WAL position as text: on
 // a primary where its writes have gone (pg_current_wal_lsn), on a standby
