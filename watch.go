@@ -6,10 +6,12 @@ import (
 	"iter"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/migrate"
 )
 
 // DefaultWatchInterval is how often Watch polls without Every.
@@ -48,11 +50,15 @@ func Notify(channel string) Option { return Option{kind: optNotify, cols: []any{
 //     (a standby's pg_last_wal_replay_lsn()); it moves with any write to the
 //     server, so a busy server re-runs the query at every interval.
 //   - a driver with driver.Positioner (libSQL: sqld's replication index).
-//   - SQLite through a driver that pins sessions (the sqlite module):
-//     PRAGMA data_version on a connection the watch holds, which changes
-//     when another connection commits. A database limited to one connection
-//     (":memory:") is not pinned; forge's own writes wake it.
-//   - otherwise (D1, remote): no probe; the query runs at every interval.
+//   - SQLite through a driver that pins sessions (the sqlite module, a
+//     database file): PRAGMA data_version on a connection the watch holds,
+//     which changes when another connection commits.
+//   - other SQLite (D1, an in-memory database, which has one connection
+//     and cannot be pinned): the sum of the watched tables' counters in
+//     ChangesTable, which triggers that Watch creates raise on every write.
+//   - when none of these can be had (the triggers cannot be created, a
+//     database of another kind): no probe; the query runs at every
+//     interval.
 //
 // Writes made through the same *DB (model methods, batches, forge.Exec
 // outside a transaction, committed transactions) wake every watch on it at
@@ -130,7 +136,12 @@ func (m *model) watch(ctx context.Context, db *DB, opts []Option, emit func(*row
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := db.subscribe(modelsRead(m, &sq, nil))
+	read := modelsRead(m, &sq, nil)
+	names := make([]string, len(read))
+	for i, x := range read {
+		names[i] = x.name
+	}
+	w := db.subscribe(names)
 	defer db.unsubscribe(w)
 	listenErr := make(chan error, 1)
 	notified := &watcher{wake: make(chan struct{}, 1)}
@@ -142,7 +153,7 @@ func (m *model) watch(ctx context.Context, db *DB, opts []Option, emit func(*row
 			}
 		}()
 	}
-	p := newProbe(db)
+	p := newProbe(ctx, db, read)
 	defer p.close()
 
 	run := func() bool {
@@ -174,13 +185,11 @@ func (m *model) watch(ctx context.Context, db *DB, opts []Option, emit func(*row
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		woken := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-w.wake:
-			woken = true
 		case <-notified.wake:
 			// A notification says something changed: run the query.
 			if !run() {
@@ -207,7 +216,7 @@ func (m *model) watch(ctx context.Context, db *DB, opts []Option, emit func(*row
 			continue
 		}
 		// Without a probe (p.none) the mark never moves: run every time.
-		if known && now == mark && !p.none && !(woken && p.blind) {
+		if known && now == mark && !p.none {
 			continue
 		}
 		mark, known = now, true
@@ -217,10 +226,9 @@ func (m *model) watch(ctx context.Context, db *DB, opts []Option, emit func(*row
 	}
 }
 
-// modelsRead appends the names of the models a query reads: m and its
-// includes'.
-func modelsRead(m *model, sq *selectQuery, dst []string) []string {
-	dst = append(dst, m.name)
+// modelsRead appends the models a query reads: m and its includes'.
+func modelsRead(m *model, sq *selectQuery, dst []*model) []*model {
+	dst = append(dst, m)
 	for i := range sq.incs {
 		dst = modelsRead(sq.incs[i].r.target, &sq.incs[i].sq, dst)
 	}
@@ -232,11 +240,11 @@ type probe struct {
 	read  func(ctx context.Context) (string, error)
 	close func()
 	none  bool // no probe: the query runs at every interval
-	blind bool // the probe does not see this process's own writes: a wake re-runs the query
 }
 
-// newProbe picks the cheapest change probe db's driver and database offer.
-func newProbe(db *DB) *probe {
+// newProbe picks the cheapest change probe db's driver and database offer
+// for a query that reads the tables of models.
+func newProbe(ctx context.Context, db *DB, models []*model) *probe {
 	conn := db.conn
 	if pos, ok := conn.(driver.Positioner); ok {
 		var unknown uint64
@@ -259,12 +267,57 @@ func newProbe(db *DB) *probe {
 		if s, ok := conn.(driver.Sessioner); ok && !oneConnection(conn) {
 			return sqliteProbe(s)
 		}
-		if oneConnection(conn) {
-			// Every writer is this process: forge's writes wake the watch.
-			return &probe{read: func(context.Context) (string, error) { return "", nil }, close: func() {}, blind: true}
+		if p, err := changesTableProbe(ctx, db, models); err == nil {
+			return p
 		}
 	}
+	// No probe: the query runs at every interval.
 	return &probe{read: func(context.Context) (string, error) { return "", nil }, close: func() {}, none: true}
+}
+
+// ChangesTable is the table where SQLite databases without another change
+// probe (D1, an in-memory SQLite database, a remote endpoint) count writes
+// for Watch: one row per watched table, its counter raised by triggers
+// (named forge_changes_<table>_insert, _update and _delete) that the first
+// Watch of the table creates. migrate leaves the table out of schemas and
+// plans.
+const ChangesTable = migrate.ChangesTable
+
+// changesTableProbe creates, if need be, ChangesTable and the triggers that
+// count writes to the tables of models, and returns a probe that sums their
+// counters.
+func changesTableProbe(ctx context.Context, db *DB, models []*model) (*probe, error) {
+	d, conn := db.d, db.conn
+	ct := string(d.AppendIdent(nil, ChangesTable))
+	stmts := []string{"CREATE TABLE IF NOT EXISTS " + ct + ` ("tbl" TEXT PRIMARY KEY, "n" INTEGER NOT NULL) WITHOUT ROWID`}
+	var sel []byte
+	sel = append(sel, `SELECT coalesce(sum("n"), 0) FROM `...)
+	sel = append(sel, ct...)
+	sel = append(sel, ` WHERE "tbl" IN (`...)
+	args := make([]any, 0, len(models))
+	for i, m := range models {
+		lit := "'" + strings.ReplaceAll(m.table, "'", "''") + "'"
+		for _, ev := range [...]string{"INSERT", "UPDATE", "DELETE"} {
+			name := string(d.AppendIdent(nil, ChangesTable+"_"+m.table+"_"+strings.ToLower(ev)))
+			stmts = append(stmts, "CREATE TRIGGER IF NOT EXISTS "+name+" AFTER "+ev+" ON "+string(d.AppendIdent(nil, m.table))+
+				" BEGIN INSERT INTO "+ct+` ("tbl", "n") VALUES (`+lit+`, 1) ON CONFLICT ("tbl") DO UPDATE SET "n" = "n" + 1; END`)
+		}
+		if i > 0 {
+			sel = append(sel, ", "...)
+		}
+		sel = d.AppendPlaceholder(sel, i+1)
+		args = append(args, m.table)
+	}
+	sel = append(sel, ')')
+	for _, st := range stmts {
+		if _, err := conn.Exec(ctx, st, nil); err != nil {
+			return nil, err
+		}
+	}
+	q := string(sel)
+	return &probe{read: func(ctx context.Context) (string, error) {
+		return queryText(ctx, conn, q, args...)
+	}, close: func() {}}, nil
 }
 
 // oneConnection reports whether conn is limited to one connection (an
@@ -313,8 +366,8 @@ func sqliteProbe(s driver.Sessioner) *probe {
 
 // queryText runs a query of one row and one column and returns its value
 // as text.
-func queryText(ctx context.Context, q driver.Querier, sql string) (string, error) {
-	rows, err := q.Query(ctx, sql, nil)
+func queryText(ctx context.Context, q driver.Querier, sql string, args ...any) (string, error) {
+	rows, err := q.Query(ctx, sql, args)
 	if err != nil {
 		return "", err
 	}

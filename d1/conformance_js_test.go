@@ -508,3 +508,10 @@ func TestBlobsOutsideJSON(t *testing.T) {
 		t.Errorf("an object cell: %v", err)
 	}
 }
+
+// Watch on D1: the forge_changes table and its triggers are the change
+// probe (D1 has no other that a Worker can read).
+func TestWatch(t *testing.T) {
+	testEnv(t)
+	forgetest.RunWatch(t, open, forgetest.WatchOptions{Quiet: true})
+}
