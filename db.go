@@ -22,6 +22,7 @@ type DB struct {
 	muts   []MutationObserver
 	r      runner
 	hub    atomic.Pointer[watchHub] // the watches on this DB (watch.go)
+	rp     *replicaSet              // WithReplicas (replica.go)
 }
 
 // OpenOption configures Open.
@@ -55,6 +56,11 @@ func Open(s *Schema, conn driver.Conn, opts ...OpenOption) (*DB, error) {
 	for _, o := range opts {
 		o(db)
 	}
+	if db.rp != nil {
+		if err := db.rp.check(db); err != nil {
+			return nil, err
+		}
+	}
 	db.r = runner{db: db, q: conn}
 	return db, nil
 }
@@ -64,7 +70,13 @@ func (db *DB) Close() error {
 	if db == nil || db.conn == nil {
 		return errNilDB()
 	}
-	return db.conn.Close()
+	err := db.conn.Close()
+	if db.rp != nil {
+		for _, c := range db.rp.conns {
+			err = errors.Join(err, c.Close())
+		}
+	}
+	return err
 }
 
 // Dialect returns the dialect of the driver (nil for a nil DB).
@@ -245,8 +257,17 @@ type stmt struct {
 // returns the number of rows it consumed.
 func (r *runner) query(ctx context.Context, st stmt, read func(driver.Rows) (int64, error)) error {
 	db := r.db
+	q := r.q
+	if db.rp != nil && r.tx == nil {
+		if st.op.reads() {
+			q = db.pick(ctx)
+		} else if st.op == OpRaw {
+			// Raw SQL may write: what it wrote must be read back.
+			defer db.wrote(ctx)
+		}
+	}
 	if len(db.obs) == 0 {
-		rows, err := r.q.Query(ctx, st.sql, st.args)
+		rows, err := q.Query(ctx, st.sql, st.args)
 		if err != nil {
 			return db.enrich(err, st.m, st.op)
 		}
@@ -260,7 +281,7 @@ func (r *runner) query(ctx context.Context, st stmt, read func(driver.Rows) (int
 		return nil
 	}
 	e, ctx := r.start(ctx, st)
-	rows, err := r.q.Query(ctx, st.sql, st.args)
+	rows, err := q.Query(ctx, st.sql, st.args)
 	var n int64
 	if err == nil {
 		n, err = read(rows)
@@ -317,6 +338,9 @@ func (r *runner) end(ctx context.Context, e *QueryEvent, rows int64, err error) 
 // mutated reports a successful mutation: now, or when the transaction
 // commits.
 func (r *runner) mutated(ctx context.Context, op Operation, m *model, rows int64, keys []any) {
+	if r.tx == nil && r.db.rp != nil {
+		r.db.wrote(ctx)
+	}
 	if len(r.db.muts) == 0 && r.db.hub.Load() == nil {
 		return
 	}
@@ -355,6 +379,9 @@ func Exec(ctx context.Context, q Querier, sql string, args ...any) (driver.Resul
 	}
 	res, err := r.exec(ctx, stmt{op: OpExec, sql: sql, args: args})
 	if err == nil && r.tx == nil {
+		if r.db.rp != nil {
+			r.db.wrote(ctx)
+		}
 		r.db.changed("")
 	}
 	return res, err
@@ -439,6 +466,9 @@ func (db *DB) Transaction(ctx context.Context, fn func(tx *Tx) error, opts ...Tx
 	tx.done = true
 	if err := db.timed(ctx, tx, OpCommit, "COMMIT", dtx.Commit); err != nil {
 		return err
+	}
+	if db.rp != nil {
+		db.wrote(ctx)
 	}
 	for _, e := range tx.pending {
 		db.emit(ctx, e)

@@ -156,9 +156,11 @@ func (m *model) watch(ctx context.Context, db *DB, opts []Option, emit func(*row
 	p := newProbe(ctx, db, read)
 	defer p.close()
 
+	// The probe reads the primary: so must the query (WithReplicas).
+	qctx := Primary(ctx)
 	run := func() bool {
 		buf := m.rowBuf()
-		err := m.find(ctx, db, OpFindMany, nil, query, -1, &buf)
+		err := m.find(qctx, db, OpFindMany, nil, query, -1, &buf)
 		if ctx.Err() != nil {
 			return false
 		}
