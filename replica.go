@@ -24,7 +24,7 @@ import (
 // another's reads to the primary.
 //
 // The drivers must report positions: PostgreSQL (every driver: the WAL
-// position, pg_current_wal_lsn on the primary against
+// position, pg_current_wal_insert_lsn on the primary against
 // pg_last_wal_replay_lsn on a standby) or driver.Positioner (libSQL:
 // sqld's replication index). Open refuses other replicas, and replicas of
 // another dialect. The DB owns the replicas: Close closes them.

@@ -46,7 +46,7 @@ func Notify(channel string) Option { return Option{kind: optNotify, cols: []any{
 // query again only when the probe moved, so an unchanged database costs one
 // tiny query per interval:
 //
-//   - PostgreSQL (every driver): the WAL position, pg_current_wal_lsn()
+//   - PostgreSQL (every driver): the WAL position, pg_current_wal_insert_lsn()
 //     (a standby's pg_last_wal_replay_lsn()); it moves with any write to the
 //     server, so a busy server re-runs the query at every interval.
 //   - a driver with driver.Positioner (libSQL: sqld's replication index).

@@ -26,9 +26,12 @@ type Positioner interface {
 var ErrNoPosition = errors.New("forge: the server reported no replication position")
 
 // PostgreSQLPositionSQL reads a PostgreSQL server's WAL position as text: on
-// a primary where its writes have gone (pg_current_wal_lsn), on a standby
-// what it has replayed (pg_last_wal_replay_lsn). Parse it with ParseLSN.
-const PostgreSQLPositionSQL = "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text"
+// a primary where its writes have gone (pg_current_wal_insert_lsn: past
+// every committed transaction's commit record, even with
+// synchronous_commit off, where pg_current_wal_lsn may still be before it),
+// on a standby what it has replayed (pg_last_wal_replay_lsn). Parse it with
+// ParseLSN.
+const PostgreSQLPositionSQL = "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text"
 
 // ParseLSN parses a PostgreSQL log sequence number written as two
 // hexadecimal halves, "16/B374D848", into its 64-bit value.
