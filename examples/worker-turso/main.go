@@ -82,4 +82,3 @@ func handle(ctx context.Context, req *workers.Request, env *workers.Env) (*worke
 	}
 	return workers.Text(404, "no route for "+req.Method+" "+req.Path())
 }
-
