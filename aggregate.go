@@ -3,7 +3,6 @@ package forge
 import (
 	"context"
 	"reflect"
-	"strconv"
 	"unsafe"
 
 	"github.com/forge-orm/forge/driver"
@@ -225,10 +224,12 @@ func (a *Agg) run(ctx context.Context, r *runner, opts []Option, buf *rowBuf) er
 	d := r.db.d
 	b := newBuilder(d, 128)
 	b.str("SELECT ")
+	exprs := make([][2]int, len(a.items)) // where each item's expression is in b.b
 	for i, it := range a.items {
 		if i > 0 {
 			b.str(", ")
 		}
+		exprs[i][0] = len(b.b)
 		switch {
 		case it.fn == "":
 			b.col(it.f)
@@ -244,10 +245,11 @@ func (a *Agg) run(ctx context.Context, r *runner, opts []Option, buf *rowBuf) er
 			b.str(")")
 			if it.cast != 0 {
 				b.str(" AS ")
-				b.str(d.ColumnType(&schema.Column{Kind: it.cast}))
+				b.str(d.CastType(it.cast))
 				b.str(")")
 			}
 		}
+		exprs[i][1] = len(b.b)
 	}
 	b.str(" FROM ")
 	b.table(m)
@@ -269,15 +271,13 @@ func (a *Agg) run(ctx context.Context, r *runner, opts []Option, buf *rowBuf) er
 			b.str(", ")
 		}
 		it := a.items[o.item]
+		// The expression as written in the select list: it cannot drift.
+		expr := string(b.b[exprs[o.item][0]:exprs[o.item][1]])
+		nullable := it.fn != "COUNT"
 		if it.fn == "" {
-			b.col(it.f)
-			b.direction(o.desc, it.f.nullable)
-			continue
+			nullable = it.f.nullable
 		}
-		// An aggregate by its position in the select list: the same on
-		// every dialect, and it cannot drift from the expression.
-		b.b = strconv.AppendInt(b.b, int64(o.item+1), 10)
-		b.direction(o.desc, it.fn != "COUNT")
+		b.b = d.AppendOrder(b.b, expr, o.desc, nullable)
 	}
 	if sq.take >= 0 || sq.skip > 0 {
 		b.b = d.AppendLimit(b.b, sq.take, sq.skip)

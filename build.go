@@ -66,6 +66,9 @@ func (b *builder) sql() string {
 // col writes a field's quoted column name.
 func (b *builder) col(f *field) { b.b = append(b.b, b.names(f.m).cols[f.idx]...) }
 
+// colName is a field's quoted column name.
+func (b *builder) colName(f *field) string { return b.names(f.m).cols[f.idx] }
+
 // table writes a model's quoted table name.
 func (b *builder) table(m *model) { b.b = append(b.b, b.names(m).table...) }
 
@@ -360,26 +363,10 @@ func (b *builder) orderAndLimit(sq *selectQuery) {
 		} else {
 			b.str(", ")
 		}
-		b.col(o.f)
-		b.direction(o.desc, o.f.nullable)
+		b.b = b.d.AppendOrder(b.b, b.colName(o.f), o.desc, o.f.nullable)
 	}
 	if sq.take >= 0 || sq.skip > 0 {
 		b.b = b.d.AppendLimit(b.b, sq.take, sq.skip)
-	}
-}
-
-// direction writes an ordering's direction. forge sorts NULL as the
-// largest value on every dialect (PostgreSQL's default; SQLite's is the
-// opposite), and says so explicitly for a nullable column: NULLS LAST
-// ascending, NULLS FIRST descending.
-func (b *builder) direction(desc, nullable bool) {
-	switch {
-	case desc && nullable:
-		b.str(" DESC NULLS FIRST")
-	case desc:
-		b.str(" DESC")
-	case nullable:
-		b.str(" NULLS LAST")
 	}
 }
 

@@ -135,7 +135,7 @@ func DoctorConn(ctx context.Context, conn driver.Conn, d dialect.Dialect, desire
 		if cfg.transactions {
 			f.Severity = Error
 			f.Message = "the program calls db.Transaction, but the " + name + " driver has no interactive transactions: it will fail with a *forge.CapabilityError"
-			f.Fix = "replace db.Transaction with db.Batch (all or nothing, one round trip), reading before the batch; or use a driver with transactions (libsql, pgx, Hyperdrive)"
+			f.Fix = "replace db.Transaction with db.Batch (all or nothing, one round trip), reading before the batch; or use a driver with transactions (libsql, planetscale, pgx, Hyperdrive)"
 		}
 		fs = append(fs, f)
 	case !tx && !batch:

@@ -85,5 +85,5 @@ func ExampleDoctor() {
 	}
 	// Output:
 	// error driver.transactions
-	// replace db.Transaction with db.Batch (all or nothing, one round trip), reading before the batch; or use a driver with transactions (libsql, pgx, Hyperdrive)
+	// replace db.Transaction with db.Batch (all or nothing, one round trip), reading before the batch; or use a driver with transactions (libsql, planetscale, pgx, Hyperdrive)
 }

@@ -560,6 +560,7 @@ func (m *model) buildDesc() {
 		c := &schema.Column{
 			Name: f.col, Field: f.name, Kind: f.kind, Nullable: f.nullable,
 			PrimaryKey: f.pk, AutoIncrement: f.auto, Unique: f.unique, Default: f.def,
+			ForeignKey: f.ref != nil,
 		}
 		t.Columns = append(t.Columns, c)
 		if f.pk {

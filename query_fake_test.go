@@ -560,19 +560,35 @@ func TestFakeUpdateDelete(t *testing.T) {
 		t.Errorf("statements: %s", k)
 	}
 
-	// SQLite's dialect has RETURNING too; a dialect without it refuses
-	// Update (which must return the row).
-	_, ndb := openFake(t, noReturning{dialect.SQLite}, fakedriver.All)
+	// A dialect without UPDATE ... RETURNING (MySQL, MariaDB): Update finds
+	// the row's key, updates it and reads it back, in one transaction.
+	nf, ndb := openFake(t, noReturning{dialect.SQLite}, fakedriver.All)
+	nf.On(fakedriver.Exact(`SELECT "id" FROM "authors" WHERE "name" = ? FOR UPDATE`)).Once().Rows([]string{"id"}, []any{int64(7)})
+	nf.On(fakedriver.Prefix(`UPDATE "authors" SET "name" = ? WHERE "name" = ?`)).Affected(1)
+	nf.On(fakedriver.Contains(`WHERE "id" = ?`)).Once().Rows([]string{"id", "name"}, []any{int64(7), "x"})
+	a, err = Authors.Update(tctx, ndb, forge.Eq(&c.Name, "old"), forge.Set(&c.Name, "x"))
+	if err != nil || a.ID != 7 || a.Name != "x" {
+		t.Errorf("Update without RETURNING: %+v %v", a, err)
+	}
+	if k := fakeKinds(nf); k != "begin, query SELECT, exec UPDATE, query SELECT, commit" {
+		t.Errorf("Update without RETURNING ran: %s", k)
+	}
+	if st := nf.Statements(); len(st) != 5 || len(st[3].Args) != 1 || st[3].Args[0] != int64(7) {
+		t.Errorf("Update without RETURNING read back with %+v", st)
+	}
+	// Without transactions it cannot be atomic: refused.
+	_, tdb := openFake(t, noReturning{dialect.SQLite}, fakedriver.None)
 	var ce *forge.CapabilityError
-	if _, err := Authors.Update(tctx, ndb, forge.Eq(&c.ID, 1), forge.Set(&c.Name, "x")); !errors.As(err, &ce) {
-		t.Errorf("Update without RETURNING: %v", err)
+	if _, err := Authors.Update(tctx, tdb, forge.Eq(&c.ID, 1), forge.Set(&c.Name, "x")); !errors.As(err, &ce) {
+		t.Errorf("Update without RETURNING nor transactions: %v", err)
 	}
 }
 
 // noReturning is a dialect without RETURNING (MySQL-like).
 type noReturning struct{ dialect.Dialect }
 
-func (noReturning) Returning() bool { return false }
+func (noReturning) Returning() bool       { return false }
+func (noReturning) UpdateReturning() bool { return false }
 
 func TestFakeUpsert(t *testing.T) {
 	f, db := openFake(t, dialect.SQLite, fakedriver.All)

@@ -160,6 +160,9 @@ func (m *model) create(ctx context.Context, q Querier, op Operation, base unsafe
 		sync = m.syncID(d, op, maxID)
 	}
 	ret := m.insertReturning(fields)
+	if !d.Returning() && n > 1 && m.pk != nil && m.pk.auto && !withID {
+		return r.createByLastID(ctx, op, m, fields, base, n, args, per)
+	}
 	rb := ret // several statements each read their rows with RETURNING
 	if n <= per && sync.sql == "" {
 		rb = readBack(d, m, ret, n)
@@ -176,6 +179,46 @@ func (m *model) create(ctx context.Context, q Querier, op Operation, base unsafe
 		stmts = append(stmts, sync)
 	}
 	return r.writeRows(ctx, op, m, stmts, base, n, ret)
+}
+
+// createByLastID inserts several rows with generated ids on a dialect
+// without RETURNING (MySQL), where the ids come from the last insert id:
+// one multi-row INSERT when the dialect guarantees that its ids are
+// consecutive (dialect.InsertIDStep; MySQL's "simple inserts" under
+// innodb_autoinc_lock_mode 0 or 1), the first id plus i times the step for
+// row i; else one INSERT per row, in one transaction.
+func (r *runner) createByLastID(ctx context.Context, op Operation, m *model, fields []*field, base unsafe.Pointer, n int, args []any, per int) error {
+	d := r.db.d
+	w := len(fields)
+	if step := dialect.InsertIDStep(d); step > 0 && n <= per {
+		res, err := r.exec(ctx, buildInsert(d, op, m, fields, n, args, nil))
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected != int64(n) || !res.HasLastInsertID {
+			return qerr(m, "%s: %s reported %d rows and no first id for %d rows inserted", op, driver.Name(r.db.conn), res.RowsAffected, n)
+		}
+		for i := 0; i < n; i++ {
+			*(*int64)(m.pk.ptr(m.at(base, i))) = res.LastInsertID + int64(i)*step
+		}
+		r.mutatedRows(ctx, op, m, base, n)
+		return nil
+	}
+	return r.inTx(ctx, func(tx *Tx) error {
+		tr := tx.runner()
+		for i := 0; i < n; i++ {
+			res, err := tr.exec(ctx, buildInsert(d, op, m, fields, 1, args[i*w:(i+1)*w], nil))
+			if err != nil {
+				return err
+			}
+			if !res.HasLastInsertID {
+				return qerr(m, "%s did not report the generated id", driver.Name(r.db.conn))
+			}
+			*(*int64)(m.pk.ptr(m.at(base, i))) = res.LastInsertID
+		}
+		tr.mutatedRows(ctx, op, m, base, n)
+		return nil
+	})
 }
 
 // syncID returns the statement that moves m's id sequence past maxID (the
@@ -295,14 +338,140 @@ func (m *model) update(ctx context.Context, q Querier, where *Cond, sets []Assig
 		return err
 	}
 	d := r.db.d
-	if !d.Returning() {
-		return &CapabilityError{Op: "Update returning the row", Driver: d.Name(), Use: "use UpdateMany, then FindUnique"}
+	if !d.UpdateReturning() {
+		return m.updateThenRead(ctx, r, &w, sets, base)
 	}
 	st, err := buildUpdate(d, OpUpdate, m, &w, sets, m.fields)
 	if err != nil {
 		return err
 	}
 	return r.writeReturning(ctx, st, m, base, 1, m.fields)
+}
+
+// inTx runs fn in r's transaction, or in one of its own when r has none.
+func (r *runner) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if r.tx != nil {
+		return fn(r.tx)
+	}
+	return r.db.Transaction(ctx, fn)
+}
+
+// selectKeys reads, and locks until the transaction ends, the primary keys
+// of the rows w matches: SELECT pk FROM t WHERE w FOR UPDATE, on dialects
+// without UPDATE ... RETURNING (MySQL, MariaDB).
+func (r *runner) selectKeys(ctx context.Context, op Operation, m *model, w *filter) ([]any, error) {
+	b := newBuilder(r.db.d, 64)
+	b.str("SELECT ")
+	b.col(m.pk)
+	b.str(" FROM ")
+	b.table(m)
+	if err := b.where(w); err != nil {
+		return nil, err
+	}
+	b.str(" FOR UPDATE")
+	var keys []any
+	err := r.query(ctx, b.stmt(op, m), func(rows driver.Rows) (int64, error) {
+		for rows.Next() {
+			k := reflect.New(m.pk.typ)
+			if err := rows.Scan(k.Interface()); err != nil {
+				return 0, err
+			}
+			keys = append(keys, k.Elem().Interface())
+		}
+		return int64(len(keys)), rows.Err()
+	})
+	return keys, err
+}
+
+// updateThenRead is Update on a dialect without UPDATE ... RETURNING
+// (MySQL, MariaDB): in one transaction (the caller's, or one of its own),
+// it reads and locks the key of the row w matches, runs the UPDATE and
+// reads the row back by its key into base.
+func (m *model) updateThenRead(ctx context.Context, r *runner, w *filter, sets []Assignment, base unsafe.Pointer) error {
+	if m.pk == nil {
+		return &CapabilityError{Op: "Update returning the row of a model without a primary key", Driver: driver.Name(r.db.conn), Use: "use UpdateMany, then FindUnique"}
+	}
+	st, err := buildUpdate(r.db.d, OpUpdate, m, w, sets, nil)
+	if err != nil {
+		return err
+	}
+	return r.inTx(ctx, func(tx *Tx) error {
+		tr := tx.runner()
+		keys, err := tr.selectKeys(ctx, OpUpdate, m, w)
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return ErrNotFound
+		}
+		if res, err := tr.exec(ctx, st); err != nil {
+			return err
+		} else if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		byKey := Cond{op: opEq, col: m.pk.ptr(m.tmpl), typ: m.pk.typ, val: keys[0]}
+		return tr.readBack(ctx, OpUpdate, m, &byKey, base)
+	})
+}
+
+// readBack reads the one row where matches into base after a write op
+// that could not return it, and reports the mutation; ErrNotFound when
+// there is none.
+func (r *runner) readBack(ctx context.Context, op Operation, m *model, where *Cond, base unsafe.Pointer) error {
+	var sq selectQuery
+	var err error
+	if sq.where, err = m.resolve(where); err != nil {
+		return err
+	}
+	sq.take = -1
+	b, err := buildSelect(r.db.d, m, &sq, m.fields)
+	if err != nil {
+		return err
+	}
+	plan := newScanPlan(m.fields)
+	found := 0
+	err = r.query(ctx, b.stmt(op, m), func(rows driver.Rows) (int64, error) {
+		for rows.Next() {
+			if found > 0 {
+				return int64(found), qerr(m, "%s: more than one row matched the read back", op)
+			}
+			if err := plan.scan(rows, base); err != nil {
+				return 0, err
+			}
+			found++
+		}
+		return int64(found), rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	if found == 0 {
+		return ErrNotFound
+	}
+	r.mutatedRows(ctx, op, m, base, 1)
+	return nil
+}
+
+// updateManyKeys is UpdateMany for mutation observers on a dialect without
+// UPDATE ... RETURNING: in one transaction, it reads and locks the keys of
+// the rows w matches, then runs the UPDATE st.
+func (r *runner) updateManyKeys(ctx context.Context, m *model, w *filter, st stmt) (int64, error) {
+	var n int64
+	err := r.inTx(ctx, func(tx *Tx) error {
+		tr := tx.runner()
+		keys, err := tr.selectKeys(ctx, OpUpdateMany, m, w)
+		if err != nil {
+			return err
+		}
+		res, err := tr.exec(ctx, st)
+		if err != nil {
+			return err
+		}
+		n = res.RowsAffected
+		tr.mutated(ctx, OpUpdateMany, m, n, keys)
+		return nil
+	})
+	return n, err
 }
 
 // manyFilter resolves the condition of UpdateMany and DeleteMany, which
@@ -324,9 +493,12 @@ func (m *model) updateMany(ctx context.Context, q Querier, where *Cond, sets []A
 	if err != nil {
 		return 0, err
 	}
-	st, err := buildUpdate(r.db.d, OpUpdateMany, m, &w, sets, r.keysReturning(m))
+	st, err := buildUpdate(r.db.d, OpUpdateMany, m, &w, sets, r.keysReturning(m, true))
 	if err != nil {
 		return 0, err
+	}
+	if _, tx := r.db.conn.(driver.Beginner); r.wantKeys() && !r.db.d.UpdateReturning() && m.pk != nil && tx {
+		return r.updateManyKeys(ctx, m, &w, st)
 	}
 	return r.writeMany(ctx, st)
 }
@@ -350,7 +522,7 @@ func (m *model) delete(ctx context.Context, q Querier, op Operation, where *Cond
 	if err != nil {
 		return 0, err
 	}
-	st, err := buildDelete(r.db.d, op, m, &w, r.keysReturning(m))
+	st, err := buildDelete(r.db.d, op, m, &w, r.keysReturning(m, false))
 	if err != nil {
 		return 0, err
 	}
@@ -361,11 +533,15 @@ func (m *model) delete(ctx context.Context, q Querier, op Operation, where *Cond
 	return n, err
 }
 
-// keysReturning is the RETURNING list of an UPDATE or DELETE of many rows:
-// the primary key when mutation events want the keys and the dialect can
-// return them, else nothing.
-func (r *runner) keysReturning(m *model) []*field {
-	if r.wantKeys() && r.db.d.Returning() && m.pk != nil {
+// keysReturning is the RETURNING list of an UPDATE (update) or DELETE of
+// many rows: the primary key when mutation events want the keys and the
+// dialect can return them, else nothing.
+func (r *runner) keysReturning(m *model, update bool) []*field {
+	returning := r.db.d.Returning()
+	if update {
+		returning = r.db.d.UpdateReturning()
+	}
+	if r.wantKeys() && returning && m.pk != nil {
 		return m.pkOnly
 	}
 	return nil
@@ -470,6 +646,30 @@ func (m *model) upsert(ctx context.Context, q Querier, base unsafe.Pointer, on *
 	var sync stmt
 	if withID {
 		sync = m.syncID(d, OpUpsert, *(*int64)(m.pk.ptr(base)))
+	}
+	if !d.Returning() {
+		// MySQL: no RETURNING, and the last insert id is not the row's
+		// when the upsert updated it: read the row back by its conflict
+		// columns in the same transaction. (MySQL's upsert updates the row
+		// that conflicts on any unique key; one that conflicts on another
+		// key than these is not found: ErrNotFound.)
+		st := buildUpsert(d, m, fields, args, conflict, update, nil)
+		return r.inTx(ctx, func(tx *Tx) error {
+			tr := tx.runner()
+			if _, err := tr.exec(ctx, st); err != nil {
+				return err
+			}
+			conds := make([]Cond, len(conflict))
+			for i, f := range conflict {
+				v := reflect.NewAt(f.typ, f.ptr(base)).Elem().Interface()
+				if f == m.pk && m.pk.auto && m.pk.isZero(base) {
+					return qerr(m, "Upsert on %s needs conflict columns other than the generated id (OnConflict(&c.Email), say)", d.Name())
+				}
+				conds[i] = Cond{op: opEq, col: f.ptr(m.tmpl), typ: f.typ, val: v}
+			}
+			where := And(conds...)
+			return tr.readBack(ctx, OpUpsert, m, &where, base)
+		})
 	}
 	if sync.sql == "" {
 		st := buildUpsert(d, m, fields, args, conflict, update, readBack(d, m, m.fields, 1))

@@ -18,7 +18,7 @@ import (
 
 // Dialect writes SQL for one database.
 type Dialect interface {
-	// Name is a short lower-case name: "sqlite", "postgres".
+	// Name is a short lower-case name: "sqlite", "postgres", "mysql".
 	Name() string
 	// AppendPlaceholder appends the n-th (1-based) bind placeholder.
 	AppendPlaceholder(b []byte, n int) []byte
@@ -26,8 +26,12 @@ type Dialect interface {
 	AppendIdent(b []byte, name string) []byte
 	// MaxParams is the largest number of bind parameters in one statement.
 	MaxParams() int
-	// Returning reports whether INSERT/UPDATE/DELETE ... RETURNING works.
+	// Returning reports whether INSERT ... RETURNING and DELETE ...
+	// RETURNING work (UPDATE: see UpdateReturning).
 	Returning() bool
+	// UpdateReturning reports whether UPDATE ... RETURNING works (MariaDB
+	// returns rows from INSERT and DELETE, not from UPDATE).
+	UpdateReturning() bool
 	// LastInsertID reports whether a single-row INSERT's generated id comes
 	// back in the statement's result (SQLite's last_insert_rowid), so that
 	// forge can skip RETURNING when the id is all it needs.
@@ -55,6 +59,9 @@ type Dialect interface {
 	SyncIdentity(table, column string, maxID int64) (string, []any)
 	// ColumnType is the column's type in DDL, without NULL/DEFAULT.
 	ColumnType(c *schema.Column) string
+	// CastType is the type to write in CAST(x AS type) for a value of
+	// kind (MySQL casts to SIGNED, not to its column type BIGINT).
+	CastType(kind schema.Kind) string
 	// AppendLiteral appends v as a SQL literal, for DDL defaults.
 	AppendLiteral(b []byte, kind schema.Kind, v any) ([]byte, error)
 	// DefaultNow is the DDL default expression for the current time.
@@ -67,6 +74,11 @@ type Dialect interface {
 	// AddConstraint reports whether ALTER TABLE ... ADD CONSTRAINT works
 	// (SQLite cannot; it accepts foreign keys to tables created later).
 	AddConstraint() bool
+	// AppendOrder appends an ORDER BY item: expr, ascending or descending.
+	// forge sorts NULL as the largest value on every database (PostgreSQL's
+	// default), so for a nullable expr NULLs come last ascending and first
+	// descending.
+	AppendOrder(b []byte, expr string, desc, nullable bool) []byte
 	// AppendLimit appends LIMIT/OFFSET for limit rows (-1: no limit)
 	// after offset rows.
 	AppendLimit(b []byte, limit, offset int) []byte
@@ -173,4 +185,32 @@ func appendLimitOffset(b []byte, limit, offset int, all string) []byte {
 		b = strconv.AppendInt(b, int64(offset), 10)
 	}
 	return b
+}
+
+// appendOrderNulls writes an ordering with NULLS FIRST/LAST, which
+// PostgreSQL and SQLite understand, said only where it matters (SQLite
+// sorts NULL first by default).
+func appendOrderNulls(b []byte, expr string, desc, nullable bool) []byte {
+	b = append(b, expr...)
+	switch {
+	case desc && nullable:
+		b = append(b, " DESC NULLS FIRST"...)
+	case desc:
+		b = append(b, " DESC"...)
+	case nullable:
+		b = append(b, " NULLS LAST"...)
+	}
+	return b
+}
+
+// InsertIDStep returns, for a dialect without RETURNING, the distance
+// between the ids that one multi-row INSERT generates (the first is the
+// statement's last insert id), or 0 when they need not be consecutive, in
+// which case forge inserts rows whose ids it needs one statement at a
+// time. Dialects say so by implementing InsertIDStep() int64.
+func InsertIDStep(d Dialect) int64 {
+	if s, ok := d.(interface{ InsertIDStep() int64 }); ok {
+		return s.InsertIDStep()
+	}
+	return 0
 }

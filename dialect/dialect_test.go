@@ -131,3 +131,79 @@ func TestSyncIdentity(t *testing.T) {
 		t.Errorf("an id below 1 moves no sequence: %s", q)
 	}
 }
+
+func TestParseMySQLVersion(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		f  dialect.Flavor
+		v  dialect.Version
+	}{
+		{"8.0.36", dialect.MySQLFlavor, dialect.Version{Major: 8, Minor: 0, Patch: 36}},
+		{"8.4.0-log", dialect.MySQLFlavor, dialect.Version{Major: 8, Minor: 4}},
+		{"10.11.19-MariaDB-0+deb12u1", dialect.MariaDBFlavor, dialect.Version{Major: 10, Minor: 11, Patch: 19}},
+		{"5.5.5-10.6.12-MariaDB", dialect.MariaDBFlavor, dialect.Version{Major: 10, Minor: 6, Patch: 12}},
+	} {
+		f, v, err := dialect.ParseMySQLVersion(tc.in)
+		if err != nil || f != tc.f || v != tc.v {
+			t.Errorf("%q: %v %v %v", tc.in, f, v, err)
+		}
+	}
+	for _, bad := range []string{"", "x", "8", "8.0", "8.0.x", "1234567.0.0"} {
+		if _, _, err := dialect.ParseMySQLVersion(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if !(dialect.Version{Major: 8, Minor: 0, Patch: 19}).AtLeast(8, 0, 19) || (dialect.Version{Major: 8, Minor: 0, Patch: 18}).AtLeast(8, 0, 19) {
+		t.Error("AtLeast")
+	}
+}
+
+func TestMySQLText(t *testing.T) {
+	my := dialect.MySQL(dialect.MySQLFlavor, dialect.Version{Major: 8, Minor: 0, Patch: 36})
+	col := []byte("`c`")
+	for _, tc := range []struct {
+		kind     dialect.MatchKind
+		in, want string
+	}{
+		{dialect.Contains, `50%_off!\`, `%50!%!_off!!\%`},
+		{dialect.StartsWith, `a_`, `a!_%`},
+		{dialect.EndsWith, `%`, `%!%`},
+	} {
+		sql, arg := my.AppendMatch(nil, tc.kind, col, 1, tc.in)
+		if string(sql) != "`c` LIKE ? ESCAPE '!'" || arg != tc.want {
+			t.Errorf("%q: %s with %q", tc.in, sql, arg)
+		}
+	}
+	if got := string(my.AppendIdent(nil, "we`ird")); got != "`we``ird`" {
+		t.Errorf("AppendIdent: %s", got)
+	}
+	tm := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.FixedZone("x", 3600))
+	for _, tc := range []struct {
+		kind schema.Kind
+		v    any
+		want string
+	}{
+		{schema.Text, `it's \ here`, `('it''s \ here')`},
+		{schema.Bool, true, `1`},
+		{schema.Bytes, []byte{0xde, 0xad}, `(X'dead')`},
+		{schema.Time, tm, `'2024-05-06 06:08:09.123456'`},
+		{schema.JSON, `{"a":1}`, `('{"a":1}')`},
+		{schema.Int64, int64(-5), `-5`},
+	} {
+		got, err := my.AppendLiteral(nil, tc.kind, tc.v)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("%v: %s (%v), want %s", tc.v, got, err, tc.want)
+		}
+	}
+	if got := my.EncodeTime(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)); got != "0001-01-01 00:00:00.000000" {
+		t.Errorf("EncodeTime of year 1: %v", got)
+	}
+	maria := dialect.MySQL(dialect.MariaDBFlavor, dialect.Version{Major: 10, Minor: 11})
+	if !maria.Returning() || maria.UpdateReturning() || my.Returning() {
+		t.Error("RETURNING per flavour")
+	}
+	if my.TableOptions() != " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_bin" ||
+		maria.TableOptions() != " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin" {
+		t.Error("collations")
+	}
+}

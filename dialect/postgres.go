@@ -29,19 +29,25 @@ func (postgres) MaxParams() int { return 65535 }
 
 func (postgres) Returning() bool { return true }
 
+func (postgres) UpdateReturning() bool { return true }
+
 func (postgres) EncodeTime(t time.Time) any { return t }
 
 // escapeLike escapes LIKE's metacharacters (%, _ and the escape character
 // \) with a backslash. (A strings.Replacer would be built at package
 // initialisation, in every program that imports dialect, Workers included.)
-func escapeLike(s string) string {
-	if !strings.ContainsAny(s, `\%_`) {
+func escapeLike(s string) string { return escapeLikeWith(s, '\\') }
+
+// escapeLikeWith escapes LIKE's metacharacters (%, _ and esc itself) in s
+// with esc.
+func escapeLikeWith(s string, esc byte) string {
+	if !strings.ContainsAny(s, "%_") && strings.IndexByte(s, esc) < 0 {
 		return s
 	}
 	b := make([]byte, 0, len(s)+8)
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '\\' || c == '%' || c == '_' {
-			b = append(b, '\\')
+		if c := s[i]; c == esc || c == '%' || c == '_' {
+			b = append(b, esc)
 		}
 		b = append(b, s[i])
 	}
@@ -133,6 +139,13 @@ func (postgres) ColumnType(c *schema.Column) string {
 	return "text"
 }
 
+func (d postgres) CastType(kind schema.Kind) string {
+	if kind == schema.ID {
+		kind = schema.Int64
+	}
+	return d.ColumnType(&schema.Column{Kind: kind})
+}
+
 func (postgres) AppendLiteral(b []byte, kind schema.Kind, v any) ([]byte, error) {
 	b, ok, err := appendCommonLiteral(b, kind, v, func(t time.Time) string { return t.Format(time.RFC3339Nano) })
 	if ok {
@@ -170,3 +183,7 @@ func (postgres) LastInsertID() bool { return false }
 
 // MaxIdentLen is NAMEDATALEN-1: PostgreSQL truncates longer names silently.
 func (postgres) MaxIdentLen() int { return 63 }
+
+func (postgres) AppendOrder(b []byte, expr string, desc, nullable bool) []byte {
+	return appendOrderNulls(b, expr, desc, nullable)
+}

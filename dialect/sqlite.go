@@ -26,6 +26,8 @@ func (sqlite) MaxParams() int { return 32766 }
 
 func (sqlite) Returning() bool { return true }
 
+func (sqlite) UpdateReturning() bool { return true }
+
 // SQLiteTimeLayout is the text form of times in SQLite: UTC, nine fixed
 // fractional digits, so that comparing the text compares the times.
 const SQLiteTimeLayout = "2006-01-02T15:04:05.000000000Z"
@@ -87,6 +89,8 @@ func (sqlite) ColumnType(c *schema.Column) string {
 	return "TEXT"
 }
 
+func (d sqlite) CastType(kind schema.Kind) string { return d.ColumnType(&schema.Column{Kind: kind}) }
+
 func (sqlite) AppendLiteral(b []byte, kind schema.Kind, v any) ([]byte, error) {
 	b, ok, err := appendCommonLiteral(b, kind, v, func(t time.Time) string { return t.UTC().Format(SQLiteTimeLayout) })
 	if ok {
@@ -124,3 +128,7 @@ func (sqlite) LastInsertID() bool { return true }
 
 // MaxIdentLen is 0: SQLite keeps names of any length.
 func (sqlite) MaxIdentLen() int { return 0 }
+
+func (sqlite) AppendOrder(b []byte, expr string, desc, nullable bool) []byte {
+	return appendOrderNulls(b, expr, desc, nullable)
+}

@@ -24,6 +24,7 @@ var Tests = []Test{
 	{"Values", testValues},
 	{"Filters", testFilters},
 	{"TextMatchIsLiteral", testTextMatch},
+	{"TextEqualityIsLiteral", testTextEquality},
 	{"OrderTakeSkip", testOrderTakeSkip},
 	{"CursorPagination", testCursor},
 	{"Select", testSelect},
@@ -306,6 +307,42 @@ func testFilters(t *testing.T, h *Harness) {
 	must(t, err)
 	if len(got) != 2 {
 		t.Errorf("two Where options: %d rows, want 2", len(got))
+	}
+}
+
+// testTextEquality: Eq, In and a unique key compare text byte for byte:
+// case and trailing spaces count (MySQL's and MariaDB's default
+// collations ignore both).
+func testTextEquality(t *testing.T, h *Harness) {
+	ctx := context.Background()
+	c := Users.Cols()
+	for i, e := range []string{"ada@x", "Ada@x", "ADA@X", "ada@x ", "ada@x  "} {
+		if _, err := Users.Create(ctx, h.DB, User{Email: e, Name: fmt.Sprintf("n%d", i)}); err != nil {
+			t.Fatalf("unique email %q refused: %v", e, err)
+		}
+	}
+	var ce *forge.ConstraintError
+	if _, err := Users.Create(ctx, h.DB, User{Email: "Ada@x", Name: "dup"}); !errors.As(err, &ce) || ce.Kind != forge.UniqueViolation {
+		t.Errorf("a duplicate email: %v", err)
+	}
+	for _, probe := range []string{"ada@x", "Ada@x", "ada@x "} {
+		got, err := Users.FindMany(ctx, h.DB, forge.Where(forge.Eq(&c.Email, probe)))
+		must(t, err)
+		if len(got) != 1 || got[0].Email != probe {
+			t.Errorf("Eq(%q) found %d rows: %+v", probe, len(got), got)
+		}
+		u, err := Users.FindUnique(ctx, h.DB, forge.Eq(&c.Email, probe))
+		if err != nil || u.Email != probe {
+			t.Errorf("FindUnique(%q) = %q, %v", probe, u.Email, err)
+		}
+	}
+	got, err := Users.FindMany(ctx, h.DB, forge.Where(forge.In(&c.Email, "ADA@X", "ada@X")))
+	must(t, err)
+	if len(got) != 1 || got[0].Email != "ADA@X" {
+		t.Errorf("In found %+v", got)
+	}
+	if n, err := Users.Count(ctx, h.DB, forge.Ne(&c.Email, "ada@x")); err != nil || n != 4 {
+		t.Errorf("Ne counted %d (%v), want 4", n, err)
 	}
 }
 
@@ -966,7 +1003,13 @@ func testConstraintErrors(t *testing.T, h *Harness) {
 	}
 	null := `INSERT INTO "users" ("email", "name", "age", "created_at") VALUES ('n@x', NULL, 1, '2020-01-01T00:00:00.000000000Z')`
 	_, err = forge.Exec(ctx, h.DB, null)
-	if !errors.As(err, &ce) || ce.Kind != forge.NotNullViolation || ce.Model != "User" || !slices.Equal(ce.Fields, []string{"Name"}) {
+	if h.DB.Dialect().Name() == "mysql" {
+		// MySQL's error 1048 names the column, not the table: raw SQL
+		// (no model known) gets the column only.
+		if !errors.As(err, &ce) || ce.Kind != forge.NotNullViolation || !slices.Equal(ce.Columns, []string{"name"}) {
+			t.Errorf("not null violation: %v", err)
+		}
+	} else if !errors.As(err, &ce) || ce.Kind != forge.NotNullViolation || ce.Model != "User" || !slices.Equal(ce.Fields, []string{"Name"}) {
 		t.Errorf("not null violation: %v", err)
 	}
 	_, err = forge.Exec(ctx, h.DB, `CREATE TABLE "checked" ("n" INTEGER NOT NULL, CONSTRAINT "n_positive" CHECK ("n" > 0))`)
@@ -986,8 +1029,11 @@ func testConstraintErrors(t *testing.T, h *Harness) {
 
 func testContextCancel(t *testing.T, h *Harness) {
 	slow := `WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 1000000000) SELECT COUNT(*) FROM r`
-	if h.DB.Dialect().Name() == "postgres" {
+	switch h.DB.Dialect().Name() {
+	case "postgres":
 		slow = `SELECT pg_sleep(30)`
+	case "mysql": // MariaDB stops a recursive CTE after max_recursive_iterations, silently
+		slow = `SELECT SLEEP(30)`
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -1028,7 +1074,22 @@ func testEvents(t *testing.T, h *Harness) {
 	}
 	must(t, Users.Delete(ctx, h.Observed, forge.Eq(&c.ID, u.ID)))
 	qs := h.Events.Queries
+	if !h.DB.Dialect().UpdateReturning() {
+		// Without UPDATE ... RETURNING, UpdateMany reads the keys first, in
+		// a transaction: BEGIN, SELECT ... FOR UPDATE, UPDATE, COMMIT.
+		var kept []forge.QueryEvent
+		for i, q := range qs {
+			if i >= 2 && i <= 5 && !strings.HasPrefix(q.SQL, "UPDATE") {
+				continue
+			}
+			kept = append(kept, q)
+		}
+		qs = kept
+	}
 	if len(qs) != 5 {
+		for _, q := range qs {
+			t.Logf("event %s %s", q.Operation, q.SQL)
+		}
 		t.Fatalf("%d query events, want 5", len(qs))
 	}
 	wantOps := []forge.Operation{forge.OpCreate, forge.OpFindMany, forge.OpUpdateMany, forge.OpCreate, forge.OpDelete}

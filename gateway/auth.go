@@ -120,6 +120,7 @@ type principal struct {
 	hash  [sha256.Size]byte
 	slots chan struct{} // one per request in flight
 	pg    chan struct{} // one per PostgreSQL connection held
+	my    chan struct{} // one per MySQL connection held (a PlanetScale transaction's too)
 }
 
 // tokenSet checks bearer tokens in constant time.
@@ -139,7 +140,7 @@ func newTokenSet(toks []Token, maxConcurrent int) (*tokenSet, error) {
 		}
 		names[t.Name] = true
 		p := &principal{name: t.Name, role: t.Role, slots: make(chan struct{}, maxConcurrent),
-			pg: make(chan struct{}, 1)}
+			pg: make(chan struct{}, 1), my: make(chan struct{}, 1)}
 		if h, ok := strings.CutPrefix(t.Secret, "sha256:"); ok {
 			b, err := hex.DecodeString(h)
 			if err != nil || len(b) != sha256.Size {
@@ -167,21 +168,44 @@ func (ts *tokenSet) limitPostgres(n int) {
 	}
 }
 
-// check returns the principal whose secret the request's bearer token is.
+// limitMySQL sets how many MySQL connections each token may hold at once.
+func (ts *tokenSet) limitMySQL(n int) {
+	for _, p := range ts.list {
+		p.my = make(chan struct{}, n)
+	}
+}
+
+// check returns the principal whose secret the request's bearer token is,
+// or, with HTTP Basic authentication (what PlanetScale's clients send),
+// whose name and secret are the user name and password.
 // It hashes the presented token and compares the digest with every
 // token's, in constant time and without stopping at a match, so the time
 // taken says nothing about which secret, or how much of one, matched.
 func (ts *tokenSet) check(r *http.Request) *principal {
 	h := r.Header.Get("Authorization")
-	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
+	var secret, user string
+	basic := false
+	switch {
+	case len(h) >= 7 && strings.EqualFold(h[:7], "bearer "):
+		secret = strings.TrimSpace(h[7:])
+	case len(h) >= 6 && strings.EqualFold(h[:6], "basic "):
+		u, pw, ok := r.BasicAuth()
+		if !ok {
+			return nil
+		}
+		secret, user, basic = pw, u, true
+	default:
 		return nil
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(h[7:])))
+	sum := sha256.Sum256([]byte(secret))
 	var found *principal
 	for _, p := range ts.list {
 		if subtle.ConstantTimeCompare(sum[:], p.hash[:]) == 1 {
 			found = p
 		}
+	}
+	if basic && found != nil && found.name != user {
+		return nil
 	}
 	return found
 }

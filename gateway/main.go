@@ -29,7 +29,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("forge gateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var dbs, tokenFlags listFlag
-	fs.Var(&dbs, "db", "the database: postgres://user:pass@host/db (serves Neon's /sql) or sqlite:PATH (serves Hrana's /v2/pipeline); give it twice to serve both")
+	fs.Var(&dbs, "db", "the database: postgres://user:pass@host/db (serves Neon's /sql), mysql://user:pass@host:port/db (serves PlanetScale's /psdb.v1alpha1.Database/*) or sqlite:PATH (serves Hrana's /v2/pipeline); repeat it to serve several")
 	listen := fs.String("listen", "127.0.0.1:8080", "the address to listen on (port 0 picks a free one)")
 	fs.Var(&tokenFlags, "token", "a bearer token, NAME:SECRET:ROLE with ROLE read or write (repeatable)")
 	tokensFile := fs.String("tokens", "", "a file of tokens, one NAME:SECRET:ROLE a line (SECRET may be sha256:HEX)")
@@ -49,7 +49,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&hranaMemory, "hrana-memory", "the memory Hrana requests may hold at once (decoded bodies and responses), a token half of it")
 	maxStreamsPerToken := fs.Int("max-streams-per-token", 0, "the most Hrana streams one token holds open (default a quarter of --max-streams)")
 	poolSize := fs.Int("pg-pool-size", 16, "the most PostgreSQL connections (of each pool: --db's and --read-dsn's)")
-	readDSN := fs.String("read-dsn", "", "postgres://... for read tokens: a role that can only read (checked at start; the gateway refuses a role that can write)")
+	readDSN := fs.String("read-dsn", "", "postgres://... or mysql://... for read tokens: a role or user that can only read (checked at start; the gateway refuses one that can write)")
+	myPoolSize := fs.Int("mysql-pool-size", 16, "the most MySQL connections (of each pool: --db's and --read-dsn's)")
+	myPerToken := fs.Int("mysql-per-token", 0, "the most MySQL connections one token holds at once, open PlanetScale transactions included, below --mysql-pool-size (default a quarter of the pool, at least 1)")
 	allowSuperuser := fs.Bool("dangerously-allow-superuser", false, "serve even when the --db role is a superuser or can run programs, read or write server files or signal other sessions: then ANY token can do those things")
 	perToken := fs.Int("pg-per-token", 0, "the most PostgreSQL connections one token holds at once, below --pg-pool-size (default a quarter of the pool, at least 1)")
 	acquireTimeout := fs.Duration("acquire-timeout", 5*time.Second, "the longest a request waits for its token's share of the pool, a pooled connection or room in --max-inflight (429 or 503 beyond)")
@@ -97,7 +99,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxBodyBytes: int64(maxBody), MaxResponseBytes: int(maxResponse), MaxStatements: *maxStatements,
 		StatementTimeout: *stmtTimeout, MaxRows: *maxRows, MaxConcurrent: *maxConcurrent,
 		StreamIdle: *streamIdle, MaxStreams: *maxStreams, MaxStreamsPerToken: *maxStreamsPerToken, HranaMemory: int64(hranaMemory), MaxTransaction: *maxTransaction, BaseURL: *baseURL, Logger: log,
-		MaxPostgresPerToken: *perToken, AcquireTimeout: *acquireTimeout, MaxParams: *maxParams, MaxInFlightBytes: int64(maxInflight),
+		MaxPostgresPerToken: *perToken, MaxMySQLPerToken: *myPerToken, AcquireTimeout: *acquireTimeout, MaxParams: *maxParams, MaxInFlightBytes: int64(maxInflight),
 	}
 	for _, t := range tokenFlags {
 		tok, err := ParseToken(t)
@@ -124,7 +126,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cfg.Statements = st
 	}
 	if len(dbs) == 0 {
-		return usage("no database: give --db postgres://... or --db sqlite:PATH")
+		return usage("no database: give --db postgres://..., --db mysql://... or --db sqlite:PATH")
 	}
 	for _, v := range []struct {
 		name string
@@ -132,7 +134,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}{{"--max-statements", *maxStatements > 0}, {"--max-rows", *maxRows > 0}, {"--max-concurrent", *maxConcurrent > 0},
 		{"--max-streams", *maxStreams > 0}, {"--pg-pool-size", *poolSize > 0 && *poolSize <= 10000}, {"--statement-timeout", *stmtTimeout > 0},
 		{"--stream-idle", *streamIdle > 0}, {"--max-streams-per-token", *maxStreamsPerToken >= 0}, {"--hrana-memory", hranaMemory > 0}, {"--max-transaction", *maxTransaction > 0}, {"--max-body", maxBody > 0}, {"--max-response", maxResponse > 0},
-		{"--pg-per-token", *perToken >= 0}, {"--acquire-timeout", *acquireTimeout > 0}, {"--max-params", *maxParams > 0}, {"--max-inflight", maxInflight >= 0}} {
+		{"--pg-per-token", *perToken >= 0}, {"--mysql-pool-size", *myPoolSize > 0 && *myPoolSize <= 10000}, {"--mysql-per-token", *myPerToken >= 0}, {"--acquire-timeout", *acquireTimeout > 0}, {"--max-params", *maxParams > 0}, {"--max-inflight", maxInflight >= 0}} {
 		if !v.ok {
 			return usage(v.name + " must be positive")
 		}
@@ -171,6 +173,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if *readDSN == "" {
 				log.Info("no --read-dsn: read tokens run in READ ONLY transactions under the --db role; a read-only role (--read-dsn) makes the guarantee structural")
 			}
+		case "mysql":
+			if cfg.MySQL != nil {
+				return usage("--db: only one MySQL database")
+			}
+			db, err := OpenMySQL(ctx, target, MySQLOptions{MaxConns: *myPoolSize, StatementTimeout: *stmtTimeout,
+				DangerouslyAllowSuperuser: *allowSuperuser})
+			if err != nil {
+				fmt.Fprintln(stderr, "forge gateway: --db "+redact(target)+": "+err.Error())
+				return 1
+			}
+			closers = append(closers, func() { _ = db.Close() })
+			cfg.MySQL = db
 		case "sqlite":
 			if cfg.SQLite != nil {
 				return usage("--db: only one SQLite database")
@@ -189,7 +203,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			cfg.SQLite, cfg.SQLiteReadOnly = rw, ro
 		}
 	}
-	if *readDSN != "" {
+	if strings.HasPrefix(*readDSN, "mysql://") {
+		if cfg.MySQL == nil {
+			return usage("--read-dsn mysql://... needs a MySQL --db")
+		}
+		ro, err := OpenMySQL(ctx, *readDSN, MySQLOptions{MaxConns: *myPoolSize, StatementTimeout: *stmtTimeout, ReadOnly: true})
+		if err != nil {
+			fmt.Fprintln(stderr, "forge gateway: --read-dsn "+redact(*readDSN)+": "+err.Error())
+			return 1
+		}
+		closers = append(closers, func() { _ = ro.Close() })
+		cfg.MySQLReadOnly = ro
+	} else if *readDSN != "" {
 		if cfg.Postgres == nil {
 			return usage("--read-dsn needs a PostgreSQL --db")
 		}
@@ -234,6 +259,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if cfg.SQLite != nil {
 		served = append(served, "hrana=/v2/pipeline,/v3/pipeline")
+	}
+	if cfg.MySQL != nil {
+		served = append(served, "planetscale=/psdb.v1alpha1.Database/*")
 	}
 	fmt.Fprintf(stdout, "forge gateway listening on http://%s\n", ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String(), "serves", strings.Join(served, " "), "tokens", len(cfg.Tokens),

@@ -21,6 +21,7 @@ type metrics struct {
 	expired   atomic.Uint64 // streams closed for idleness
 	inFlight  atomic.Int64
 	streams   func() int // open Hrana streams
+	sessions  func() int // PlanetScale sessions in a transaction
 	startTime time.Time
 }
 
@@ -111,7 +112,14 @@ func (m *metrics) write(w io.Writer) error {
 	b.WriteString("# HELP forge_gateway_open_streams Hrana streams open (each holds a database connection).\n")
 	b.WriteString("# TYPE forge_gateway_open_streams gauge\n")
 	b.WriteString("forge_gateway_open_streams " + strconv.Itoa(open) + "\n")
-	b.WriteString("# HELP forge_gateway_streams_expired_total Hrana streams closed because they were idle too long.\n")
+	sessions := 0
+	if m.sessions != nil {
+		sessions = m.sessions()
+	}
+	b.WriteString("# HELP forge_gateway_planetscale_transactions PlanetScale sessions in a transaction (each holds a MySQL connection).\n")
+	b.WriteString("# TYPE forge_gateway_planetscale_transactions gauge\n")
+	b.WriteString("forge_gateway_planetscale_transactions " + strconv.Itoa(sessions) + "\n")
+	b.WriteString("# HELP forge_gateway_streams_expired_total Hrana streams and PlanetScale sessions closed because they were idle or in a transaction too long.\n")
 	b.WriteString("# TYPE forge_gateway_streams_expired_total counter\n")
 	b.WriteString("forge_gateway_streams_expired_total " + strconv.FormatUint(m.expired.Load(), 10) + "\n")
 	b.WriteString("# HELP forge_gateway_start_time_seconds When the gateway started, in Unix seconds.\n")
@@ -154,8 +162,8 @@ func formatFloat(f float64) string {
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
-// gatewayCodes are the error codes the gateway itself answers, on both
-// protocols, and SQLite's primary result codes: the label values an error
+// gatewayCodes are the error codes the gateway itself answers, on every
+// protocol, and SQLite's primary result codes: the label values an error
 // may have besides the SQLSTATEs below.
 var gatewayCodes = map[string]bool{
 	"UNAUTHORIZED": true, "NOT_FOUND": true, "METHOD_NOT_ALLOWED": true, "NOT_CONFIGURED": true, "TOO_MANY_REQUESTS": true,
@@ -170,6 +178,10 @@ var gatewayCodes = map[string]bool{
 	"SQLITE_EMPTY": true, "SQLITE_SCHEMA": true, "SQLITE_TOOBIG": true, "SQLITE_CONSTRAINT": true, "SQLITE_MISMATCH": true,
 	"SQLITE_MISUSE": true, "SQLITE_NOLFS": true, "SQLITE_AUTH": true, "SQLITE_FORMAT": true, "SQLITE_RANGE": true,
 	"SQLITE_NOTADB": true, "SQLITE_NOTICE": true, "SQLITE_WARNING": true,
+	// PlanetScale's (Vitess's) codes.
+	"UNAUTHENTICATED": true, "PERMISSION_DENIED": true, "INVALID_ARGUMENT": true, "ALREADY_EXISTS": true,
+	"ABORTED": true, "FAILED_PRECONDITION": true, "RESOURCE_EXHAUSTED": true, "UNAVAILABLE": true,
+	"DEADLINE_EXCEEDED": true, "CANCELED": true, "UNIMPLEMENTED": true,
 }
 
 // sqlStates are the SQLSTATEs counted by their own label: the gateway's

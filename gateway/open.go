@@ -126,8 +126,8 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*pgxpo
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 
-// ParseDB splits a --db value into its kind ("postgres" or "sqlite") and
-// what to open: the URL itself, or the SQLite path (sqlite:PATH,
+// ParseDB splits a --db value into its kind ("postgres", "mysql" or
+// "sqlite") and what to open: the URL itself, or the SQLite path (sqlite:PATH,
 // sqlite://PATH, sqlite:///abs/path, sqlite::memory:).
 func ParseDB(s string) (kind, target string, err error) {
 	switch {
@@ -136,6 +136,11 @@ func ParseDB(s string) (kind, target string, err error) {
 			return "", "", fmt.Errorf("--db %s: %w", redact(s), err)
 		}
 		return "postgres", s, nil
+	case strings.HasPrefix(s, "mysql://"):
+		if _, err := ParseMySQLDSN(s); err != nil {
+			return "", "", fmt.Errorf("--db %s: %w", redact(s), err)
+		}
+		return "mysql", s, nil
 	case strings.HasPrefix(s, "sqlite:"):
 		p := strings.TrimPrefix(s, "sqlite:")
 		p = strings.TrimPrefix(p, "//")
@@ -144,7 +149,7 @@ func ParseDB(s string) (kind, target string, err error) {
 		}
 		return "sqlite", p, nil
 	}
-	return "", "", fmt.Errorf("--db %q: want postgres://... or sqlite:PATH", redact(s))
+	return "", "", fmt.Errorf("--db %q: want postgres://..., mysql://... or sqlite:PATH", redact(s))
 }
 
 // redact hides a URL's password.

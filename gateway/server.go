@@ -58,6 +58,22 @@ type Config struct {
 	// tokens are refused (403) on Hrana.
 	SQLite         *sql.DB
 	SQLiteReadOnly *sql.DB
+	// MySQL serves PlanetScale's HTTP API (POST
+	// /psdb.v1alpha1.Database/Execute, CreateSession, CloseSession) on a
+	// MySQL or MariaDB database. Open it with OpenMySQL, which refuses a
+	// user with server-wide privileges.
+	MySQL *sql.DB
+	// MySQLReadOnly, when set, is where read tokens' statements run
+	// (--read-dsn mysql://...): a pool whose user can only read, opened
+	// with OpenMySQL(..., MySQLOptions{ReadOnly: true}), which checks
+	// that. Without it read tokens run on MySQL's user, in READ ONLY
+	// transactions.
+	MySQLReadOnly *sql.DB
+	// MaxMySQLPerToken bounds the MySQL connections one token holds at
+	// once, open PlanetScale transactions (each pins one) included. It
+	// must be below the pools' size. 0 means a quarter of the smaller
+	// pool, at least 1.
+	MaxMySQLPerToken int
 
 	// Tokens are the bearer tokens accepted (at least one).
 	Tokens []Token
@@ -79,8 +95,8 @@ type Config struct {
 	// MaxConcurrent bounds the requests of one token in flight at once
 	// (429 beyond). 0 means 32 (the libSQL client runs up to 20).
 	MaxConcurrent int
-	// StreamIdle is how long a Hrana stream lives without a request.
-	// 0 means 10 s.
+	// StreamIdle is how long a Hrana stream, or a PlanetScale session in
+	// a transaction, lives without a request. 0 means 10 s.
 	StreamIdle time.Duration
 	// MaxStreams bounds the Hrana streams open at once (each holds a
 	// SQLite connection). 0 means 256.
@@ -89,9 +105,10 @@ type Config struct {
 	// (429 TOO_MANY_STREAMS beyond), so that one token leaves streams for
 	// the others. 0 means a quarter of MaxStreams (at least 1).
 	MaxStreamsPerToken int
-	// MaxTransaction bounds how long a Hrana stream may stay in a
-	// transaction (holding SQLite's write lock or a snapshot): the stream
-	// is then closed and its transaction rolled back. 0 means 1 minute.
+	// MaxTransaction bounds how long a Hrana stream or a PlanetScale
+	// session may stay in a transaction (holding SQLite's write lock, a
+	// snapshot or MySQL's row locks): it is then closed and its
+	// transaction rolled back. 0 means 1 minute.
 	MaxTransaction time.Duration
 	// HranaMemory bounds the memory Hrana requests hold at once (their
 	// bodies as decoded, and their responses), in estimated bytes; one
@@ -112,6 +129,7 @@ type Server struct {
 	tokens   *tokenSet
 	neon     *neonHandler
 	hrana    *hranaHandler
+	ps       *psHandler
 	metrics  *metrics
 	log      *slog.Logger
 	budget   *byteBudget
@@ -120,8 +138,8 @@ type Server struct {
 
 // NewServer checks cfg, fills in its defaults and returns the Server.
 func NewServer(cfg Config) (*Server, error) {
-	if cfg.Postgres == nil && cfg.SQLite == nil {
-		return nil, errors.New("gateway: no database (want a PostgreSQL pool, a SQLite database, or both)")
+	if cfg.Postgres == nil && cfg.SQLite == nil && cfg.MySQL == nil {
+		return nil, errors.New("gateway: no database (want a PostgreSQL pool, a SQLite database, a MySQL database, or several)")
 	}
 	if len(cfg.Tokens) == 0 {
 		return nil, errors.New("gateway: no token: every request but /healthz needs one")
@@ -183,11 +201,31 @@ func NewServer(cfg Config) (*Server, error) {
 				strconv.Itoa(poolSize) + " PostgreSQL connections: keep the per-token share below the pool size, so that one token cannot take the whole pool")
 		}
 	}
+	if cfg.MySQLReadOnly != nil && cfg.MySQL == nil {
+		return nil, errors.New("gateway: a read-only MySQL pool without the MySQL pool")
+	}
+	myPool := 0
+	for _, db := range []*sql.DB{cfg.MySQL, cfg.MySQLReadOnly} {
+		if db != nil && (myPool == 0 || db.Stats().MaxOpenConnections < myPool) {
+			myPool = db.Stats().MaxOpenConnections
+		}
+	}
+	if cfg.MySQL != nil {
+		if myPool <= 0 {
+			return nil, errors.New("gateway: the MySQL pool has no connection limit: open it with OpenMySQL (or call SetMaxOpenConns)")
+		}
+		def(&cfg.MaxMySQLPerToken, max(1, myPool/4))
+		if myPool > 1 && cfg.MaxMySQLPerToken >= myPool {
+			return nil, errors.New("gateway: a token may hold " + strconv.Itoa(cfg.MaxMySQLPerToken) + " of the pool's " +
+				strconv.Itoa(myPool) + " MySQL connections: keep the per-token share below the pool size, so that one token cannot take the whole pool")
+		}
+	}
 	ts, err := newTokenSet(cfg.Tokens, cfg.MaxConcurrent)
 	if err != nil {
 		return nil, errors.New("gateway: " + err.Error())
 	}
 	ts.limitPostgres(max(cfg.MaxPostgresPerToken, 1))
+	ts.limitMySQL(max(cfg.MaxMySQLPerToken, 1))
 	s := &Server{cfg: cfg, tokens: ts, metrics: newMetrics(), log: cfg.Logger, budget: newByteBudget(cfg.MaxInFlightBytes)}
 	if cfg.Postgres != nil {
 		s.neon = NewNeonHandler(cfg.Postgres, NeonOptions{
@@ -201,14 +239,21 @@ func NewServer(cfg Config) (*Server, error) {
 		s.hrana = newHranaHandler(s)
 		s.metrics.streams = s.hrana.open
 	}
+	if cfg.MySQL != nil {
+		s.ps = newPSHandler(s)
+		s.metrics.sessions = s.ps.open
+	}
 	return s, nil
 }
 
-// Close closes every Hrana stream (rolling back what they left open). It
-// does not close the databases.
+// Close closes every Hrana stream and PlanetScale session (rolling back
+// what they left open). It does not close the databases.
 func (s *Server) Close() error {
 	if s.hrana != nil {
 		s.hrana.close()
+	}
+	if s.ps != nil {
+		s.ps.close()
 	}
 	return nil
 }
@@ -286,6 +331,8 @@ func protocolOf(path string) string {
 		return "hrana"
 	case path == "/v2" || path == "/v3" || strings.HasSuffix(path, "/v2") || strings.HasSuffix(path, "/v3"):
 		return "hrana-version"
+	case strings.HasPrefix(path, "/psdb.v1alpha1.Database/"):
+		return "planetscale"
 	case path == "/healthz":
 		return "healthz"
 	case path == "/metrics":
@@ -357,12 +404,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sw.WriteHeader(http.StatusOK)
 		return
 	case "other":
-		writeProtoError(sw, http.StatusNotFound, "not found: this gateway serves POST /sql (Neon), POST /v2/pipeline and /v3/pipeline (Hrana), /healthz and /metrics", "NOT_FOUND")
+		writeProtoError(sw, http.StatusNotFound, "not found: this gateway serves POST /sql (Neon), POST /v2/pipeline and /v3/pipeline (Hrana), POST /psdb.v1alpha1.Database/Execute (PlanetScale), /healthz and /metrics", "NOT_FOUND")
 		return
 	}
 
+	// PlanetScale's clients read errors as {"error": {code, message}}.
+	fail := writeProtoError
+	if proto == "planetscale" {
+		fail = func(w http.ResponseWriter, status int, msg, code string) { writePSError(w, status, code, msg) }
+	}
 	p := s.tokens.check(r)
 	if p == nil {
+		if proto == "planetscale" {
+			sw.Header().Set("WWW-Authenticate", `Basic realm="forge-gateway"`)
+			fail(sw, http.StatusUnauthorized, "missing or unknown token (connect as http://NAME:SECRET@host, which sends Authorization: Basic)", "UNAUTHENTICATED")
+			return
+		}
 		sw.Header().Set("WWW-Authenticate", `Bearer realm="forge-gateway"`)
 		writeProtoError(sw, http.StatusUnauthorized, "missing or unknown bearer token (send Authorization: Bearer <token>)", "UNAUTHORIZED")
 		return
@@ -380,8 +437,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if (proto == "neon" && s.neon == nil) || (proto == "hrana" && s.hrana == nil) {
-		writeProtoError(sw, http.StatusNotImplemented, notConfigured(proto), "NOT_CONFIGURED")
+	if (proto == "neon" && s.neon == nil) || (proto == "hrana" && s.hrana == nil) || (proto == "planetscale" && s.ps == nil) {
+		fail(sw, http.StatusNotImplemented, notConfigured(proto), "NOT_CONFIGURED")
 		return
 	}
 	select {
@@ -389,7 +446,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-p.slots }()
 	default:
 		sw.Header().Set("Retry-After", "1")
-		writeProtoError(sw, http.StatusTooManyRequests, "too many concurrent requests for token \""+p.name+"\" (at most "+strconv.Itoa(cap(p.slots))+")", "TOO_MANY_REQUESTS")
+		fail(sw, http.StatusTooManyRequests, "too many concurrent requests for token \""+p.name+"\" (at most "+strconv.Itoa(cap(p.slots))+")", "TOO_MANY_REQUESTS")
 		return
 	}
 	// The body's bytes are reserved before it is read, so that many large
@@ -404,22 +461,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cancel()
 		if !ok {
 			sw.Header().Set("Retry-After", "1")
-			writeProtoError(sw, http.StatusServiceUnavailable, "the gateway is serving too many large requests at once (at most "+
+			fail(sw, http.StatusServiceUnavailable, "the gateway is serving too many large requests at once (at most "+
 				strconv.FormatInt(s.cfg.MaxInFlightBytes, 10)+" bytes of bodies in flight); retry", "SERVER_BUSY")
 			return
 		}
 		defer s.budget.release(n)
 	}
-	if proto == "neon" {
+	switch proto {
+	case "neon":
 		s.neon.ServeHTTP(sw, r)
-		return
+	case "planetscale":
+		s.ps.ServeHTTP(sw, r)
+	default:
+		s.hrana.ServeHTTP(sw, r)
 	}
-	s.hrana.ServeHTTP(sw, r)
 }
 
 func notConfigured(proto string) string {
 	if proto == "neon" {
 		return "this gateway serves no PostgreSQL database: Neon's protocol (/sql) needs --db postgres://..."
+	}
+	if proto == "planetscale" {
+		return "this gateway serves no MySQL database: PlanetScale's protocol (/psdb.v1alpha1.Database/...) needs --db mysql://..."
 	}
 	return "this gateway serves no SQLite database: Hrana (/v2/pipeline) needs --db sqlite:PATH"
 }

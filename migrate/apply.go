@@ -2,9 +2,12 @@ package migrate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
@@ -12,14 +15,22 @@ import (
 )
 
 // StatementError names the statement of a plan or migration that failed.
-// Nothing of the plan was applied.
+// Nothing of the plan was applied, except on databases that commit DDL as
+// they go (MySQL, MariaDB: Partial), where the statements before it were
+// applied and recorded in the journal, and running the same statements
+// again resumes at the failed one.
 type StatementError struct {
 	Index int // 0-based position among the plan's statements
 	SQL   string
 	Err   error
+	// Partial: the statements before Index are applied (see above).
+	Partial bool
 }
 
 func (e *StatementError) Error() string {
+	if e.Partial {
+		return fmt.Sprintf("forge/migrate: statement %d failed; the statements before it were applied and recorded (MySQL commits schema changes one by one): fix the cause and run again to finish the plan without repeating them: %v\n  %s", e.Index+1, e.Err, e.SQL)
+	}
 	return fmt.Sprintf("forge/migrate: statement %d failed, nothing was applied: %v\n  %s", e.Index+1, e.Err, e.SQL)
 }
 
@@ -66,7 +77,10 @@ type StatementOptions struct {
 // Apply runs the plan atomically: in one transaction (PostgreSQL and
 // SQLite both have transactional DDL), or one batch on drivers that only
 // batch. A failing statement leaves the database as it was and is named in
-// a *StatementError.
+// a *StatementError. On MySQL and MariaDB, which commit each schema change
+// at once, a plan cannot be atomic (see Atomic): its statements run one by
+// one, each recorded in a journal, and a run of the same statements after a
+// failure (or a killed migrator) skips those recorded.
 func Apply(ctx context.Context, conn driver.Conn, plan *Plan, opts ApplyOptions) error {
 	if plan.Empty() {
 		return nil
@@ -145,8 +159,13 @@ func needsForeignKeysOff(d dialect.Dialect, plan *Plan) bool {
 	return false
 }
 
-// ApplyStatements runs stmts atomically (see Apply).
+// ApplyStatements runs stmts atomically (see Apply); on MySQL and
+// MariaDB, which commit each schema change at once, one by one under a
+// journal (see Atomic).
 func ApplyStatements(ctx context.Context, conn driver.Conn, stmts []string, opts StatementOptions) error {
+	if !Atomic(conn.Dialect()) {
+		return applySteps(ctx, conn, stmts, opts.Lock)
+	}
 	if opts.ForeignKeysOff {
 		if s, ok := conn.(driver.Sessioner); ok {
 			return applySQLiteSession(ctx, s, stmts, opts.Lock)
@@ -298,4 +317,77 @@ func Push(ctx context.Context, conn driver.Conn, desired *schema.Schema, opts Pu
 		err = rerr
 	}
 	return plan, err
+}
+
+// JournalTable records the statements of a non-atomic plan that were
+// applied (see Atomic).
+const JournalTable = "forge_migrate_journal"
+
+// Atomic reports whether a plan applies atomically on d: false on MySQL
+// and MariaDB, whose DDL statements commit implicitly (a CREATE TABLE in a
+// transaction commits what came before it). There, ApplyStatements runs the
+// statements one at a time, under the lock when one is given, and records
+// each in JournalTable, keyed by a hash of all the plan's statements and
+// the statement's position; a run of the same statements skips those
+// recorded, and a complete run deletes its records. A migrator killed
+// between a statement and its record repeats that one statement.
+func Atomic(d dialect.Dialect) bool { return !isMySQL(d) }
+
+// PlanHash identifies a list of statements in the journal.
+func PlanHash(stmts []string) string {
+	h := sha256.New()
+	for _, s := range stmts {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// applySteps runs stmts one by one under the journal (see Atomic).
+func applySteps(ctx context.Context, conn driver.Conn, stmts []string, l *Lock) error {
+	d := conn.Dialect()
+	jt := ident(d, JournalTable)
+	create := "CREATE TABLE IF NOT EXISTS " + jt + ` ("plan" VARCHAR(64) NOT NULL, "step" INTEGER NOT NULL, "done_at" BIGINT NOT NULL, PRIMARY KEY ("plan", "step"))` + d.TableOptions()
+	if _, err := conn.Exec(ctx, create, nil); err != nil {
+		return fmt.Errorf("forge/migrate: creating the journal %s: %w", JournalTable, err)
+	}
+	plan := PlanHash(stmts)
+	rows, err := queryAll(ctx, conn, `SELECT "step" FROM `+jt+` WHERE "plan" = `+string(d.AppendPlaceholder(nil, 1)), plan)
+	if err != nil {
+		return fmt.Errorf("forge/migrate: reading the journal %s: %w", JournalTable, err)
+	}
+	done := map[int64]bool{}
+	for _, r := range rows {
+		if n, ok := r[0].(int64); ok {
+			done[n] = true
+		}
+	}
+	record := "INSERT INTO " + jt + ` ("plan", "step", "done_at") VALUES (` + string(d.AppendPlaceholder(nil, 1)) + ", " +
+		string(d.AppendPlaceholder(nil, 2)) + ", " + string(d.AppendPlaceholder(nil, 3)) + ")"
+	for i, st := range stmts {
+		if done[int64(i)] {
+			continue
+		}
+		if l != nil {
+			q, args := l.renewSQL()
+			res, err := conn.Exec(ctx, q, args)
+			if err != nil {
+				return fmt.Errorf("forge/migrate: renewing the migration lock before statement %d: %w; the statements before it were applied and recorded, run again to finish", i+1, err)
+			}
+			l.renewed(res.RowsAffected)
+			if err := l.Lost(); err != nil {
+				return fmt.Errorf("%w; stopped before statement %d, the statements before it were applied and recorded", err, i+1)
+			}
+		}
+		if _, err := conn.Exec(ctx, st, nil); err != nil {
+			return &StatementError{Index: i, SQL: st, Err: err, Partial: true}
+		}
+		if _, err := conn.Exec(ctx, record, []any{plan, int64(i), time.Now().UnixMilli()}); err != nil {
+			return fmt.Errorf("forge/migrate: statement %d was applied but not recorded in %s (%w): a run of the same plan would apply it again", i+1, JournalTable, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, "DELETE FROM "+jt+` WHERE "plan" = `+string(d.AppendPlaceholder(nil, 1)), []any{plan}); err != nil {
+		return fmt.Errorf("forge/migrate: the plan was applied, but clearing its journal failed: %w", err)
+	}
+	return nil
 }

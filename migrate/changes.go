@@ -100,6 +100,14 @@ func (c *AlterColumn) Statements(d dialect.Dialect) ([]string, error) {
 	if !d.AddConstraint() {
 		return nil, fmt.Errorf("%s cannot alter a column; the table must be rebuilt", d.Name())
 	}
+	if isMySQL(d) {
+		// MySQL changes a column by restating it whole.
+		b, err := AppendColumn([]byte("ALTER TABLE "+ident(d, c.Table)+" MODIFY COLUMN "), d, c.Column, false)
+		if err != nil {
+			return nil, err
+		}
+		return []string{string(b)}, nil
+	}
 	head := "ALTER TABLE " + ident(d, c.Table) + " ALTER COLUMN " + ident(d, c.Column.Name)
 	var out []string
 	if c.Default || c.Type {
@@ -144,6 +152,9 @@ func (c *DropIndex) Destructive() bool { return false }
 func (c *DropIndex) String() string    { return "drop index " + c.Index.Name + " on " + c.Table }
 
 func (c *DropIndex) Statements(d dialect.Dialect) ([]string, error) {
+	if isMySQL(d) { // index names are per table
+		return []string{"DROP INDEX " + ident(d, c.Index.Name) + " ON " + ident(d, c.Table)}, nil
+	}
 	return []string{"DROP INDEX " + ident(d, c.Index.Name)}, nil
 }
 
@@ -161,6 +172,9 @@ func (c *DropForeignKey) String() string {
 func (c *DropForeignKey) Statements(d dialect.Dialect) ([]string, error) {
 	if !d.AddConstraint() {
 		return nil, fmt.Errorf("%s cannot drop a constraint; the table must be rebuilt", d.Name())
+	}
+	if isMySQL(d) {
+		return []string{"ALTER TABLE " + ident(d, c.Table) + " DROP FOREIGN KEY " + ident(d, c.FK.Name)}, nil
 	}
 	return []string{"ALTER TABLE " + ident(d, c.Table) + " DROP CONSTRAINT " + ident(d, c.FK.Name)}, nil
 }
@@ -180,7 +194,9 @@ func (c *ReplacePrimaryKey) String() string {
 
 func (c *ReplacePrimaryKey) Statements(d dialect.Dialect) ([]string, error) {
 	var out []string
-	if c.Old {
+	if c.Old && isMySQL(d) {
+		out = append(out, "ALTER TABLE "+ident(d, c.Table)+" DROP PRIMARY KEY")
+	} else if c.Old {
 		name := c.OldName
 		if name == "" {
 			name = c.Table + "_pkey"
@@ -432,3 +448,14 @@ func (c *RebuildTable) Statements(d dialect.Dialect) ([]string, error) {
 func ident(d dialect.Dialect, name string) string { return string(d.AppendIdent(nil, name)) }
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// isMySQL reports the MySQL and MariaDB dialect, whose DDL differs from
+// PostgreSQL's in ALTER statements and which cannot run DDL in a
+// transaction.
+func isMySQL(d dialect.Dialect) bool { return d.Name() == "mysql" }
+
+// isMariaDB reports the MySQL dialect of a MariaDB server.
+func isMariaDB(d dialect.Dialect) bool {
+	info, ok := d.(dialect.MySQLInfo)
+	return ok && info.Flavor() == dialect.MariaDBFlavor
+}

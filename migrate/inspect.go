@@ -23,7 +23,7 @@ const (
 // skipTable reports tables that are not the user's: forge's own, SQLite's,
 // and Cloudflare D1's.
 func skipTable(name string) bool {
-	return name == MigrationsTable || name == LockTable || name == ChangesTable || name == "d1_migrations" ||
+	return name == MigrationsTable || name == LockTable || name == JournalTable || name == ChangesTable || name == "d1_migrations" ||
 		strings.HasPrefix(name, "sqlite_") || strings.HasPrefix(name, "_cf_")
 }
 
@@ -38,6 +38,8 @@ func Inspect(ctx context.Context, q driver.Querier, d dialect.Dialect) (*schema.
 		return inspectSQLite(ctx, q, d)
 	case "postgres":
 		return inspectPostgres(ctx, q, d)
+	case "mysql":
+		return inspectMySQL(ctx, q, d)
 	}
 	return nil, fmt.Errorf("forge/migrate: no introspection for the %s dialect", d.Name())
 }

@@ -120,6 +120,9 @@ func (l *Lock) table() string { return ident(l.d, LockTable) }
 // lock while another migration runs: retry until the deadline.
 func (l *Lock) ensureTable(ctx context.Context, deadline time.Time) error {
 	q := "CREATE TABLE IF NOT EXISTS " + l.table() + ` ("id" INTEGER PRIMARY KEY, "holder" TEXT NOT NULL, "expires_at" BIGINT NOT NULL)`
+	if isMySQL(l.d) {
+		q += l.d.TableOptions()
+	}
 	var err error
 	for i := 0; ; i++ {
 		if _, err = l.conn.Exec(ctx, q, nil); err == nil {
@@ -189,10 +192,32 @@ func (l *Lock) Lost() error {
 
 func (l *Lock) try(ctx context.Context) (bool, error) {
 	now := time.Now()
+	if isMySQL(l.d) {
+		return l.tryMySQL(ctx, now)
+	}
 	q := "INSERT INTO " + l.table() + ` ("id", "holder", "expires_at") VALUES (1, ` + l.ph(1) + ", " + l.ph(2) +
 		`) ON CONFLICT ("id") DO UPDATE SET "holder" = excluded."holder", "expires_at" = excluded."expires_at" WHERE ` +
 		l.table() + `."expires_at" < ` + l.ph(3) + ` RETURNING "holder"`
 	rows, err := queryAll(ctx, l.conn, q, l.holder, now.Add(l.ttl).UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return false, err
+	}
+	return len(rows) == 1 && str(rows[0][0]) == l.holder, nil
+}
+
+// tryMySQL takes the lease with MySQL's upsert, which has no WHERE: each
+// assignment keeps the row's value unless the lease has expired (the
+// assignments run left to right, so both test the old expires_at), then
+// reads the holder back (MySQL has no RETURNING). Between the two, the row
+// can only change hands if this lease expires, which takes the TTL.
+func (l *Lock) tryMySQL(ctx context.Context, now time.Time) (bool, error) {
+	exp, nowMS := now.Add(l.ttl).UnixMilli(), now.UnixMilli()
+	q := "INSERT INTO " + l.table() + ` ("id", "holder", "expires_at") VALUES (1, ?, ?) ON DUPLICATE KEY UPDATE ` +
+		`"holder" = IF("expires_at" < ?, ?, "holder"), "expires_at" = IF("expires_at" < ?, ?, "expires_at")`
+	if _, err := l.conn.Exec(ctx, q, []any{l.holder, exp, nowMS, l.holder, nowMS, exp}); err != nil {
+		return false, err
+	}
+	rows, err := queryAll(ctx, l.conn, `SELECT "holder" FROM `+l.table()+` WHERE "id" = 1`)
 	if err != nil {
 		return false, err
 	}

@@ -87,6 +87,12 @@ func Create(d dialect.Dialect, s *schema.Schema, opts Options) *Plan {
 		}
 		created[t.Name] = true
 		p.Changes = append(p.Changes, ct)
+		if isMySQL(d) && opts.IfNotExists {
+			// MySQL has no CREATE INDEX IF NOT EXISTS: the indexes are
+			// declared in CREATE TABLE IF NOT EXISTS.
+			ct.Indexes = t.Indexes
+			continue
+		}
 		for _, ix := range t.Indexes {
 			p.Changes = append(p.Changes, &CreateIndex{Table: t.Name, Index: ix, IfNotExists: opts.IfNotExists})
 		}
@@ -100,6 +106,9 @@ func Create(d dialect.Dialect, s *schema.Schema, opts Options) *Plan {
 type CreateTable struct {
 	Table       *schema.Table
 	ForeignKeys []*schema.ForeignKey
+	// Indexes are declared inside CREATE TABLE (MySQL, whose CREATE INDEX
+	// has no IF NOT EXISTS); else they are changes of their own.
+	Indexes     []*schema.Index
 	IfNotExists bool
 }
 
@@ -133,6 +142,17 @@ func (c *CreateTable) Statements(d dialect.Dialect) ([]string, error) {
 	for _, fk := range c.ForeignKeys {
 		b = append(b, ",\n  "...)
 		b = appendForeignKey(b, d, fk)
+	}
+	for _, ix := range c.Indexes {
+		b = append(b, ",\n  "...)
+		if ix.Unique {
+			b = append(b, "UNIQUE "...)
+		}
+		b = append(b, "INDEX "...)
+		b = d.AppendIdent(b, ix.Name)
+		b = append(b, " ("...)
+		b = appendIdents(b, d, ix.Columns)
+		b = append(b, ')')
 	}
 	for _, ck := range t.Checks {
 		b = append(b, ",\n  CONSTRAINT "...)
@@ -246,7 +266,7 @@ func (c *CreateIndex) Statements(d dialect.Dialect) ([]string, error) {
 		b = append(b, "UNIQUE "...)
 	}
 	b = append(b, "INDEX "...)
-	if c.IfNotExists {
+	if c.IfNotExists && (!isMySQL(d) || isMariaDB(d)) { // MySQL has none: Create inlines indexes there
 		b = append(b, "IF NOT EXISTS "...)
 	}
 	b = d.AppendIdent(b, c.Index.Name)
@@ -281,8 +301,19 @@ func (c *AddForeignKey) Statements(d dialect.Dialect) ([]string, error) {
 	b := []byte("ALTER TABLE ")
 	b = d.AppendIdent(b, c.Table)
 	b = append(b, " ADD "...)
+	if c.IfNotExists && isMariaDB(d) {
+		// MariaDB: ADD CONSTRAINT name FOREIGN KEY IF NOT EXISTS (...).
+		fk := appendForeignKey(nil, d, c.FK)
+		i := len("CONSTRAINT ") + len(d.AppendIdent(nil, c.FK.Name)) + len(" FOREIGN KEY")
+		b = append(b, fk[:i]...)
+		b = append(b, " IF NOT EXISTS"...)
+		b = append(b, fk[i:]...)
+		return []string{string(b)}, nil
+	}
 	b = appendForeignKey(b, d, c.FK)
-	if !c.IfNotExists {
+	if !c.IfNotExists || isMySQL(d) {
+		// MySQL has no IF NOT EXISTS here: running CreateSchema again over
+		// foreign keys that form a cycle fails there.
 		return []string{string(b)}, nil
 	}
 	alter := string(b)

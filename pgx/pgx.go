@@ -1,10 +1,14 @@
-//go:build !(js && wasm)
-
 // Package pgx is forge's PostgreSQL driver, over pgx v5's native interface
 // and its pool (pgxpool), not database/sql: values travel in pgx's binary
 // formats, prepared statements are cached per connection, and db.Batch is
 // one pipelined round trip that PostgreSQL runs as one implicit
 // transaction.
+//
+// New and Open adapt a pool; FromConn adapts one connection (a pool of
+// one), for runtimes where connections cannot outlive a request, such as
+// a Cloudflare Worker reaching PostgreSQL through Hyperdrive (the
+// hyperdrive module). In js/wasm builds Open fails, as there is no TCP
+// there; FromConn works over a connection dialled by other means.
 package pgx
 
 import (
@@ -18,13 +22,30 @@ import (
 	"github.com/forge-orm/forge/driver/pgerr"
 	jpgx "github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Conn is a forge driver over a pgx pool.
+// Conn is a forge driver over a pgx pool (New, Open) or over one pgx
+// connection (FromConn).
 type Conn struct {
 	pool *pgxpool.Pool
+	conn *jpgx.Conn
+	db   backend
+	// one is the single connection's turn (FromConn): a buffered channel
+	// of one, taken by each query until its rows are closed, by a
+	// transaction until it ends and by a session until it is closed, so
+	// that concurrent callers wait their turn (or for their context)
+	// rather than finding the connection busy.
+	one chan struct{}
+}
+
+// backend is what *pgxpool.Pool and *jpgx.Conn both offer.
+type backend interface {
+	pgxQuerier
+	BeginTx(ctx context.Context, opts jpgx.TxOptions) (jpgx.Tx, error)
+	SendBatch(ctx context.Context, b *jpgx.Batch) jpgx.BatchResults
 }
 
 var (
@@ -34,8 +55,64 @@ var (
 	_ driver.Sessioner = (*Conn)(nil)
 )
 
-// Session implements driver.Sessioner with one connection from the pool.
+// New adapts pool. The Conn owns it: Close closes the pool.
+func New(pool *pgxpool.Pool) *Conn { return &Conn{pool: pool, db: pool} }
+
+// FromConn adapts one connection, as a pool of one: calls take turns on
+// it (a caller waits for the previous query's rows to be closed, for a
+// transaction or a session to end, or for its own context to end). So do
+// not use the Conn outside a transaction or session from inside it: that
+// waits for itself until the context ends. The Conn owns conn: Close
+// closes it. By default pgx closes a connection when a context ends during
+// a query; configure it with KeepOnCancel to keep it.
+func FromConn(conn *jpgx.Conn) *Conn {
+	c := &Conn{conn: conn, db: conn, one: make(chan struct{}, 1)}
+	return c
+}
+
+// KeepOnCancel sets cfg so that a context ending during a query sends
+// PostgreSQL a cancel request, which fails the query (SQLSTATE 57014) and
+// keeps the connection, rather than closing the connection (pgx's
+// default). The connection is closed only when the server has not answered
+// within 5 seconds. A connection for FromConn wants it: unlike a pool's, it
+// is not replaced.
+func KeepOnCancel(cfg *pgconn.Config) {
+	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 5 * time.Second}
+	}
+}
+
+// take waits for the single connection's turn (FromConn); with a pool it
+// returns at once. The returned func gives the turn back; calling it again
+// does nothing.
+func (c *Conn) take(ctx context.Context) (func(), error) {
+	if c.one == nil {
+		return func() {}, nil
+	}
+	select {
+	case c.one <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("forge/pgx: waiting for the connection (FromConn gives one caller at a time): %w", ctx.Err())
+	}
+	done := false
+	return func() {
+		if !done {
+			done = true
+			<-c.one
+		}
+	}, nil
+}
+
+// Session implements driver.Sessioner with one connection from the pool
+// (or the connection of FromConn, held until the session is closed).
 func (c *Conn) Session(ctx context.Context) (driver.Session, error) {
+	if c.pool == nil {
+		release, err := c.take(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &connSession{c: c.conn, release: release}, nil
+	}
 	pc, err := c.pool.Acquire(ctx)
 	if err != nil {
 		return nil, MapError(err)
@@ -46,7 +123,7 @@ func (c *Conn) Session(ctx context.Context) (driver.Session, error) {
 type session struct{ pc *pgxpool.Conn }
 
 func (s *session) Query(ctx context.Context, sql string, args []any) (driver.Rows, error) {
-	return query(ctx, s.pc, sql, args)
+	return query(ctx, s.pc, sql, args, nil)
 }
 
 func (s *session) Exec(ctx context.Context, sql string, args []any) (driver.Result, error) {
@@ -55,20 +132,23 @@ func (s *session) Exec(ctx context.Context, sql string, args []any) (driver.Resu
 
 func (s *session) Close() error { s.pc.Release(); return nil }
 
-// New adapts pool. The Conn owns it: Close closes the pool.
-func New(pool *pgxpool.Pool) *Conn { return &Conn{pool: pool} }
-
-// Open creates a pool from a connection string ("postgres://..." or
-// key=value) and adapts it.
-func Open(ctx context.Context, dsn string) (*Conn, error) {
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("forge/pgx: %w", err)
-	}
-	return New(pool), nil
+// connSession is a session over FromConn's connection.
+type connSession struct {
+	c       *jpgx.Conn
+	release func()
 }
 
-// Pool returns the underlying pool.
+func (s *connSession) Query(ctx context.Context, sql string, args []any) (driver.Rows, error) {
+	return query(ctx, s.c, sql, args, nil)
+}
+
+func (s *connSession) Exec(ctx context.Context, sql string, args []any) (driver.Result, error) {
+	return exec(ctx, s.c, sql, args)
+}
+
+func (s *connSession) Close() error { s.release(); return nil }
+
+// Pool returns the underlying pool (nil for a Conn made by FromConn).
 func (c *Conn) Pool() *pgxpool.Pool { return c.pool }
 
 // DriverName implements driver.Namer.
@@ -77,20 +157,37 @@ func (c *Conn) DriverName() string { return "pgx" }
 // Dialect implements driver.Conn.
 func (c *Conn) Dialect() dialect.Dialect { return dialect.Postgres }
 
-// Close implements driver.Conn.
-func (c *Conn) Close() error { c.pool.Close(); return nil }
+// Close implements driver.Conn: it closes the pool, or FromConn's
+// connection (telling the server, for at most 5 seconds).
+func (c *Conn) Close() error {
+	if c.pool != nil {
+		c.pool.Close()
+		return nil
+	}
+	if c.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return c.conn.Close(ctx)
+	}
+	return nil
+}
 
 type pgxQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (jpgx.Rows, error)
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-func query(ctx context.Context, q pgxQuerier, sql string, args []any) (driver.Rows, error) {
+// query runs sql; release (if not nil) is called when the rows are
+// closed, or at once when the query fails.
+func query(ctx context.Context, q pgxQuerier, sql string, args []any, release func()) (driver.Rows, error) {
 	r, err := q.Query(ctx, sql, args...)
 	if err != nil {
+		if release != nil {
+			release()
+		}
 		return nil, MapError(err)
 	}
-	return &rows{r: r}, nil
+	return &rows{r: r, release: release}, nil
 }
 
 func exec(ctx context.Context, q pgxQuerier, sql string, args []any) (driver.Result, error) {
@@ -103,12 +200,21 @@ func exec(ctx context.Context, q pgxQuerier, sql string, args []any) (driver.Res
 
 // Query implements driver.Conn.
 func (c *Conn) Query(ctx context.Context, sql string, args []any) (driver.Rows, error) {
-	return query(ctx, c.pool, sql, args)
+	release, err := c.take(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return query(ctx, c.db, sql, args, release)
 }
 
 // Exec implements driver.Conn.
 func (c *Conn) Exec(ctx context.Context, sql string, args []any) (driver.Result, error) {
-	return exec(ctx, c.pool, sql, args)
+	release, err := c.take(ctx)
+	if err != nil {
+		return driver.Result{}, err
+	}
+	defer release()
+	return exec(ctx, c.db, sql, args)
 }
 
 // Begin implements driver.Beginner.
@@ -130,22 +236,32 @@ func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, err
 	if opts.ReadOnly {
 		o.AccessMode = jpgx.ReadOnly
 	}
-	t, err := c.pool.BeginTx(ctx, o)
+	release, err := c.take(ctx)
 	if err != nil {
+		return nil, err
+	}
+	t, err := c.db.BeginTx(ctx, o)
+	if err != nil {
+		release()
 		return nil, MapError(err)
 	}
-	return &tx{t: t}, nil
+	return &tx{t: t, release: release}, nil
 }
 
 // Batch implements driver.Batcher: one pipelined round trip, run by
 // PostgreSQL as one implicit transaction. Statements that ask for rows get
 // them buffered.
 func (c *Conn) Batch(ctx context.Context, stmts []driver.Stmt) ([]driver.BatchResult, error) {
+	release, err := c.take(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	b := &jpgx.Batch{}
 	for _, s := range stmts {
 		b.Queue(s.SQL, s.Args...)
 	}
-	br := c.pool.SendBatch(ctx, b)
+	br := c.db.SendBatch(ctx, b)
 	out := make([]driver.BatchResult, len(stmts))
 	fail := func(i int, err error) ([]driver.BatchResult, error) {
 		_ = br.Close()
@@ -222,22 +338,33 @@ func bufferRows(rows jpgx.Rows) (*driver.BufferedRows, error) {
 	return buf, rows.Err()
 }
 
-type tx struct{ t jpgx.Tx }
+type tx struct {
+	t       jpgx.Tx
+	release func() // gives the connection's turn back (FromConn)
+}
 
 func (t *tx) Query(ctx context.Context, sql string, args []any) (driver.Rows, error) {
-	return query(ctx, t.t, sql, args)
+	return query(ctx, t.t, sql, args, nil)
 }
 
 func (t *tx) Exec(ctx context.Context, sql string, args []any) (driver.Result, error) {
 	return exec(ctx, t.t, sql, args)
 }
 
-func (t *tx) Commit(ctx context.Context) error   { return MapError(t.t.Commit(ctx)) }
-func (t *tx) Rollback(ctx context.Context) error { return MapError(t.t.Rollback(ctx)) }
+func (t *tx) Commit(ctx context.Context) error {
+	defer t.release()
+	return MapError(t.t.Commit(ctx))
+}
+
+func (t *tx) Rollback(ctx context.Context) error {
+	defer t.release()
+	return MapError(t.t.Rollback(ctx))
+}
 
 type rows struct {
-	r    jpgx.Rows
-	cols []string
+	r       jpgx.Rows
+	cols    []string
+	release func() // if not nil, called by Close
 }
 
 func (r *rows) Columns() []string {
@@ -251,7 +378,17 @@ func (r *rows) Columns() []string {
 	return r.cols
 }
 
-func (r *rows) Next() bool { return r.r.Next() }
+func (r *rows) Next() bool {
+	if r.r.Next() {
+		return true
+	}
+	// pgx has closed the rows: give the connection's turn back now, not
+	// only when (if ever) Close is called.
+	if r.release != nil {
+		r.release()
+	}
+	return false
+}
 
 // Scan reads the row; times come back in UTC, as forge promises (pgx
 // would give them in the process's local zone).
@@ -271,8 +408,14 @@ func (r *rows) Scan(dest ...any) error {
 	}
 	return nil
 }
-func (r *rows) Err() error   { return MapError(r.r.Err()) }
-func (r *rows) Close() error { r.r.Close(); return MapError(r.r.Err()) }
+func (r *rows) Err() error { return MapError(r.r.Err()) }
+func (r *rows) Close() error {
+	r.r.Close()
+	if r.release != nil {
+		r.release()
+	}
+	return MapError(r.r.Err())
+}
 
 // MapError turns PostgreSQL constraint violations (SQLSTATE class 23) into
 // *driver.ConstraintError; other errors pass through.

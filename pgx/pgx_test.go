@@ -2,6 +2,7 @@ package pgx_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/forge-orm/forge/forgetest"
 	"github.com/forge-orm/forge/pgx"
 	"github.com/forge-orm/forge/stdsql"
+	jpgx "github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -61,6 +63,76 @@ func openSchema(t testing.TB) driver.Conn {
 func TestConformance(t *testing.T) {
 	dsn(t)
 	forgetest.Run(t, openSchema)
+}
+
+// openOne opens one connection (FromConn) whose search_path is a fresh
+// schema, dropped when the test ends.
+func openOne(t testing.TB) driver.Conn {
+	pool := openSchema(t).(*pgx.Conn)
+	cfg := pool.Pool().Config().ConnConfig
+	pool.Close()
+	pgx.KeepOnCancel(&cfg.Config)
+	c, err := jpgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pgx.FromConn(c)
+}
+
+// TestConformanceFromConn runs the suite over one connection (FromConn),
+// the way the hyperdrive module uses it.
+func TestConformanceFromConn(t *testing.T) {
+	dsn(t)
+	forgetest.Run(t, openOne)
+}
+
+// TestFromConnTakesTurns: concurrent callers of a FromConn Conn wait for
+// the connection (rows open, a transaction) rather than finding it busy,
+// and a caller whose context ends while waiting gets that error.
+func TestFromConnTakesTurns(t *testing.T) {
+	dsn(t)
+	c := openOne(t)
+	defer c.Close()
+	ctx := context.Background()
+	rows, err := c.Query(ctx, "SELECT 1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Exec(short, "SELECT 2", nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Exec while rows are open: %v, want to wait until its context ends", err)
+	}
+	done := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			_, err := c.Exec(ctx, "SELECT pg_sleep(0.001)", nil)
+			done <- err
+		}()
+	}
+	rows.Close()
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	tx, err := c.(driver.Beginner).Begin(ctx, driver.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := c.Exec(ctx, "SELECT 3", nil)
+		done <- err
+	}()
+	if _, err := tx.Exec(ctx, "SELECT 4", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
 }
 
 // TestConformanceStdSQL runs the suite through the generic database/sql

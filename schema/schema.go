@@ -64,7 +64,11 @@ type Column struct {
 	PrimaryKey    bool
 	AutoIncrement bool
 	Unique        bool
-	Default       *Default
+	// ForeignKey: the column is (part of) a foreign key. Set by models and
+	// by introspection; MySQL keys such text as VARCHAR, like the primary
+	// key it references.
+	ForeignKey bool
+	Default    *Default
 
 	// What introspection finds that forge's models do not declare. Diff
 	// leaves these to the database; pull flags them.

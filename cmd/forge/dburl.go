@@ -11,6 +11,8 @@ import (
 
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/migrate"
+	forgemysql "github.com/forge-orm/forge/mysql"
 	"github.com/forge-orm/forge/sqlite"
 	"github.com/forge-orm/forge/stdsql"
 	jpgx "github.com/jackc/pgx/v5"
@@ -22,10 +24,11 @@ type dbURL struct {
 	raw    string
 	sqlite string // the SQLite file's path; empty for PostgreSQL
 	pg     string // the PostgreSQL connection string
+	mysql  string // the MySQL or MariaDB URL
 }
 
 // parseDB reads a --db URL: sqlite:PATH, sqlite://PATH, file:PATH,
-// postgres://... or postgresql://...
+// postgres://..., postgresql://..., mysql://... or mariadb://...
 func parseDB(raw string) (*dbURL, error) {
 	s := strings.TrimSpace(raw)
 	u := &dbURL{raw: s}
@@ -37,6 +40,12 @@ func parseDB(raw string) (*dbURL, error) {
 		}
 		u.pg = s
 		return u, nil
+	case strings.HasPrefix(lower, "mysql://"), strings.HasPrefix(lower, "mariadb://"):
+		if _, err := forgemysql.ParseDSN(s); err != nil {
+			return nil, usagef("--db: not a valid MySQL URL (mysql://user:password@host:3306/database): %v", err)
+		}
+		u.mysql = s
+		return u, nil
 	case strings.HasPrefix(lower, "sqlite://"):
 		u.sqlite = s[len("sqlite://"):]
 	case strings.HasPrefix(lower, "sqlite:"):
@@ -44,7 +53,7 @@ func parseDB(raw string) (*dbURL, error) {
 	case strings.HasPrefix(lower, "file:"):
 		u.sqlite = s[len("file:"):]
 	default:
-		return nil, usagef("--db %q: unknown kind of database URL; use sqlite:PATH (or sqlite://PATH, file:PATH) or postgres://user@host:5432/db", redact(s))
+		return nil, usagef("--db %q: unknown kind of database URL; use sqlite:PATH (or sqlite://PATH, file:PATH), postgres://user@host:5432/db or mysql://user@host:3306/db", redact(s))
 	}
 	if u.sqlite == "" {
 		return nil, usagef("--db %q: the SQLite path is empty (sqlite:app.db)", s)
@@ -89,6 +98,14 @@ func (u *dbURL) open(ctx context.Context, mustExist bool) (driver.Conn, error) {
 		}
 		return conn, nil
 	}
+	if u.mysql != "" {
+		// Open reads the server's version, so it connects.
+		conn, err := forgemysql.Open(ctx, u.mysql)
+		if err != nil {
+			return nil, fmt.Errorf("cannot connect to %s: %w\nIs the server running, and are the host, port, user, password and database right?", u, err)
+		}
+		return conn, nil
+	}
 	conn, err := openPostgres(u.pg)
 	if err != nil {
 		return nil, fmt.Errorf("--db %s: %w", u, err)
@@ -118,10 +135,27 @@ func openPostgres(dsn string) (*stdsql.Conn, error) {
 	return stdsql.New(db, stdsql.Config{Dialect: dialect.Postgres, Name: "pgx (database/sql)"})
 }
 
-// dialect is the URL's dialect, known without connecting.
+// dialect is the URL's dialect, known without connecting; for MySQL, whose
+// flavour and version only the server knows, MySQL 8.0's (compare names,
+// not values, with it).
 func (u *dbURL) dialect() dialect.Dialect {
-	if u.sqlite != "" {
+	switch {
+	case u.sqlite != "":
 		return dialect.SQLite
+	case u.mysql != "":
+		return dialect.MySQL(dialect.MySQLFlavor, dialect.Version{Major: 8})
 	}
 	return dialect.Postgres
+}
+
+// atomicNote says, for a database that cannot apply a plan atomically
+// (MySQL, MariaDB), how forge applies it; "" elsewhere.
+func atomicNote(d dialect.Dialect) string {
+	if migrate.Atomic(d) {
+		return ""
+	}
+	return "note: MySQL and MariaDB commit each schema change at once, so this plan is NOT atomic: forge applies it\n" +
+		"statement by statement under the migration lock, recording each in " + migrate.JournalTable + "; if a statement\n" +
+		"fails (or the migrator is killed), the ones before it stay applied, and running the same command again\n" +
+		"finishes the plan without repeating them.\n"
 }

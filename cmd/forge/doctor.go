@@ -279,7 +279,7 @@ type opener struct {
 // runtime does not give (pgx is fine through Hyperdrive's sockets: the
 // forge/hyperdrive module).
 var tcpDrivers = []string{
-	"github.com/forge-orm/forge/sqlite", "github.com/forge-orm/forge/pgx",
+	"github.com/forge-orm/forge/sqlite", "github.com/forge-orm/forge/pgx", "github.com/forge-orm/forge/mysql",
 	"modernc.org/sqlite", "github.com/mattn/go-sqlite3", "github.com/lib/pq",
 	"github.com/go-sql-driver/mysql", "github.com/jackc/pgx/v5",
 }
@@ -334,7 +334,7 @@ func doctorEdge(ctx context.Context, pkg, target string) ([]forge.Finding, *edge
 		if scan.deps[d] && !overSockets {
 			fs = append(fs, forge.Finding{ID: "edge.tcp-driver", Severity: forge.Error,
 				Message: fmt.Sprintf("the edge build links %s (imported by %s), which needs TCP or a local file: an edge runtime has neither", d, strings.Join(importers[d], ", ")),
-				Fix:     "open the database through an HTTP or binding driver: d1 (a D1 binding), neon (Neon or forge gateway), libsql (Turso, sqld, forge gateway), or PostgreSQL through Cloudflare Hyperdrive"})
+				Fix:     "open the database through an HTTP or binding driver: d1 (a D1 binding), neon (Neon or forge gateway), libsql (Turso, sqld, forge gateway), planetscale (PlanetScale, forge gateway on MySQL), or PostgreSQL through Cloudflare Hyperdrive"})
 		}
 	}
 	if scan.deps["net/http"] {

@@ -8,12 +8,15 @@ go 1.26.0
 require (
 	github.com/forge-orm/forge v0.0.0
 	github.com/forge-orm/forge/gateway v0.0.0
+	github.com/forge-orm/forge/mysql v0.0.0
 	github.com/forge-orm/forge/sqlite v0.0.0
 	github.com/jackc/pgx/v5 v5.12.0
 )
 
 require (
+	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/go-sql-driver/mysql v1.10.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect

@@ -206,7 +206,7 @@ func runMigrateNew(e *env, args []string) error {
 	case "":
 	case "d1":
 		d1 = true
-	case "sqlite", "postgres", "postgresql":
+	case "sqlite", "postgres", "postgresql", "mysql", "mariadb":
 	default:
 		return usagef("migrate new: unknown --dialect %q (d1 writes the Cloudflare D1 layout; otherwise the database decides)", *dialectArg)
 	}
@@ -258,6 +258,10 @@ func runMigrateNew(e *env, args []string) error {
 	case "postgres", "postgresql":
 		if u.dialect() != dialect.Postgres {
 			return usagef("migrate new: --dialect postgres compares with a PostgreSQL database, not %s", u)
+		}
+	case "mysql", "mariadb":
+		if u.dialect().Name() != "mysql" {
+			return usagef("migrate new: --dialect %s compares with a MySQL or MariaDB database (mysql://...), not %s", *dialectArg, u)
 		}
 	}
 	spec, err := parseSchemaSpec(*schemaArg)
@@ -345,6 +349,9 @@ func renderMigration(base, dir string, d dialect.Dialect, d1 bool, plan *migrate
 	fkOff := d == dialect.SQLite && needsFKOff(plan)
 	if fkOff && !d1 {
 		b.WriteString(directiveFKOff + "\n")
+	}
+	if note := atomicNote(d); note != "" {
+		b.WriteString(commentLines("", note))
 	}
 	b.WriteString("-- Changes (\"!\": can lose data):\n")
 	b.WriteString(commentLines("", plan.Describe()))

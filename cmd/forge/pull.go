@@ -364,7 +364,9 @@ func (p *puller) fields(m *pullModel) {
 		if c.NoReuse {
 			f.comments = append(f.comments, p.todo("%s.%s is AUTOINCREMENT (the ids of deleted rows are never reused); forge's f.ID does not declare it: pushing leaves it and SQLite table rebuilds keep it, but a table created from this model may reuse ids", t.Name, c.Name))
 		}
-		if c.Collate != "" {
+		if c.Collate != "" && p.d.Name() == "mysql" {
+			f.comments = append(f.comments, p.todo("%s.%s has the collation %s, which compares text ignoring case or trailing spaces: forge's Eq, Contains, StartsWith, EndsWith and Unique match text literally on every database but would not here; convert the column (ALTER TABLE %s MODIFY %s ... COLLATE %s) before relying on them", t.Name, c.Name, c.Collate, t.Name, c.Name, mysqlCollation(p.d)))
+		} else if c.Collate != "" {
 			f.comments = append(f.comments, p.todo("%s.%s has the collation %s; forge models do not declare collations: pushing leaves it and SQLite table rebuilds keep it, but a table created from this model compares with the default collation", t.Name, c.Name, c.Collate))
 		}
 		p.fieldDefault(m, f, kind)
@@ -651,6 +653,9 @@ func (p *puller) render(pkgName, source string, residual []string) ([]byte, []st
 // introspection reports like full ones.
 func partialIndexes(ctx context.Context, conn driver.Conn, live *schema.Schema) (map[string]bool, error) {
 	out := map[string]bool{}
+	if conn.Dialect().Name() == "mysql" { // MySQL has no partial indexes
+		return out, nil
+	}
 	if conn.Dialect() == dialect.Postgres {
 		rows, err := conn.Query(ctx, `SELECT t.relname, ic.relname FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
@@ -688,4 +693,12 @@ WHERE n.nspname = current_schema() AND i.indpred IS NOT NULL`, nil)
 		}
 	}
 	return out, nil
+}
+
+// mysqlCollation is the binary collation forge gives text on d (MySQL).
+func mysqlCollation(d dialect.Dialect) string {
+	if c, ok := d.(interface{ Collation() string }); ok {
+		return c.Collation()
+	}
+	return "utf8mb4_bin"
 }

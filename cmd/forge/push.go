@@ -123,6 +123,9 @@ func runPush(e *env, args []string) error {
 		if err := writePlanSQL(e, d, plan); err != nil {
 			return err
 		}
+		if note := atomicNote(d); note != "" {
+			e.printf("%s", commentLines("", note))
+		}
 		if ds := plan.Destructive(); len(ds) > 0 && !*accept {
 			e.warnf("the plan can lose data; forge push refuses it without --accept-data-loss (dry run: nothing was changed)")
 		}
@@ -145,6 +148,9 @@ func runPush(e *env, args []string) error {
 		return nil
 	}
 	e.printf("applied %d change(s) to %s:\n%s", len(plan.Changes), u, plan.Describe())
+	if !migrate.Atomic(d) {
+		e.printf("(one statement at a time: MySQL and MariaDB commit schema changes as they go)\n")
+	}
 	return nil
 }
 
@@ -193,6 +199,7 @@ func runDiff(e *env, args []string) error {
 		return nil
 	}
 	e.printf("drift: %d change(s) would bring %s to the schema (\"!\": can lose data):\n%s", len(plan.Changes), u, plan.Describe())
+	e.printf("%s", atomicNote(conn.Dialect()))
 	if *withSQL {
 		e.printf("\n")
 		if err := writePlanSQL(e, conn.Dialect(), plan); err != nil {

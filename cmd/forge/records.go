@@ -32,10 +32,14 @@ func migrationsTable(d dialect.Dialect) string {
 func ensureMigrationsTable(ctx context.Context, conn driver.Conn) error {
 	d := conn.Dialect()
 	at := "timestamp with time zone NOT NULL DEFAULT now()"
-	if d == dialect.SQLite {
+	name := "TEXT"
+	switch d.Name() {
+	case "sqlite":
 		at = "TEXT NOT NULL DEFAULT " + d.DefaultNow()
+	case "mysql": // a key cannot be TEXT
+		at, name = "DATETIME(6) NOT NULL DEFAULT "+d.DefaultNow(), "VARCHAR(255)"
 	}
-	q := "CREATE TABLE IF NOT EXISTS " + migrationsTable(d) + ` ("name" TEXT NOT NULL PRIMARY KEY, "checksum" TEXT NOT NULL, "applied_at" ` + at + ")" + d.TableOptions()
+	q := "CREATE TABLE IF NOT EXISTS " + migrationsTable(d) + ` ("name" ` + name + ` NOT NULL PRIMARY KEY, "checksum" TEXT NOT NULL, "applied_at" ` + at + ")" + d.TableOptions()
 	if _, err := conn.Exec(ctx, q, nil); err != nil {
 		return fmt.Errorf("creating %s: %w", migrate.MigrationsTable, err)
 	}
@@ -45,6 +49,9 @@ func ensureMigrationsTable(ctx context.Context, conn driver.Conn) error {
 // tableExists reports whether the current schema has a table of that name.
 func tableExists(ctx context.Context, conn driver.Conn, name string) (bool, error) {
 	q := `SELECT 1 FROM "sqlite_master" WHERE "type" = 'table' AND "name" = ?`
+	if conn.Dialect().Name() == "mysql" {
+		q = `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`
+	}
 	if conn.Dialect() == dialect.Postgres {
 		q = `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = $1 AND c.relkind IN ('r', 'p')`
 	}

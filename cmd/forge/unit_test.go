@@ -300,7 +300,13 @@ func TestParseDB(t *testing.T) {
 	if u, _ := parseDB("postgres://u:secret@h/db"); strings.Contains(u.String(), "secret") {
 		t.Errorf("the password shows: %s", u)
 	}
-	for _, in := range []string{"app.db", "mysql://h/db", "sqlite:", "sqlite:a.db?mode=ro", ""} {
+	for _, in := range []string{"mysql://u:secret@h:3307/db", "mariadb://h/db?tls=true"} {
+		u, err := parseDB(in)
+		if err != nil || u.mysql != in || u.dialect().Name() != "mysql" || strings.Contains(u.String(), "secret") {
+			t.Errorf("parseDB(%q) = %+v, %v", in, u, err)
+		}
+	}
+	for _, in := range []string{"app.db", "mssql://h/db", "mysql:///db", "mysql://h/db?parseTime=maybe", "sqlite:", "sqlite:a.db?mode=ro", ""} {
 		if _, err := parseDB(in); err == nil {
 			t.Errorf("parseDB(%q) accepted", in)
 		}

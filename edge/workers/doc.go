@@ -50,6 +50,26 @@
 //     a goroutine the handler started), the requests in flight get a 500 and
 //     the next request starts a fresh instance.
 //
+// # Bindings and a request's I/O
+//
+// Env.Var and Env.Binding read the environment; Env.KV is a Workers KV
+// namespace (Get, Put with an expiration, Delete, List), Env.Cache the
+// Cache API's caches.default (Match, Put, Delete), and
+// Env.AnalyticsEngine an Analytics Engine dataset (WriteDataPoint; its doc
+// shows a query duration histogram fed by forge's query events). Package
+// edge/workers/sockets opens TCP sockets (the runtime's connect() as a
+// net.Conn), and the hyperdrive module reaches PostgreSQL through them.
+//
+// workerd lets only the request that created an I/O object (a socket, a
+// pending KV call) use it, while the Go runtime runs a goroutine inside
+// whichever request's callback happens to be running. So the entry module
+// runs a small loop in each request, and HoldIO(ctx) returns a RequestIO
+// whose Run executes JavaScript calls in the request of ctx (a Handler's
+// or a WaitUntil function's context); the request lasts until it is
+// answered and every hold is released. KV (from Env.KV), Cache,
+// AnalyticsEngine and sockets use it; use it for other I/O objects kept
+// across calls.
+//
 // # Vercel Edge Functions
 //
 // The same program runs as a Vercel Edge Function:
@@ -66,10 +86,10 @@
 //
 // # Platforms
 //
-// Serve, Handler and Env exist only in js/wasm builds. Request, Response,
-// JSON, LeanJSON, ParseJSON, Text, EntryModule, VercelEntryModule and
-// SizeCaps compile everywhere, so
-// handler helpers can be unit-tested with a plain go test.
+// Serve, Handler, Env, KV, Cache, AnalyticsEngine, HoldIO and RequestIO
+// exist only in js/wasm builds. Request, Response, JSON, LeanJSON,
+// ParseJSON, Text, EntryModule, VercelEntryModule and SizeCaps compile
+// everywhere, so handler helpers can be unit-tested with a plain go test.
 //
 // # Size and start time
 //

@@ -14,6 +14,7 @@ import (
 	"syscall/js"
 
 	"github.com/forge-orm/forge/fetch"
+	"github.com/forge-orm/forge/fetch/jsfetch"
 )
 
 // Handler answers one request. ctx is cancelled when the request ends. A
@@ -74,8 +75,10 @@ func (e *Env) JS() js.Value { return e.env }
 // so that f can outlive the response: logging, cache refreshes, writes the
 // client does not wait for. Call it before the handler returns. f's context
 // is not the request's (that one ends with the response); it is cancelled
-// when f returns. A panic in f is logged, not propagated.
+// when f returns, and, like the request's, works with HoldIO. A panic in f
+// is logged, not propagated.
 func (e *Env) WaitUntil(f func(ctx context.Context)) {
+	held := e.hold()
 	var resolve js.Value
 	executor := js.FuncOf(func(this js.Value, args []js.Value) any {
 		resolve = args[0]
@@ -91,15 +94,148 @@ func (e *Env) WaitUntil(f func(ctx context.Context)) {
 	}
 	go func() {
 		defer resolve.Invoke()
+		if held != nil {
+			defer held.Release()
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				logError(fmt.Sprintf("panic in a WaitUntil function: %v\n%s", p, debug.Stack()))
 			}
 		}()
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(context.WithValue(context.Background(), envKey{}, e))
 		defer cancel()
 		f(ctx)
 	}()
+}
+
+// envKey is the context key of a request's *Env.
+type envKey struct{}
+
+// ErrNoRequest is HoldIO's error for a context that is not a request's.
+var ErrNoRequest = errors.New("forge/workers: the context does not come from a request served by workers.Serve (a Handler's or a WaitUntil function's)")
+
+// RequestIO runs the JavaScript calls that touch a request's I/O objects
+// (sockets, streams) inside that request. workerd lets only the request
+// that created an I/O object use it, while the Go runtime runs a goroutine
+// inside whichever request's callback is running at the time; RequestIO
+// hands each call to the request it belongs to. Package sockets uses it;
+// code that keeps its own I/O objects across JavaScript calls can too.
+type RequestIO struct {
+	h    js.Value // {post, release} from the entry module
+	once sync.Once
+}
+
+// HoldIO returns the RequestIO of the request ctx belongs to (a Handler's
+// or a WaitUntil function's context), and keeps the request alive, after
+// its response if need be, until Release. It returns ErrNoRequest for
+// another context, and an error once the request has ended.
+func HoldIO(ctx context.Context) (*RequestIO, error) {
+	e, _ := ctx.Value(envKey{}).(*Env)
+	if e == nil {
+		return nil, ErrNoRequest
+	}
+	r := e.hold()
+	if r == nil {
+		return nil, errRequestEnded
+	}
+	return r, nil
+}
+
+var errRequestEnded = errors.New("forge/workers: the request has ended (answered, with nothing left running in WaitUntil): its I/O is closed")
+
+// hold takes a hold on the request's pump (see worker.mjs); nil once the
+// request has ended.
+func (e *Env) hold() *RequestIO {
+	if e.s == nil {
+		return nil
+	}
+	h := js.Null()
+	if err := call(func() { h = e.s.hook.Call("hold", e.id) }); err != nil || h.Type() != js.TypeObject {
+		return nil
+	}
+	return &RequestIO{h: h}
+}
+
+// Run runs f soon, inside the request's JavaScript context; calls run in
+// the order given. f must not block (call JavaScript and return: deliver
+// results through channels). Run returns an error, and f does not run,
+// once the request has ended or after Release.
+func (r *RequestIO) Run(f func()) error {
+	var fn js.Func
+	fn = js.FuncOf(func(js.Value, []js.Value) any {
+		fn.Release()
+		f()
+		return nil
+	})
+	posted := false
+	if err := call(func() { posted = r.h.Call("post", fn).Truthy() }); err != nil || !posted {
+		fn.Release()
+		return errRequestEnded
+	}
+	return nil
+}
+
+// await runs start (which returns a promise) inside the request, and
+// waits for the promise, or for ctx to end.
+func (r *RequestIO) await(ctx context.Context, start func() js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	err := r.Run(func() {
+		var p js.Value
+		if err := call(func() { p = start() }); err != nil {
+			ch <- result{err: err}
+			return
+		}
+		var ok, fail js.Func
+		ok = js.FuncOf(func(this js.Value, args []js.Value) any {
+			v := js.Undefined()
+			if len(args) > 0 {
+				v = args[0]
+			}
+			ch <- result{v: v}
+			ok.Release()
+			fail.Release()
+			return nil
+		})
+		fail = js.FuncOf(func(this js.Value, args []js.Value) any {
+			msg := "promise rejected"
+			if len(args) > 0 {
+				if m := args[0].Get("message"); args[0].Type() == js.TypeObject && m.Type() == js.TypeString {
+					msg = m.String()
+				} else {
+					msg = js.Global().Get("String").Invoke(args[0]).String()
+				}
+			}
+			ch <- result{err: &jsfetch.JSError{Message: msg}}
+			ok.Release()
+			fail.Release()
+			return nil
+		})
+		if err := call(func() { p.Call("then", ok, fail) }); err != nil {
+			ok.Release()
+			fail.Release()
+			ch <- result{err: err}
+		}
+	})
+	if err != nil {
+		return js.Undefined(), err
+	}
+	select {
+	case res := <-ch:
+		return res.v, res.err
+	case <-ctx.Done():
+		return js.Undefined(), ctx.Err()
+	}
+}
+
+// Release lets the request end (once it is answered and nothing else holds
+// it). Calls posted with Run before Release still run. Releasing twice
+// does nothing.
+func (r *RequestIO) Release() {
+	r.once.Do(func() { _ = call(func() { r.h.Call("release") }) })
 }
 
 // Serve answers the Worker's requests with h, and never returns. It must run
@@ -131,11 +267,12 @@ func Serve(h Handler) {
 			s.write(id, &Response{Status: 400, Body: []byte("bad request\n")})
 			return nil
 		}
-		ctx, cancel := context.WithCancel(context.Background())
+		env := &Env{env: args[3], id: id, s: s}
+		ctx, cancel := context.WithCancel(context.WithValue(context.Background(), envKey{}, env))
 		s.mu.Lock()
 		s.cancels[id] = cancel
 		s.mu.Unlock()
-		go s.serve(ctx, id, req, &Env{env: args[3], id: id, s: s})
+		go s.serve(ctx, id, req, env)
 		return nil
 	})
 	abort := js.FuncOf(func(this js.Value, args []js.Value) any {

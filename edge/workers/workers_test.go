@@ -3,6 +3,8 @@ package workers_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -84,6 +86,52 @@ func TestGlueUnderWorkerd(t *testing.T) {
 		t.Error("worker.mjs differs from EntryModule()")
 	}
 	out := run(t, "testdata", []string{"FORGE_JS_DIR=" + jsDir, "WORKER_DIR=" + dir}, node, "glue.test.mjs")
+	t.Log(out)
+}
+
+// TestBindingsUnderWorkerd runs kv_js_test.go (KV) inside the real
+// workerd, through Miniflare, with a fresh KV namespace bound as KV.
+func TestBindingsUnderWorkerd(t *testing.T) {
+	testsvc.WorkerTest(t, testsvc.WorkerOptions{
+		Run: "InWorker$",
+		Miniflare: map[string]any{
+			"kvNamespaces": []string{"KV"},
+			"bindings":     map[string]any{"NOT_KV": "text"},
+		},
+		Want: []string{"--- PASS: TestKVInWorker "},
+	})
+}
+
+// TestBindingsUnderServe builds testdata/bindings with the forge-worker
+// command and runs testdata/bindings.test.mjs, which starts it in the real
+// workerd (Miniflare) and checks, under workers.Serve, the Cache API,
+// Analytics Engine, KV from Env.KV and sockets (to an echo server here),
+// with 32 requests at once each doing its own I/O.
+func TestBindingsUnderServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a wasm and starts workerd")
+	}
+	jsDir := testsvc.JSDir(t)
+	node := testsvc.Node(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	dir := buildWorker(t, "./testdata/bindings")
+	out := run(t, "testdata", []string{"FORGE_JS_DIR=" + jsDir, "WORKER_DIR=" + dir, "ECHO=" + l.Addr().String()}, node, "bindings.test.mjs")
 	t.Log(out)
 }
 

@@ -3,6 +3,8 @@
 // with the packages pinned in js/package.json (workerd through Miniflare,
 // the Neon and libSQL clients). ./scripts/test installs js/ with npm ci and
 // sets FORGE_JS_DIR; run alone, the helpers look for js/ beside go.work.
+// WorkerTest runs a package's js/wasm tests inside workerd, with the
+// bindings a test asks for (Hyperdrive, KV...).
 //
 // A missing tool skips the test loudly, or fails it when CI=true (see
 // forgetest.RequireService).

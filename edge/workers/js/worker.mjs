@@ -20,12 +20,92 @@
 //   - abort(id) tells Go that the client went away.
 //   - Go answers once with __forgeWorkers.respond(id, head, body), head =
 //     status ("\0" name "\0" value)*, body a Uint8Array or null.
+//   - __forgeWorkers.connect is connect() of cloudflare:sockets, for the Go
+//     package edge/workers/sockets (TCP sockets, such as PostgreSQL's).
+//   - hold(id) returns {post(fn), release()} for request id, or null once
+//     it has ended: post(fn) runs fn (a Go function) soon, inside that
+//     request's own JavaScript context (its "pump", a loop the request
+//     started), and returns false once it has ended. workerd lets only the
+//     request that made an I/O object (a socket) use it, while Go runs a
+//     goroutine inside whichever request's callback happens to be running;
+//     the pump puts each operation back in its owner. The request lasts
+//     (ctx.waitUntil) until it is answered and every hold is released.
+import { connect } from "cloudflare:sockets";
 import "./wasm_exec.js";
 import wasmModule from "./app.wasm";
 
 let started = null; // Promise of the running instance's {handle, abort}
 const pending = new Map(); // id -> {resolve, fail} of requests Go has not answered
+const pumps = new Map(); // id -> the pump of each request that has not ended
 let nextID = 1;
+
+// newPump starts, in the calling request's context, the loop that runs the
+// functions Go posts for that request (see hold above). It ends once the
+// request is answered and holds no more.
+function newPump(id) {
+	const queue = [];
+	let wake = null;
+	let holds = 0;
+	let answered = false;
+	let ended = false;
+	const ring = () => {
+		if (wake !== null) {
+			const w = wake;
+			wake = null;
+			w();
+		}
+	};
+	const pump = {
+		post(fn) {
+			if (ended) return false;
+			queue.push(fn);
+			ring();
+			return true;
+		},
+		hold() {
+			if (ended) return null;
+			holds++;
+			let held = true;
+			return {
+				post: pump.post,
+				release() {
+					if (held) {
+						held = false;
+						holds--;
+						ring();
+					}
+				},
+			};
+		},
+		answered() {
+			answered = true;
+			ring();
+		},
+		kill() {
+			answered = true;
+			holds = 0;
+			queue.length = 0;
+			ring();
+		},
+	};
+	pump.done = (async () => {
+		for (;;) {
+			while (queue.length > 0) {
+				try {
+					queue.shift()();
+				} catch (err) {
+					console.error("forge/workers: a posted function failed:", err);
+				}
+			}
+			if (answered && holds === 0) break;
+			await new Promise((resolve) => (wake = resolve));
+		}
+		ended = true;
+		pumps.delete(id);
+	})();
+	pumps.set(id, pump);
+	return pump;
+}
 
 function internalError(message) {
 	return new Response(message, {
@@ -81,6 +161,8 @@ function startGo() {
 			serve: (handle, abort) => resolve({ handle, abort }),
 			respond,
 			ctx: (id) => pending.get(id)?.ctx,
+			hold: (id) => pumps.get(id)?.hold() ?? null,
+			connect,
 		};
 		// Go calls go.exit synchronously when the program ends: when main
 		// returns, on os.Exit, and on a fatal error or an unrecovered panic.
@@ -100,6 +182,9 @@ function startGo() {
 			reject(new Error(`${err.message} before calling workers.Serve`)); // no effect once Serve was called
 			for (const p of Array.from(pending.values())) {
 				p.fail(err);
+			}
+			for (const p of Array.from(pumps.values())) {
+				p.kill();
 			}
 		};
 		fresh.instance.then(
@@ -135,9 +220,12 @@ export default {
 				// the instance is gone: its requests have failed already
 			}
 		};
+		const pump = newPump(id);
+		ctx?.waitUntil?.(pump.done);
 		return new Promise((resolve) => {
 			const finish = (res) => {
 				pending.delete(id);
+				pump.answered();
 				signal?.removeEventListener?.("abort", onAbort);
 				resolve(res);
 			};

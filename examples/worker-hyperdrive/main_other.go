@@ -1,0 +1,30 @@
+//go:build !(js && wasm)
+
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/migrate"
+)
+
+// On a server the Worker does not run; this main prints the schema's DDL
+// for PostgreSQL (go run ./examples/worker-hyperdrive schema), or says how
+// to build it.
+func main() {
+	if len(os.Args) == 2 && os.Args[1] == "schema" {
+		plan := migrate.Create(dialect.Postgres, Schema.Describe(), migrate.Options{IfNotExists: true})
+		if _, err := plan.WriteTo(dialect.Postgres, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "worker-hyperdrive:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	fmt.Fprintln(os.Stderr, `worker-hyperdrive is a Cloudflare Worker: it runs as WebAssembly, not here.
+  build it:          go run github.com/forge-orm/forge/edge/workers/cmd/forge-worker build -o dist ./examples/worker-hyperdrive
+  print its schema:  go run ./examples/worker-hyperdrive schema
+See examples/worker-hyperdrive/README.md.`)
+	os.Exit(2)
+}
