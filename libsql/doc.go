@@ -118,4 +118,12 @@
 //     statement). A request already sent may still have taken effect:
 //     after a Batch or Commit whose context ended, the outcome is unknown
 //     (a Batch is still all or nothing).
+//
+// # Positions
+//
+// Conn implements driver.Positioner with sqld's replication index, which
+// every result carries: forge's Watch polls it (one SELECT 1 per interval)
+// and forge.WithReplicas compares a replica's to the primary's after a
+// write (read-your-writes). A replica sqld (--primary-grpc-url) reports
+// what it has applied.
 package libsql

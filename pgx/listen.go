@@ -14,11 +14,16 @@ var _ driver.Listener = (*Conn)(nil)
 // notification on channel (whatever its payload). The connection is
 // closed, not returned to the pool, when Listen ends.
 //
-// LISTEN needs a session of its own: it does not work through a pooler in
+// A Conn from FromConn cannot listen: its one connection serves every
+// call. LISTEN needs a session of its own: it does not work through a pooler in
 // transaction mode (PgBouncer's transaction pooling, Neon's pooled
 // endpoint); connect to the server directly or through a session-mode
 // pooler.
 func (c *Conn) Listen(ctx context.Context, channel string, wake func()) error {
+	if c.pool == nil {
+		return &driver.CapabilityError{Op: "LISTEN", Driver: c.DriverName(),
+			Use: "LISTEN holds a connection for the whole watch: open the driver over a pool (New, Open), not FromConn's one connection, or watch without Notify"}
+	}
 	pc, err := c.pool.Acquire(ctx)
 	if err != nil {
 		return MapError(err)
