@@ -378,13 +378,24 @@ func Exec(ctx context.Context, q Querier, sql string, args ...any) (driver.Resul
 		return driver.Result{}, err
 	}
 	res, err := r.exec(ctx, stmt{op: OpExec, sql: sql, args: args})
-	if err == nil && r.tx == nil {
-		if r.db.rp != nil {
-			r.db.wrote(ctx)
-		}
-		r.db.changed("")
+	if err == nil {
+		r.rawWrite(ctx)
 	}
 	return res, err
+}
+
+// rawWrite notes raw SQL that may have written: outside a transaction the
+// primary's position is read (WithReplicas) and every watch is woken;
+// inside one, the wake waits for the commit.
+func (r *runner) rawWrite(ctx context.Context) {
+	if r.tx != nil {
+		r.tx.root.raw = true
+		return
+	}
+	if r.db.rp != nil {
+		r.db.wrote(ctx)
+	}
+	r.db.changed("")
 }
 
 // Tx is an interactive transaction. Use it only inside the function given
@@ -396,6 +407,7 @@ type Tx struct {
 	root    *Tx
 	depth   int
 	pending []*MutationEvent
+	raw     bool // raw SQL ran: watches are woken at commit
 	done    bool
 }
 
@@ -472,6 +484,9 @@ func (db *DB) Transaction(ctx context.Context, fn func(tx *Tx) error, opts ...Tx
 	}
 	for _, e := range tx.pending {
 		db.emit(ctx, e)
+	}
+	if tx.raw {
+		db.changed("")
 	}
 	return nil
 }

@@ -166,6 +166,13 @@ func RunWatch(t *testing.T, open Opener, o WatchOptions) {
 			t.Fatal(err)
 		}
 		next(t, ch, 2)
+		// Raw SQL through forge.Exec wakes every watch on the DB.
+		if _, err := forge.Exec(ctx, h.DB, `UPDATE "users" SET "age" = 5 WHERE "name" = 'watched'`); err != nil {
+			t.Fatal(err)
+		}
+		if rows := next(t, ch, 2); rows[0].Age != 5 || rows[1].Age != 5 {
+			t.Errorf("after a raw UPDATE: %+v", rows)
+		}
 		cancel()
 		select {
 		case _, ok := <-ch:
