@@ -22,7 +22,9 @@ type DB struct {
 	muts   []MutationObserver
 	r      runner
 	hub    atomic.Pointer[watchHub] // the watches on this DB (watch.go)
-	rp     *replicaSet              // WithReplicas (replica.go)
+	// rp routes reads to replicas (WithReplicas, replica.go). An interface,
+	// so that programs that never call WithReplicas do not link it.
+	rp replicas
 }
 
 // OpenOption configures Open.
@@ -72,8 +74,8 @@ func (db *DB) Close() error {
 	}
 	err := db.conn.Close()
 	if db.rp != nil {
-		for _, c := range db.rp.conns {
-			err = errors.Join(err, c.Close())
+		if rerr := db.rp.close(); err == nil {
+			err = rerr
 		}
 	}
 	return err
@@ -259,12 +261,7 @@ func (r *runner) query(ctx context.Context, st stmt, read func(driver.Rows) (int
 	db := r.db
 	q := r.q
 	if db.rp != nil && r.tx == nil {
-		if st.op.reads() {
-			q = db.pick(ctx)
-		} else if st.op == OpRaw {
-			// Raw SQL may write: what it wrote must be read back.
-			defer db.wrote(ctx)
-		}
+		q = db.rp.pick(ctx, db, st.op)
 	}
 	if len(db.obs) == 0 {
 		rows, err := q.Query(ctx, st.sql, st.args)
@@ -339,7 +336,7 @@ func (r *runner) end(ctx context.Context, e *QueryEvent, rows int64, err error) 
 // commits.
 func (r *runner) mutated(ctx context.Context, op Operation, m *model, rows int64, keys []any) {
 	if r.tx == nil && r.db.rp != nil {
-		r.db.wrote(ctx)
+		r.db.rp.wrote(ctx, r.db)
 	}
 	if len(r.db.muts) == 0 && r.db.hub.Load() == nil {
 		return
@@ -393,7 +390,7 @@ func (r *runner) rawWrite(ctx context.Context) {
 		return
 	}
 	if r.db.rp != nil {
-		r.db.wrote(ctx)
+		r.db.rp.wrote(ctx, r.db)
 	}
 	r.db.changed("")
 }
@@ -480,7 +477,7 @@ func (db *DB) Transaction(ctx context.Context, fn func(tx *Tx) error, opts ...Tx
 		return err
 	}
 	if db.rp != nil {
-		db.wrote(ctx)
+		db.rp.wrote(ctx, db)
 	}
 	for _, e := range tx.pending {
 		db.emit(ctx, e)

@@ -340,7 +340,7 @@ func (m *model) raw(ctx context.Context, q Querier, sql string, args []any, buf 
 	if args, err = encodeArgs(r.db.d, args); err != nil {
 		return err
 	}
-	return r.query(ctx, stmt{op: OpRaw, m: m, sql: sql, args: args}, func(rows driver.Rows) (int64, error) {
+	err = r.query(ctx, stmt{op: OpRaw, m: m, sql: sql, args: args}, func(rows driver.Rows) (int64, error) {
 		cols := rows.Columns()
 		fields := make([]*field, len(cols))
 		for i, c := range cols {
@@ -355,4 +355,10 @@ func (m *model) raw(ctx context.Context, q Querier, sql string, args []any, buf 
 		}
 		return buf.scanRows(rows, newScanPlan(fields), -1)
 	})
+	if err == nil && r.tx == nil && r.db.rp != nil {
+		// Raw SQL runs on the primary and may write: what it wrote must be
+		// read back (WithReplicas).
+		r.db.rp.wrote(ctx, r.db)
+	}
+	return err
 }

@@ -38,6 +38,25 @@ func WithReplicas(replicas ...driver.Conn) OpenOption {
 	}
 }
 
+// replicas is what the DB asks of its replica set (an interface, so that
+// programs without WithReplicas do not link the set's code).
+type replicas interface {
+	check(db *DB) error
+	pick(ctx context.Context, db *DB, op Operation) driver.Querier
+	wrote(ctx context.Context, db *DB)
+	token() Token
+	close() error
+}
+
+// close closes the replicas.
+func (rp *replicaSet) close() error {
+	var err error
+	for _, c := range rp.conns {
+		err = errors.Join(err, c.Close())
+	}
+	return err
+}
+
 // check validates the replicas at Open.
 func (rp *replicaSet) check(db *DB) error {
 	if !positioned(db.conn, db.d.Name()) {
@@ -109,7 +128,11 @@ func (db *DB) Token() Token {
 	if !db.ok() || db.rp == nil {
 		return ""
 	}
-	n := db.rp.written.Load()
+	return db.rp.token()
+}
+
+func (rp *replicaSet) token() Token {
+	n := rp.written.Load()
 	if n == 0 {
 		return ""
 	}
@@ -148,8 +171,7 @@ func (o Operation) reads() bool {
 }
 
 // wrote records the primary's position after a write through db.
-func (db *DB) wrote(ctx context.Context) {
-	rp := db.rp
+func (rp *replicaSet) wrote(ctx context.Context, db *DB) {
 	n, err := position(context.WithoutCancel(ctx), db.conn, db.d.Name())
 	if err != nil {
 		rp.unknown.Store(true)
@@ -167,11 +189,10 @@ func storeMax(a *atomic.Uint64, n uint64) {
 	}
 }
 
-// pick returns the connection a read runs on: a replica that has applied
-// what the read needs to see, else the primary.
-func (db *DB) pick(ctx context.Context) driver.Querier {
-	rp := db.rp
-	if ctx.Value(ctxKeyPrimary{}) != nil {
+// pick returns the connection a statement of op runs on: for a read, a
+// replica that has applied what the read needs to see; else the primary.
+func (rp *replicaSet) pick(ctx context.Context, db *DB, op Operation) driver.Querier {
+	if !op.reads() || ctx.Value(ctxKeyPrimary{}) != nil {
 		return db.conn
 	}
 	if rp.unknown.Load() {

@@ -412,16 +412,20 @@ func (w *watcher) signal() {
 	}
 }
 
-// watchHub holds a DB's watchers.
+// watchHub holds a DB's watchers. notify is h.changed, set where the hub
+// is made (by Watch): a program that never watches does not link it.
 type watchHub struct {
-	mu   sync.Mutex
-	subs map[*watcher]struct{}
+	mu     sync.Mutex
+	subs   map[*watcher]struct{}
+	notify func(model string)
 }
 
 func (db *DB) subscribe(models []string) *watcher {
 	h := db.hub.Load()
 	if h == nil {
-		db.hub.CompareAndSwap(nil, &watchHub{subs: map[*watcher]struct{}{}})
+		nh := &watchHub{subs: map[*watcher]struct{}{}}
+		nh.notify = nh.changed
+		db.hub.CompareAndSwap(nil, nh)
 		h = db.hub.Load()
 	}
 	w := &watcher{models: models, wake: make(chan struct{}, 1)}
@@ -441,10 +445,12 @@ func (db *DB) unsubscribe(w *watcher) {
 // changed wakes the watchers that read model ("" for raw SQL: all of them)
 // after a write through db committed.
 func (db *DB) changed(model string) {
-	h := db.hub.Load()
-	if h == nil {
-		return
+	if h := db.hub.Load(); h != nil {
+		h.notify(model)
 	}
+}
+
+func (h *watchHub) changed(model string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for w := range h.subs {
