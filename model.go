@@ -576,6 +576,13 @@ func (m *model) buildDesc() {
 		if len(ix.Columns) == 0 {
 			continue
 		}
+		if ix.Unique {
+			for _, col := range ix.Columns {
+				if c := t.Column(col); c != nil {
+					c.UniqueKey = true
+				}
+			}
+		}
 		if ix.Name == "" {
 			suffix := "idx"
 			if ix.Unique {

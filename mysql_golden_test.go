@@ -36,6 +36,7 @@ type Note struct {
 	ID       int64
 	MemberID int64
 	Body     string
+	Slug     string
 }
 
 var (
@@ -51,7 +52,9 @@ var (
 	Notes = forge.Model("notes", func(n *Note, f *forge.Fields) {
 		f.ID(&n.ID)
 		f.Int(&n.MemberID).References(forge.Ref[Member]()).Index()
-		f.Text(&n.Body)
+		f.Text(&n.Body).Index()
+		f.Text(&n.Slug)
+		f.Index(&n.MemberID, &n.Slug).Unique()
 	})
 )
 
@@ -104,7 +107,8 @@ func TestMySQLGolden(t *testing.T) {
 // scripted fake and returns the statements, one section per operation.
 func mysqlScript(t *testing.T, d dialect.Dialect) string {
 	ctx := context.Background()
-	f := fakedriver.New(d, fakedriver.All)
+	// As the mysql module's connection: transactions and sessions, no batches.
+	f := fakedriver.New(d, fakedriver.Transactions|fakedriver.Sessions|fakedriver.Named)
 	joined := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC)
 	row := []any{int64(7), "a@x", nil, int64(3), joined, []byte(`{"k":1}`)}
 	cols := []string{"id", "email", "nick", "score", "joined", "meta"}
@@ -144,7 +148,11 @@ func mysqlScript(t *testing.T, d dialect.Dialect) string {
 			case fakedriver.Begin, fakedriver.Commit, fakedriver.Rollback:
 				fmt.Fprintf(&out, "%s\n", strings.ToUpper(s.Kind.String()))
 			default:
-				fmt.Fprintf(&out, "%s;  -- %d arg(s)\n", s.SQL, len(s.Args))
+				batch := ""
+				if s.Batch > 0 {
+					batch = fmt.Sprintf(", statement %d of an atomic batch", s.Index+1)
+				}
+				fmt.Fprintf(&out, "%s;  -- %d arg(s)%s\n", s.SQL, len(s.Args), batch)
 			}
 		}
 		out.WriteString("\n")
@@ -211,10 +219,10 @@ func mysqlScript(t *testing.T, d dialect.Dialect) string {
 	}
 	want.Columns = append(want.Columns, &schema.Column{Name: "flag", Kind: schema.Bool, Default: &schema.Default{Value: true}},
 		&schema.Column{Name: "raw", Kind: schema.Bytes, Nullable: true, Default: &schema.Default{Value: []byte{0xde, 0xad}}})
-	want.Indexes = nil
+	want.Indexes = []*schema.Index{{Name: "members_nick_idx", Columns: []string{"nick", "score"}}}
 	plan := migrate.Diff(d, &schema.Schema{Tables: []*schema.Table{&want, Notes.Table()}}, &schema.Schema{Tables: []*schema.Table{live, Notes.Table()}})
 	stmts, err := plan.Statements(d)
-	section("migrate.Diff: alter, add, drop index (defaults given as values differ from the model's as written, hence the MODIFYs)", err)
+	section("migrate.Diff: alter, add, drop and create index (defaults given as values differ from the model's as written, hence the MODIFYs)", err)
 	for _, s := range stmts {
 		fmt.Fprintf(&out, "%s;\n", s)
 	}

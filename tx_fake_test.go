@@ -450,10 +450,29 @@ func TestFakeMutationKeys(t *testing.T) {
 	if len(rec3.muts) != 1 || len(rec3.muts[0].Keys) != 4 || rec3.ops() != "createMany" {
 		t.Errorf("batched CreateMany: mutations %+v, events %s", rec3.muts, rec3.ops())
 	}
-	// Without RETURNING, a batched CreateMany cannot read the rows back.
-	_, db4 := openFake(t, smallParams{noReturning{dialect.SQLite}, 3}, fakedriver.Batches)
-	var ce *forge.CapabilityError
-	if _, err := Authors.CreateMany(tctx, db4, []Author{{Name: "a"}, {Name: "b"}, {Name: "c"}, {Name: "d"}}); !errors.As(err, &ce) {
-		t.Errorf("batched CreateMany without RETURNING: %v", err)
+	// Without RETURNING (MySQL) and without consecutive ids, a CreateMany
+	// inserts one row per statement, atomically (here one batch), and takes
+	// each id from its statement's last insert id.
+	rec4 := &fakeRecorder{}
+	f4, db4 := openFake(t, smallParams{noReturning{dialect.SQLite}, 3}, fakedriver.Batches, forge.WithObserver(rec4))
+	f4.On(nil).Func(func(s fakedriver.Stmt) fakedriver.Answer {
+		return fakedriver.Answer{Result: driver.Result{RowsAffected: 1, LastInsertID: int64(100 + s.Index), HasLastInsertID: true}}
+	})
+	got, err = Authors.CreateMany(tctx, db4, []Author{{Name: "a"}, {Name: "b"}, {Name: "c"}, {Name: "d"}})
+	if err != nil || len(got) != 4 || got[0].ID != 100 || got[3].ID != 103 || got[3].Name != "d" {
+		t.Errorf("batched CreateMany without RETURNING: %+v %v", got, err)
+	}
+	if st := f4.Statements(); len(st) != 4 || st[3].Batch != 1 {
+		t.Errorf("batched CreateMany without RETURNING ran %+v", st)
+	}
+	if len(rec4.muts) != 1 || len(rec4.muts[0].Keys) != 4 || rec4.muts[0].Keys[3] != int64(103) {
+		t.Errorf("batched CreateMany without RETURNING: mutations %+v", rec4.muts)
+	}
+	// A statement that reports no id is an error, not a row with id 0.
+	f5, db5 := openFake(t, smallParams{noReturning{dialect.SQLite}, 3}, fakedriver.Batches)
+	f5.On(nil).Affected(1)
+	var qe *forge.QueryError
+	if _, err := Authors.CreateMany(tctx, db5, []Author{{Name: "a"}, {Name: "b"}}); !errors.As(err, &qe) {
+		t.Errorf("CreateMany without an id reported: %v", err)
 	}
 }

@@ -186,39 +186,32 @@ func (m *model) create(ctx context.Context, q Querier, op Operation, base unsafe
 // one multi-row INSERT when the dialect guarantees that its ids are
 // consecutive (dialect.InsertIDStep; MySQL's "simple inserts" under
 // innodb_autoinc_lock_mode 0 or 1), the first id plus i times the step for
-// row i; else one INSERT per row, in one transaction.
+// row i; else one INSERT per row, run atomically (runner.atomic).
 func (r *runner) createByLastID(ctx context.Context, op Operation, m *model, fields []*field, base unsafe.Pointer, n int, args []any, per int) error {
 	d := r.db.d
 	w := len(fields)
-	if step := dialect.InsertIDStep(d); step > 0 && n <= per {
-		res, err := r.exec(ctx, buildInsert(d, op, m, fields, n, args, nil))
-		if err != nil {
-			return err
-		}
-		if res.RowsAffected != int64(n) || !res.HasLastInsertID {
-			return qerr(m, "%s: %s reported %d rows and no first id for %d rows inserted", op, driver.Name(r.db.conn), res.RowsAffected, n)
-		}
-		for i := 0; i < n; i++ {
-			*(*int64)(m.pk.ptr(m.at(base, i))) = res.LastInsertID + int64(i)*step
-		}
-		r.mutatedRows(ctx, op, m, base, n)
-		return nil
+	rows, step := 1, int64(1) // rows per INSERT, and the distance of their ids
+	if s := dialect.InsertIDStep(d); s > 0 && n <= per {
+		rows, step = n, s
 	}
-	return r.inTx(ctx, func(tx *Tx) error {
-		tr := tx.runner()
-		for i := 0; i < n; i++ {
-			res, err := tr.exec(ctx, buildInsert(d, op, m, fields, 1, args[i*w:(i+1)*w], nil))
-			if err != nil {
-				return err
-			}
-			if !res.HasLastInsertID {
-				return qerr(m, "%s did not report the generated id", driver.Name(r.db.conn))
-			}
-			*(*int64)(m.pk.ptr(m.at(base, i))) = res.LastInsertID
+	stmts := make([]stmt, 0, n/rows)
+	for i := 0; i < n; i += rows {
+		stmts = append(stmts, buildInsert(d, op, m, fields, rows, args[i*w:(i+rows)*w], nil))
+	}
+	res, err := r.atomic(ctx, op, m, stmts, nil)
+	if err != nil {
+		return err
+	}
+	for i, x := range res {
+		if !x.HasLastInsertID || x.RowsAffected != int64(rows) {
+			return qerr(m, "%s: %s reported %d rows and no generated id for %d rows inserted", op, driver.Name(r.db.conn), x.RowsAffected, rows)
 		}
-		tr.mutatedRows(ctx, op, m, base, n)
-		return nil
-	})
+		for j := 0; j < rows; j++ {
+			*(*int64)(m.pk.ptr(m.at(base, i*rows+j))) = x.LastInsertID + int64(j)*step
+		}
+	}
+	r.mutatedRows(ctx, op, m, base, n)
+	return nil
 }
 
 // syncID returns the statement that moves m's id sequence past maxID (the
@@ -339,7 +332,15 @@ func (m *model) update(ctx context.Context, q Querier, where *Cond, sets []Assig
 	}
 	d := r.db.d
 	if !d.UpdateReturning() {
-		return m.updateThenRead(ctx, r, &w, sets, base)
+		if m.pk == nil {
+			return &CapabilityError{Op: "Update returning the row of a model without a primary key", Driver: driver.Name(r.db.conn), Use: "use UpdateMany, then FindUnique"}
+		}
+		st, err := buildUpdate(d, OpUpdate, m, &w, sets, nil)
+		if err != nil {
+			return err
+		}
+		_, err = r.updateLocked(ctx, m, &w, st, base)
+		return err
 	}
 	st, err := buildUpdate(d, OpUpdate, m, &w, sets, m.fields)
 	if err != nil {
@@ -356,122 +357,69 @@ func (r *runner) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return r.db.Transaction(ctx, fn)
 }
 
-// selectKeys reads, and locks until the transaction ends, the primary keys
-// of the rows w matches: SELECT pk FROM t WHERE w FOR UPDATE, on dialects
-// without UPDATE ... RETURNING (MySQL, MariaDB).
-func (r *runner) selectKeys(ctx context.Context, op Operation, m *model, w *filter) ([]any, error) {
-	b := newBuilder(r.db.d, 64)
-	b.str("SELECT ")
-	b.col(m.pk)
-	b.str(" FROM ")
-	b.table(m)
-	if err := b.where(w); err != nil {
-		return nil, err
+// updateLocked runs the UPDATE st on a dialect without UPDATE ...
+// RETURNING (MySQL, MariaDB), in one transaction (the caller's, or one of
+// its own): it reads and locks the primary keys of the rows w matches
+// (SELECT ... FOR UPDATE), runs st, then reads the one row back by its key
+// into base (Update) or, with base nil, reports the keys (UpdateMany, for
+// mutation observers).
+func (r *runner) updateLocked(ctx context.Context, m *model, w *filter, st stmt, base unsafe.Pointer) (int64, error) {
+	b, err := buildSelect(r.db.d, m, &selectQuery{where: *w, take: -1}, m.pkOnly)
+	if err != nil {
+		return 0, err
 	}
 	b.str(" FOR UPDATE")
-	var keys []any
-	err := r.query(ctx, b.stmt(op, m), func(rows driver.Rows) (int64, error) {
-		for rows.Next() {
-			k := reflect.New(m.pk.typ)
-			if err := rows.Scan(k.Interface()); err != nil {
-				return 0, err
-			}
-			keys = append(keys, k.Elem().Interface())
-		}
-		return int64(len(keys)), rows.Err()
-	})
-	return keys, err
-}
-
-// updateThenRead is Update on a dialect without UPDATE ... RETURNING
-// (MySQL, MariaDB): in one transaction (the caller's, or one of its own),
-// it reads and locks the key of the row w matches, runs the UPDATE and
-// reads the row back by its key into base.
-func (m *model) updateThenRead(ctx context.Context, r *runner, w *filter, sets []Assignment, base unsafe.Pointer) error {
-	if m.pk == nil {
-		return &CapabilityError{Op: "Update returning the row of a model without a primary key", Driver: driver.Name(r.db.conn), Use: "use UpdateMany, then FindUnique"}
-	}
-	st, err := buildUpdate(r.db.d, OpUpdate, m, w, sets, nil)
-	if err != nil {
-		return err
-	}
-	return r.inTx(ctx, func(tx *Tx) error {
-		tr := tx.runner()
-		keys, err := tr.selectKeys(ctx, OpUpdate, m, w)
-		if err != nil {
-			return err
-		}
-		if len(keys) == 0 {
-			return ErrNotFound
-		}
-		if res, err := tr.exec(ctx, st); err != nil {
-			return err
-		} else if res.RowsAffected == 0 {
-			return ErrNotFound
-		}
-		byKey := Cond{op: opEq, col: m.pk.ptr(m.tmpl), typ: m.pk.typ, val: keys[0]}
-		return tr.readBack(ctx, OpUpdate, m, &byKey, base)
-	})
-}
-
-// readBack reads the one row where matches into base after a write op
-// that could not return it, and reports the mutation; ErrNotFound when
-// there is none.
-func (r *runner) readBack(ctx context.Context, op Operation, m *model, where *Cond, base unsafe.Pointer) error {
-	var sq selectQuery
-	var err error
-	if sq.where, err = m.resolve(where); err != nil {
-		return err
-	}
-	sq.take = -1
-	b, err := buildSelect(r.db.d, m, &sq, m.fields)
-	if err != nil {
-		return err
-	}
-	plan := newScanPlan(m.fields)
-	found := 0
-	err = r.query(ctx, b.stmt(op, m), func(rows driver.Rows) (int64, error) {
-		for rows.Next() {
-			if found > 0 {
-				return int64(found), qerr(m, "%s: more than one row matched the read back", op)
-			}
-			if err := plan.scan(rows, base); err != nil {
-				return 0, err
-			}
-			found++
-		}
-		return int64(found), rows.Err()
-	})
-	if err != nil {
-		return err
-	}
-	if found == 0 {
-		return ErrNotFound
-	}
-	r.mutatedRows(ctx, op, m, base, 1)
-	return nil
-}
-
-// updateManyKeys is UpdateMany for mutation observers on a dialect without
-// UPDATE ... RETURNING: in one transaction, it reads and locks the keys of
-// the rows w matches, then runs the UPDATE st.
-func (r *runner) updateManyKeys(ctx context.Context, m *model, w *filter, st stmt) (int64, error) {
 	var n int64
-	err := r.inTx(ctx, func(tx *Tx) error {
+	err = r.inTx(ctx, func(tx *Tx) error {
 		tr := tx.runner()
-		keys, err := tr.selectKeys(ctx, OpUpdateMany, m, w)
+		var keys []any
+		err := tr.query(ctx, b.stmt(st.op, m), func(rows driver.Rows) (int64, error) {
+			for rows.Next() {
+				var k any
+				if err := rows.Scan(&k); err != nil {
+					return 0, err
+				}
+				keys = append(keys, normKey(k)) // int64 or string: the key fields' Go types
+			}
+			return int64(len(keys)), rows.Err()
+		})
 		if err != nil {
 			return err
+		}
+		if base != nil && len(keys) == 0 {
+			return ErrNotFound
 		}
 		res, err := tr.exec(ctx, st)
 		if err != nil {
 			return err
 		}
-		n = res.RowsAffected
-		tr.mutated(ctx, OpUpdateMany, m, n, keys)
-		return nil
+		if n = res.RowsAffected; base == nil {
+			tr.mutated(ctx, st.op, m, n, keys)
+			return nil
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		byKey := Cond{op: opEq, col: m.pk.ptr(m.tmpl), typ: m.pk.typ, val: keys[0]}
+		return tr.readBack(ctx, tx, st.op, m, &byKey, base)
 	})
 	return n, err
+}
+
+// readBack reads the one row where matches into base after a write op
+// that could not return it (through find, FindUnique's path), and reports
+// the mutation; ErrNotFound when there is none.
+func (r *runner) readBack(ctx context.Context, tx *Tx, op Operation, m *model, where *Cond, base unsafe.Pointer) error {
+	buf := m.rowBuf()
+	if err := m.find(ctx, tx, op, where, nil, 1, &buf); err != nil {
+		return err
+	}
+	if buf.n == 0 {
+		return ErrNotFound
+	}
+	m.copyRow(base, buf.data)
+	r.mutatedRows(ctx, op, m, base, 1)
+	return nil
 }
 
 // manyFilter resolves the condition of UpdateMany and DeleteMany, which
@@ -498,7 +446,7 @@ func (m *model) updateMany(ctx context.Context, q Querier, where *Cond, sets []A
 		return 0, err
 	}
 	if _, tx := r.db.conn.(driver.Beginner); r.wantKeys() && !r.db.d.UpdateReturning() && m.pk != nil && tx {
-		return r.updateManyKeys(ctx, m, &w, st)
+		return r.updateLocked(ctx, m, &w, st, nil)
 	}
 	return r.writeMany(ctx, st)
 }
@@ -668,7 +616,7 @@ func (m *model) upsert(ctx context.Context, q Querier, base unsafe.Pointer, on *
 				conds[i] = Cond{op: opEq, col: f.ptr(m.tmpl), typ: f.typ, val: v}
 			}
 			where := And(conds...)
-			return tr.readBack(ctx, OpUpsert, m, &where, base)
+			return tr.readBack(ctx, tx, OpUpsert, m, &where, base)
 		})
 	}
 	if sync.sql == "" {

@@ -94,10 +94,10 @@ func ParseMySQLVersion(s string) (Flavor, Version, error) {
 //     default, so that =, LIKE and UNIQUE compare text byte for byte as on
 //     PostgreSQL and SQLite, where the servers' default collations ignore
 //     case;
-//   - text that is a primary key, unique or a foreign key is VARCHAR(255)
-//     (MySQL cannot index a TEXT column whole, and a foreign key's type
-//     must match the key it references; the limit is 255 characters),
-//     other text LONGTEXT; an index over a LONGTEXT column works on MariaDB (which
+//   - text that is a primary key, unique (alone or with other columns) or
+//     a foreign key is VARCHAR(255) (MySQL cannot key a TEXT column whole,
+//     and a foreign key's type must match the key it references; the limit
+//     is 255 characters), other text LONGTEXT; an index over a LONGTEXT column works on MariaDB (which
 //     indexes a prefix, or a hash for UNIQUE) but not on MySQL;
 //   - times as DATETIME(6) in UTC (the driver sets the session time zone
 //     to +00:00), bool as BOOLEAN (TINYINT(1)), bytes as LONGBLOB, JSON as
@@ -267,7 +267,7 @@ func (mysql) ColumnType(c *schema.Column) string {
 	case schema.JSON:
 		return "JSON"
 	}
-	if c.PrimaryKey || c.Unique || c.ForeignKey || c.Kind == schema.TextID {
+	if c.PrimaryKey || c.Unique || c.UniqueKey || c.ForeignKey || c.Kind == schema.TextID {
 		return "VARCHAR(255)"
 	}
 	return "LONGTEXT"

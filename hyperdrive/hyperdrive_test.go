@@ -4,12 +4,22 @@ package hyperdrive_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"io"
+	"math/big"
+	"net"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/forge-orm/forge/forgetest"
 	"github.com/forge-orm/forge/hyperdrive"
@@ -61,9 +71,13 @@ func TestInWorkerd(t *testing.T) {
 		schemas = append(schemas, s)
 	}
 
-	// The same server with sslmode=require, for TestTLSInWorker (whose
-	// binding is made up: Miniflare's Hyperdrive always says disable).
+	// For TestTLSInWorker (whose binding is made up: Miniflare's Hyperdrive
+	// always says disable): a server of this test's own that accepts
+	// PostgreSQL's SSLRequest and then offers a certificate the runtime
+	// cannot trust, with sslmode=require. Not the test command's
+	// PostgreSQL: whether that one has TLS on is not this test's business.
 	tlsURL := *u
+	tlsURL.Host = tlsStub(t)
 	q := tlsURL.Query()
 	q.Set("sslmode", "require")
 	tlsURL.RawQuery = q.Encode()
@@ -84,4 +98,53 @@ func TestOutsideWorker(t *testing.T) {
 	if _, err := hyperdrive.Open(context.Background(), nil, "HYPERDRIVE"); !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "pgx") {
 		t.Errorf("Open outside a Worker: %v", err)
 	}
+}
+
+// tlsStub serves PostgreSQL's TLS negotiation on a loopback port until the
+// test ends: it answers an SSLRequest with 'S' and then a TLS handshake
+// with a self-signed certificate made here. It returns host:port.
+func tlsStub(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+				var req [8]byte // length 8, code 80877103
+				if _, err := io.ReadFull(c, req[:]); err != nil {
+					return
+				}
+				if _, err := c.Write([]byte{'S'}); err != nil {
+					return
+				}
+				_ = tls.Server(c, cfg).Handshake()
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }

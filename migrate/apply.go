@@ -2,10 +2,10 @@ package migrate
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -333,9 +333,11 @@ const JournalTable = "forge_migrate_journal"
 // between a statement and its record repeats that one statement.
 func Atomic(d dialect.Dialect) bool { return !isMySQL(d) }
 
-// PlanHash identifies a list of statements in the journal.
+// PlanHash identifies a list of statements in the journal: 128 bits of
+// FNV-1a over the statements (not crypto/sha256, which would link Go's FIPS
+// module into every edge build through CreateSchema).
 func PlanHash(stmts []string) string {
-	h := sha256.New()
+	h := fnv.New128a()
 	for _, s := range stmts {
 		h.Write([]byte(s))
 		h.Write([]byte{0})

@@ -128,7 +128,7 @@ func diffTable(d dialect.Dialect, want, have *schema.Table, live *schema.Schema)
 	out = append(out, alters...)
 	for _, ix := range want.Indexes {
 		if h := findIndex(have.Indexes, ix.Name); h == nil || !sameIndex(h, ix) {
-			out = append(out, &CreateIndex{Table: want.Name, Index: ix})
+			out = append(out, &CreateIndex{Table: want.Name, Index: ix, Def: want})
 		}
 	}
 	return append(out, fkAdds...)

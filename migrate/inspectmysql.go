@@ -139,6 +139,15 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_I
 			}
 			cur.Columns = append(cur.Columns, str(ix[2]))
 		}
+		for _, ix := range t.Indexes {
+			for _, name := range ix.Columns {
+				if c := t.Column(name); c != nil && ix.Unique && len(ix.Columns) > 1 {
+					c.UniqueKey = true
+				} else if c != nil && ix.Unique {
+					c.Unique = true
+				}
+			}
+		}
 		for _, c := range t.Columns {
 			if c.PrimaryKey && c.AutoIncrement && len(t.PrimaryKey) == 1 && c.Kind == schema.Int64 {
 				c.Kind = schema.ID

@@ -87,9 +87,9 @@ func Create(d dialect.Dialect, s *schema.Schema, opts Options) *Plan {
 		}
 		created[t.Name] = true
 		p.Changes = append(p.Changes, ct)
-		if isMySQL(d) && opts.IfNotExists {
+		if isMySQL(d) {
 			// MySQL has no CREATE INDEX IF NOT EXISTS: the indexes are
-			// declared in CREATE TABLE IF NOT EXISTS.
+			// declared in CREATE TABLE (IF NOT EXISTS).
 			ct.Indexes = t.Indexes
 			continue
 		}
@@ -151,7 +151,7 @@ func (c *CreateTable) Statements(d dialect.Dialect) ([]string, error) {
 		b = append(b, "INDEX "...)
 		b = d.AppendIdent(b, ix.Name)
 		b = append(b, " ("...)
-		b = appendIdents(b, d, ix.Columns)
+		b = appendIndexColumns(b, d, ix, t)
 		b = append(b, ')')
 	}
 	for _, ck := range t.Checks {
@@ -253,6 +253,9 @@ type CreateIndex struct {
 	Table       string
 	Index       *schema.Index
 	IfNotExists bool
+	// Def is the table's descriptor, when known: MySQL indexes a prefix of
+	// its LONGTEXT columns (see appendIndexColumns).
+	Def *schema.Table
 }
 
 func (c *CreateIndex) Destructive() bool { return false }
@@ -273,9 +276,35 @@ func (c *CreateIndex) Statements(d dialect.Dialect) ([]string, error) {
 	b = append(b, " ON "...)
 	b = d.AppendIdent(b, c.Table)
 	b = append(b, " ("...)
-	b = appendIdents(b, d, c.Index.Columns)
+	b = appendIndexColumns(b, d, c.Index, c.Def)
 	b = append(b, ')')
 	return []string{string(b)}, nil
+}
+
+// mysqlTextPrefix is the prefix, in characters, of a LONGTEXT column in a
+// non-unique MySQL index: MySQL cannot index the whole column, and four
+// such prefixes fit its 3,072-byte key limit in utf8mb4.
+const mysqlTextPrefix = "(191)"
+
+// appendIndexColumns appends an index's quoted columns. On MySQL, a
+// LONGTEXT column of a non-unique index (def tells the column's kind; nil:
+// unknown) is indexed by a prefix, which finds the same rows (MariaDB would
+// pick a prefix itself; MySQL refuses the index). A unique index cannot use
+// a prefix: its text columns must be VARCHAR (see dialect.MySQL).
+func appendIndexColumns(b []byte, d dialect.Dialect, ix *schema.Index, def *schema.Table) []byte {
+	for i, name := range ix.Columns {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = d.AppendIdent(b, name)
+		if !isMySQL(d) || ix.Unique || def == nil {
+			continue
+		}
+		if c := def.Column(name); c != nil && c.Generated == "" && storageType(d, c) == "longtext" {
+			b = append(b, mysqlTextPrefix...)
+		}
+	}
+	return b
 }
 
 // AddForeignKey adds a foreign key to an existing table.

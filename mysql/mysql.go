@@ -4,9 +4,13 @@
 //
 // Open reads the server's flavour and version once (SELECT VERSION()) and
 // picks the dialect for it (dialect.MySQL): MariaDB 10.6 and later, or
-// MySQL 8.0 and later (5.7 works, with the padded utf8mb4_bin collation).
-// Only MariaDB is tested against a real server here; what the dialect
-// writes for MySQL is checked against golden files.
+// MySQL 8.0.4 and later (JSON_TABLE); older servers are refused at Open.
+// On MySQL it also reads innodb_autoinc_lock_mode and
+// auto_increment_increment, to know whether the ids of a multi-row INSERT
+// are consecutive (dialect.MySQLConsecutiveIDs). Only MariaDB is tested
+// against a real server here; what the dialect writes for MySQL is checked
+// against golden files. In js/wasm builds Open returns an error naming the
+// planetscale driver.
 //
 // Open forces the connection settings forge's value contract needs,
 // whatever the DSN says: times are parsed into time.Time and read and
@@ -29,6 +33,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -37,6 +42,10 @@ import (
 	"github.com/forge-orm/forge/stdsql"
 	gomysql "github.com/go-sql-driver/mysql"
 )
+
+// errEdge is what Open returns in js/wasm builds (Cloudflare Workers,
+// browsers), which have no TCP. It matches errors.ErrUnsupported.
+var errEdge = fmt.Errorf("forge/mysql: a js/wasm build (Cloudflare Workers, browsers) has no TCP to reach MySQL: use the planetscale driver (PlanetScale's HTTP API, or forge gateway in front of MySQL or MariaDB): %w", errors.ErrUnsupported)
 
 // SQLMode is the sql_mode of every session forge opens.
 const SQLMode = "ANSI_QUOTES,STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,NO_ZERO_IN_DATE,NO_ZERO_DATE," +
@@ -122,6 +131,9 @@ func force(cfg *gomysql.Config) {
 // OpenConfig opens a pool with cfg (after forcing forge's settings, see
 // the package doc), reads the server's version and adapts the pool.
 func OpenConfig(ctx context.Context, cfg *gomysql.Config) (*stdsql.Conn, error) {
+	if runtime.GOOS == "js" {
+		return nil, errEdge
+	}
 	cfg = cfg.Clone()
 	force(cfg)
 	connector, err := gomysql.NewConnector(cfg)

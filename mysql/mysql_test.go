@@ -64,3 +64,13 @@ func TestMigrate(t *testing.T) {
 	dsn(t)
 	forgetest.RunMigrate(t, openDB)
 }
+
+// TestOpenErrors: a URL or DSN that cannot be read is an error before any
+// connection.
+func TestOpenErrors(t *testing.T) {
+	for _, bad := range []string{"mysql://", "mysql://h/db?parseTime=maybe", "not a dsn"} {
+		if _, err := mysql.Open(context.Background(), bad); err == nil {
+			t.Errorf("Open(%q) succeeded", bad)
+		}
+	}
+}

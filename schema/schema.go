@@ -68,7 +68,11 @@ type Column struct {
 	// by introspection; MySQL keys such text as VARCHAR, like the primary
 	// key it references.
 	ForeignKey bool
-	Default    *Default
+	// UniqueKey: the column is part of a unique index over several columns
+	// (Unique is a unique index over the column alone). Set by models and
+	// by introspection; MySQL keys such text as VARCHAR.
+	UniqueKey bool
+	Default   *Default
 
 	// What introspection finds that forge's models do not declare. Diff
 	// leaves these to the database; pull flags them.

@@ -634,7 +634,10 @@ func applyPending(e *env, conn driver.Conn, md *migDir, lock *migrate.Lock) erro
 			}
 			var se *migrate.StatementError
 			if errors.As(err, &se) && se.Index < len(s.stmts) {
-				return fmt.Errorf("%s failed at statement %d of %d, nothing of it was applied%s:\n  %s\n  %v", f.up, se.Index+1, len(s.stmts), done, indent(se.SQL, "    ")[4:], se.Err)
+				return fmt.Errorf("%s failed at statement %d of %d, %s%s:\n  %s\n  %v", f.up, se.Index+1, len(s.stmts), appliedNote(se), done, indent(se.SQL, "    ")[4:], se.Err)
+			}
+			if !migrate.Atomic(d) {
+				return fmt.Errorf("%s failed; the statements before the failure stay applied and recorded (MySQL commits each one), run migrate apply again to finish it%s: %w", f.up, done, err)
 			}
 			return fmt.Errorf("%s failed, nothing of it was applied%s: %w", f.up, done, err)
 		}
@@ -707,7 +710,10 @@ func revertLast(e *env, conn driver.Conn, md *migDir, lock *migrate.Lock) error 
 	if err := migrate.ApplyStatements(ctx, conn, stmts, migrate.StatementOptions{ForeignKeysOff: s.fkOff && d == dialect.SQLite, Lock: lock}); err != nil {
 		var se *migrate.StatementError
 		if errors.As(err, &se) && se.Index < len(s.stmts) {
-			return fmt.Errorf("%s failed at statement %d of %d, nothing of it was applied:\n  %s\n  %v", f.down, se.Index+1, len(s.stmts), indent(se.SQL, "    ")[4:], se.Err)
+			return fmt.Errorf("%s failed at statement %d of %d, %s:\n  %s\n  %v", f.down, se.Index+1, len(s.stmts), appliedNote(se), indent(se.SQL, "    ")[4:], se.Err)
+		}
+		if !migrate.Atomic(d) {
+			return fmt.Errorf("%s failed; the statements before the failure stay applied and recorded (MySQL commits each one), run migrate down again to finish it: %w", f.down, err)
 		}
 		return fmt.Errorf("%s failed, nothing of it was applied: %w", f.down, err)
 	}
@@ -810,4 +816,12 @@ func sortRecords(rs []*record) {
 			rs[j], rs[j-1] = rs[j-1], rs[j]
 		}
 	}
+}
+
+// appliedNote says what a failed migration file left applied.
+func appliedNote(se *migrate.StatementError) string {
+	if se.Partial {
+		return "the statements before it stay applied and recorded (MySQL commits each one); fix the cause and run the command again to finish the file without repeating them"
+	}
+	return "nothing of it was applied"
 }

@@ -89,10 +89,29 @@ func TestMySQL(t *testing.T) {
 	diff(exitOK)
 	contains(t, a.must(exitOK, "migrate", "status", "--db", db.url), "0001_drop_nick")
 
+	// A file that fails half way: what ran stays (MySQL commits DDL), the
+	// error says so, and once the cause is fixed the next apply finishes
+	// the file without repeating its first statements.
+	a.write("migrations/0002_half.up.sql", "CREATE TABLE \"half_a\" (\"id\" INTEGER PRIMARY KEY);\nINSERT INTO \"half_missing\" VALUES (1);\nCREATE TABLE \"half_b\" (\"id\" INTEGER PRIMARY KEY);\n")
+	a.write("migrations/0002_half.down.sql", "DROP TABLE \"half_b\";\nDROP TABLE \"half_a\";\n")
+	r = a.must(exitError, "migrate", "apply", "--db", db.url)
+	contains(t, r, "failed at statement 2 of 3, the statements before it stay applied")
+	if !db.hasTable(t, "half_a") || db.hasTable(t, "half_b") {
+		t.Fatal("after the failure: want half_a and not half_b")
+	}
+	db.exec(t, `CREATE TABLE "half_missing" ("id" INTEGER PRIMARY KEY)`)
+	contains(t, a.must(exitOK, "migrate", "apply", "--db", db.url), "applied 0002_half")
+	if !db.hasTable(t, "half_b") || db.count(t, `SELECT COUNT(*) FROM "half_missing"`) != 1 {
+		t.Fatal("the second apply did not finish the file once")
+	}
+
 	// pull names a column whose collation ignores case.
 	db.exec(t, `CREATE TABLE "legacy" ("id" BIGINT AUTO_INCREMENT PRIMARY KEY, "email" VARCHAR(255) NOT NULL COLLATE utf8mb4_general_ci)`)
 	r = a.must(exitOK, "pull", "--db", db.url, "--out", "pulled/models.go")
 	contains(t, r, "legacy.email has the collation utf8mb4_general_ci, which compares text ignoring case")
+	if strings.Contains(r.stderr, "users.email is") || strings.Contains(r.stderr, "users.nickname is") {
+		t.Errorf("pull reports a type change for a column forge created:\n%s", r.stderr)
+	}
 	src := a.read("pulled/models.go")
 	for _, want := range []string{"f.ID(&t.ID)", "f.Text(&t.Email)", "f.Text(&t.Name)"} {
 		if !strings.Contains(src, want) {

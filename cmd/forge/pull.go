@@ -351,7 +351,9 @@ func (p *puller) fields(m *pullModel) {
 		case schema.JSON:
 			p.imports["encoding/json"] = true
 		}
-		f.desc = &schema.Column{Name: c.Name, Field: f.name, Kind: kind, Nullable: nullable, PrimaryKey: pk, AutoIncrement: kind == schema.ID}
+		f.desc = &schema.Column{Name: c.Name, Field: f.name, Kind: kind, Nullable: nullable, PrimaryKey: pk, AutoIncrement: kind == schema.ID,
+			// The keys the column is part of decide its type on MySQL (VARCHAR).
+			Unique: c.Unique, UniqueKey: c.UniqueKey, ForeignKey: c.ForeignKey}
 		if forge.ColumnName(f.name) != c.Name {
 			f.mods = append(f.mods, ".Column("+strconv.Quote(c.Name)+")")
 		}

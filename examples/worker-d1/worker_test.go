@@ -106,11 +106,14 @@ func TestSchemaSQL(t *testing.T) {
 // maxGzip bounds the Worker's wasm gzipped by compress/gzip at
 // BestCompression, against growth: 1,118,500 bytes when this was last set
 // (gzip -9 makes 1,105,932), after the value rules, keyset paging over
-// NULLs and constraint naming of the trust fixes were merged. The target
+// NULLs and constraint naming of the trust fixes were merged; then 1,119,448
+// before and 1,125,179 after MySQL's write paths without RETURNING (an
+// Update read back under SELECT ... FOR UPDATE, ids from the last insert
+// id), which every build links because the dialect is chosen at run time. The target
 // is 1.0 MB and is not met (see scripts/edge-bench and docs/ARCHITECTURE.md).
 // Size decides how much V8 has to load, and grows with what the first
 // request compiles.
-const maxGzip = 1_125_000
+const maxGzip = 1_130_000
 
 // checkWasm fails if the Worker grew past maxGzip, or links encoding/json's
 // encoder and decoder or Go's FIPS 140 crypto module, which it does not
