@@ -37,3 +37,17 @@ func TestPosition(t *testing.T) {
 		t.Fatalf("position moved from %d to %d without a write", p1, p2)
 	}
 }
+
+// BenchmarkWatchProbe is what an idle watch costs sqld per interval (and
+// what WithReplicas asks a replica): one request reading the replication
+// index.
+func BenchmarkWatchProbe(b *testing.B) {
+	c := open(b)
+	ctx := context.Background()
+	exec(b, c, "CREATE TABLE t (a)")
+	for b.Loop() {
+		if _, err := c.Position(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/forge-orm/forge"
+	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/forgetest"
 )
 
@@ -84,5 +85,24 @@ func TestWatchNotify(t *testing.T) {
 				t.Fatal("no notification reached the watch")
 			}
 		}
+	}
+}
+
+// BenchmarkWatchProbe is what an idle watch costs PostgreSQL per interval:
+// the WAL position query (also what WithReplicas asks a standby, and the
+// primary after a write).
+func BenchmarkWatchProbe(b *testing.B) {
+	dsn(b)
+	conn := openSchema(b)
+	defer conn.Close()
+	ctx := context.Background()
+	for b.Loop() {
+		rows, err := conn.Query(ctx, driver.PostgreSQLPositionSQL, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
 	}
 }

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/forge-orm/forge/driver"
@@ -23,4 +24,25 @@ func TestWatchInMemory(t *testing.T) {
 		}
 		return conn
 	}, forgetest.WatchOptions{Quiet: true})
+}
+
+// BenchmarkWatchProbe is what an idle watch costs a SQLite file per
+// interval: PRAGMA data_version on its pinned connection.
+func BenchmarkWatchProbe(b *testing.B) {
+	conn := openTemp(b)
+	defer conn.Close()
+	s, err := conn.(driver.Sessioner).Session(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for b.Loop() {
+		rows, err := s.Query(context.Background(), "PRAGMA data_version", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+	}
 }
