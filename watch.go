@@ -60,15 +60,17 @@ func Notify(channel string) Option { return Option{kind: optNotify, cols: []any{
 //     database of another kind): no probe; the query runs at every
 //     interval.
 //
-// Writes made through the same *DB (model methods, batches, forge.Exec
-// outside a transaction, committed transactions) wake every watch on it at
-// once, without waiting for the interval. A result equal to the last one
+// Writes made through the same *DB wake the watches on it at once, without
+// waiting for the interval: a model's writes (also in a batch, or in a
+// transaction when it commits) the watches that read the model, raw SQL
+// (forge.Exec, an ExecOp) every watch. A result equal to the last one
 // yielded (reflect.DeepEqual) is not yielded again.
 //
 // A failing probe or query yields the error (with nil rows) and the watch
 // goes on at the next interval; break out of the loop to stop. An error in
 // the query itself (a *QueryError) ends it. Watch runs on a *DB, not inside
-// a transaction; with replicas (WithReplicas) it reads from a replica.
+// a transaction; with replicas (WithReplicas) it reads the primary, where
+// the probe looks.
 func (m *ModelOf[T]) Watch(ctx context.Context, db *DB, opts ...Option) iter.Seq2[[]T, error] {
 	return func(yield func([]T, error) bool) {
 		var last []T
