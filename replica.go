@@ -23,17 +23,24 @@ import (
 // Open is cheap, a DB per request keeps one caller's writes from sending
 // another's reads to the primary.
 //
-// The drivers must report positions: PostgreSQL (every driver: the WAL
-// position, pg_current_wal_insert_lsn on the primary against
-// pg_last_wal_replay_lsn on a standby) or driver.Positioner (libSQL:
-// sqld's replication index). Open refuses other replicas, and replicas of
-// another dialect. The DB owns the replicas: Close closes them.
+// The primary must report positions: PostgreSQL (every driver: the WAL
+// position, pg_current_wal_insert_lsn) or driver.Positioner (libSQL:
+// sqld's replication index). On PostgreSQL a standby's
+// pg_last_wal_replay_lsn says what its reads see, so a standby serves a
+// read as soon as it has replayed the write. A libSQL replica's
+// replication index does not: sqld replicas were measured reporting an
+// index past rows their reads did not yet return. forge therefore sends a
+// libSQL replica only the reads that need no write (none through this DB,
+// no ReadAfter token), and the others to the primary: read-your-writes
+// holds, at the cost of reading the primary after a write. Open refuses
+// replicas of another dialect and primaries without positions. The DB owns
+// the replicas: Close closes them.
 func WithReplicas(replicas ...driver.Conn) OpenOption {
 	return func(db *DB) {
 		if len(replicas) == 0 {
 			return
 		}
-		rp := &replicaSet{conns: replicas, seen: make([]atomic.Uint64, len(replicas))}
+		rp := &replicaSet{conns: replicas, seen: make([]atomic.Uint64, len(replicas)), trusted: make([]bool, len(replicas))}
 		db.rp = rp
 	}
 }
@@ -69,9 +76,7 @@ func (rp *replicaSet) check(db *DB) error {
 		if d := c.Dialect(); d == nil || d.Name() != db.d.Name() {
 			return errors.New("forge: Open: WithReplicas: replica " + strconv.Itoa(i) + " is not a " + db.d.Name() + " database")
 		}
-		if !positioned(c, db.d.Name()) {
-			return &CapabilityError{Op: "read replicas", Driver: driver.Name(c), Use: "use a driver that reports replication positions (PostgreSQL, libSQL)"}
-		}
+		rp.trusted[i] = db.d.Name() == "postgres"
 	}
 	return nil
 }
@@ -108,6 +113,9 @@ func position(ctx context.Context, conn driver.Conn, dialect string) (uint64, er
 type replicaSet struct {
 	conns []driver.Conn
 	seen  []atomic.Uint64 // the position each replica was last seen at
+	// trusted: the replica's position says what its reads see (PostgreSQL
+	// standbys); an untrusted replica serves only reads that need nothing.
+	trusted []bool
 	next  atomic.Uint32   // the replica to try first, in turn
 	// written is the primary's position after this DB's last write.
 	written atomic.Uint64
@@ -210,6 +218,12 @@ func (rp *replicaSet) pick(ctx context.Context, db *DB, op Operation) driver.Que
 	start := int(rp.next.Add(1) - 1)
 	for k := range rp.conns {
 		i := (start + k) % len(rp.conns)
+		if need == 0 {
+			return rp.conns[i]
+		}
+		if !rp.trusted[i] {
+			continue
+		}
 		if rp.seen[i].Load() >= need {
 			return rp.conns[i]
 		}

@@ -49,7 +49,9 @@ func Notify(channel string) Option { return Option{kind: optNotify, cols: []any{
 //   - PostgreSQL (every driver): the WAL position, pg_current_wal_insert_lsn()
 //     (a standby's pg_last_wal_replay_lsn()); it moves with any write to the
 //     server, so a busy server re-runs the query at every interval.
-//   - a driver with driver.Positioner (libSQL: sqld's replication index).
+//   - a driver with driver.Positioner (libSQL: sqld's replication index;
+//     watch a primary, as a sqld replica's index can move before its reads
+//     show the change, and the watch would then miss it until the next).
 //   - SQLite through a driver that pins sessions (the sqlite module, a
 //     database file): PRAGMA data_version on a connection the watch holds,
 //     which changes when another connection commits.

@@ -14,7 +14,10 @@ import (
 // with a write (a replica's position is what it has applied).
 //
 // Positions of one database (a primary and its replicas) are ordered: a
-// later commit never has a smaller position. A driver without Positioner
+// later commit never has a smaller position. On a primary a position is at
+// or past every commit its reads show. Whether a replica's position also
+// says what its reads show depends on the database: it does for a
+// PostgreSQL standby's replay position, not for a sqld replica's index. A driver without Positioner
 // on PostgreSQL gets forge's own probe (PostgreSQLPositionSQL).
 type Positioner interface {
 	Position(ctx context.Context) (uint64, error)

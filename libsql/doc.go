@@ -123,7 +123,9 @@
 //
 // Conn implements driver.Positioner with sqld's replication index, which
 // every result carries: forge's Watch polls it (one SELECT 1 per interval)
-// and forge.WithReplicas compares a replica's to the primary's after a
-// write (read-your-writes). A replica sqld (--primary-grpc-url) reports
-// what it has applied.
+// and forge.WithReplicas records the primary's after a write. A replica
+// sqld (--primary-grpc-url) also reports one, but it was measured ahead of
+// the rows the replica's reads return, and going back between requests:
+// forge does not use it to decide that a replica has a write (see
+// forge.WithReplicas).
 package libsql

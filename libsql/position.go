@@ -10,7 +10,9 @@ var _ driver.Positioner = (*Conn)(nil)
 
 // Position implements driver.Positioner: the server's replication index,
 // which sqld reports with every statement's result and advances with every
-// commit (on a replica: what it has applied from its primary). It costs one
+// commit. (A replica sqld reports one too, but it runs ahead of the rows the
+// replica's reads return: it says that the replica has heard of a commit,
+// not that it shows it.) It costs one
 // request running SELECT 1. A server that sends no index (sqld, for a
 // database nothing has been written to yet; other Hrana servers) gives
 // driver.ErrNoPosition.

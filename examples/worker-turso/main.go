@@ -4,9 +4,10 @@
 // sqld) with a primary and a read replica: reads go to the replica, writes
 // to the primary, and a client reads its own writes. See README.md.
 //
-//	GET  /notes   the notes, from the replica when it has the caller's
-//	              writes (the x-forge-token request header), else from the
-//	              primary
+//	GET  /notes   the notes: from the replica, or from the primary when the
+//	              request carries the caller's last write (the
+//	              x-forge-token header), which the replica cannot be shown
+//	              to have
 //	POST /notes   create one from {"text"} on the primary: 201 with the row
 //	              and the x-forge-token header to send with the next request
 //

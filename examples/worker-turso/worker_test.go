@@ -71,8 +71,8 @@ next:
 // that sqld replicates itself (--primary-grpc-url), each behind a proxy
 // that logs what it is sent. The script checks read-your-writes through the
 // x-forge-token header; this test then checks where the statements went:
-// writes to the primary only, reads to the replica, and a read whose token
-// the replica has not reached to the primary.
+// writes to the primary only, reads without a token to the replica, and
+// reads with one to the primary.
 func TestWorkerUnderWorkerd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a wasm and starts workerd")
