@@ -116,7 +116,7 @@ type replicaSet struct {
 	// trusted: the replica's position says what its reads see (PostgreSQL
 	// standbys); an untrusted replica serves only reads that need nothing.
 	trusted []bool
-	next  atomic.Uint32   // the replica to try first, in turn
+	next    atomic.Uint32 // the replica to try first, in turn
 	// written is the primary's position after this DB's last write.
 	written atomic.Uint64
 	// unknown is set when a write's position could not be read: the next
