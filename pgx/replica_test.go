@@ -208,6 +208,24 @@ func TestReplicas(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// Under live replication, every write is read back at once, by the
+	// writer and by a reader holding its token, from whichever server the
+	// positions allow; some reads reach the replica.
+	r0 = replica.selects()
+	for i := range 100 {
+		email := fmt.Sprintf("live%d@x", i)
+		if _, err := forgetest.Users.Create(ctx, db, forgetest.User{Email: email, Name: "live"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := forgetest.Users.FindUnique(ctx, db, forge.Eq(&u.Email, email)); err != nil {
+			t.Fatalf("live write %d, read by the writer: %v", i, err)
+		}
+		if _, err := forgetest.Users.FindUnique(forge.ReadAfter(ctx, db.Token()), other, forge.Eq(&u.Email, email)); err != nil {
+			t.Fatalf("live write %d, read with the token: %v", i, err)
+		}
+	}
+	t.Logf("under live replication, %d of 200 reads after a write went to the replica", replica.selects()-r0)
+
 	// Open refuses a replica of another dialect.
 	if _, err := forge.Open(forgetest.Schema, primary, forge.WithReplicas(fakedriver.New(dialect.SQLite, 0).Conn())); err == nil {
 		t.Error("Open accepted a SQLite replica of a PostgreSQL primary")
