@@ -281,6 +281,7 @@ func (db *DB) runBatch(ctx context.Context, bt driver.Batcher, op Operation, stm
 // mutatedOp reports the mutation an op made.
 func (r *runner) mutatedOp(ctx context.Context, o *BatchOp) {
 	if o.st.m == nil {
+		r.rawWrite(ctx)
 		return
 	}
 	keys := o.keys

@@ -176,6 +176,8 @@ const (
 	optInclude
 	optAfter
 	optCache
+	optEvery  // Watch's interval, in milliseconds
+	optNotify // Watch's notification channel, in cols[0]
 )
 
 // Where filters the query; several conditions are combined with AND, as are

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/forge-orm/forge/dialect"
@@ -22,6 +23,10 @@ type DB struct {
 	cache  cacher          // WithCache
 	cached map[*model]bool // the models WithCache caches by default
 	r      runner
+	hub    atomic.Pointer[watchHub] // the watches on this DB (watch.go)
+	// rp routes reads to replicas (WithReplicas, replica.go). An interface,
+	// so that programs that never call WithReplicas do not link it.
+	rp replicas
 }
 
 // OpenOption configures Open.
@@ -55,6 +60,11 @@ func Open(s *Schema, conn driver.Conn, opts ...OpenOption) (*DB, error) {
 	for _, o := range opts {
 		o(db)
 	}
+	if db.rp != nil {
+		if err := db.rp.check(db); err != nil {
+			return nil, err
+		}
+	}
 	db.r = runner{db: db, q: conn}
 	return db, nil
 }
@@ -64,7 +74,13 @@ func (db *DB) Close() error {
 	if db == nil || db.conn == nil {
 		return errNilDB()
 	}
-	return db.conn.Close()
+	err := db.conn.Close()
+	if db.rp != nil {
+		if rerr := db.rp.close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
 }
 
 // Dialect returns the dialect of the driver (nil for a nil DB).
@@ -266,8 +282,12 @@ type stmt struct {
 // returns the number of rows it consumed.
 func (r *runner) query(ctx context.Context, st stmt, read func(driver.Rows) (int64, error)) error {
 	db := r.db
+	q := r.q
+	if db.rp != nil && r.tx == nil {
+		q = db.rp.pick(ctx, db, st.op)
+	}
 	if len(db.obs) == 0 {
-		rows, err := r.q.Query(ctx, st.sql, st.args)
+		rows, err := q.Query(ctx, st.sql, st.args)
 		if err != nil {
 			return db.enrich(err, st.m, st.op)
 		}
@@ -281,7 +301,7 @@ func (r *runner) query(ctx context.Context, st stmt, read func(driver.Rows) (int
 		return nil
 	}
 	e, ctx := r.start(ctx, st)
-	rows, err := r.q.Query(ctx, st.sql, st.args)
+	rows, err := q.Query(ctx, st.sql, st.args)
 	var n int64
 	if err == nil {
 		n, err = read(rows)
@@ -341,7 +361,10 @@ func (r *runner) end(ctx context.Context, e *QueryEvent, rows int64, err error) 
 // mutated reports a successful mutation: now, or when the transaction
 // commits.
 func (r *runner) mutated(ctx context.Context, op Operation, m *model, rows int64, keys []any) {
-	if len(r.db.muts) == 0 {
+	if r.tx == nil && r.db.rp != nil {
+		r.db.rp.wrote(ctx, r.db)
+	}
+	if len(r.db.muts) == 0 && r.db.hub.Load() == nil {
 		return
 	}
 	e := &MutationEvent{Operation: op, Model: m.name, Table: m.table, Rows: rows, Keys: keys}
@@ -357,6 +380,7 @@ func (db *DB) emit(ctx context.Context, e *MutationEvent) {
 	for _, o := range db.muts {
 		o.Mutation(ctx, e)
 	}
+	db.changed(e.Model)
 }
 
 // wantKeys reports whether mutation events need the keys a statement
@@ -376,7 +400,25 @@ func Exec(ctx context.Context, q Querier, sql string, args ...any) (driver.Resul
 	if args, err = encodeArgs(r.db.d, args); err != nil {
 		return driver.Result{}, err
 	}
-	return r.exec(ctx, stmt{op: OpExec, sql: sql, args: args})
+	res, err := r.exec(ctx, stmt{op: OpExec, sql: sql, args: args})
+	if err == nil {
+		r.rawWrite(ctx)
+	}
+	return res, err
+}
+
+// rawWrite notes raw SQL that may have written: outside a transaction the
+// primary's position is read (WithReplicas) and every watch is woken;
+// inside one, the wake waits for the commit.
+func (r *runner) rawWrite(ctx context.Context) {
+	if r.tx != nil {
+		r.tx.root.raw = true
+		return
+	}
+	if r.db.rp != nil {
+		r.db.rp.wrote(ctx, r.db)
+	}
+	r.db.changed("")
 }
 
 // Tx is an interactive transaction. Use it only inside the function given
@@ -388,6 +430,7 @@ type Tx struct {
 	root    *Tx
 	depth   int
 	pending []*MutationEvent
+	raw     bool // raw SQL ran: watches are woken at commit
 	done    bool
 	octx    context.Context // what QueryStart returned for BEGIN (observers only)
 }
@@ -460,8 +503,14 @@ func (db *DB) Transaction(ctx context.Context, fn func(tx *Tx) error, opts ...Tx
 	if err := db.timed(ctx, tx, OpCommit, "COMMIT", dtx.Commit); err != nil {
 		return err
 	}
+	if db.rp != nil {
+		db.rp.wrote(ctx, db)
+	}
 	for _, e := range tx.pending {
 		db.emit(ctx, e)
+	}
+	if tx.raw {
+		db.changed("")
 	}
 	return nil
 }

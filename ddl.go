@@ -29,14 +29,18 @@ func (db *DB) CreateSchema(ctx context.Context) error {
 				return errors.Join(errors.New("forge: CreateSchema: "+q), err)
 			}
 		}
-		return nil
+	} else {
+		sts := make([]stmt, len(stmts))
+		for i, q := range stmts {
+			sts[i] = stmt{op: OpSchema, sql: q}
+		}
+		if _, err = db.r.atomic(ctx, OpSchema, nil, sts, nil); err != nil {
+			return err
+		}
 	}
-	sts := make([]stmt, len(stmts))
-	for i, q := range stmts {
-		sts[i] = stmt{op: OpSchema, sql: q}
-	}
-	_, err = db.r.atomic(ctx, OpSchema, nil, sts, nil)
-	return err
+	// Reads after it must find the tables (WithReplicas).
+	db.r.rawWrite(ctx)
+	return nil
 }
 
 // canAtomic reports whether conn can run several statements atomically

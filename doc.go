@@ -22,6 +22,11 @@
 // as the largest value on every database. docs/ARCHITECTURE.md has the
 // table per value class and database.
 //
+// [ModelOf.Watch] yields a query's rows and then each change of them, by
+// polling a cheap change probe of the database; [WithReplicas] sends reads to
+// replicas that have applied the DB's writes (read-your-writes), with
+// [DB.Token] and [ReadAfter] to carry that across requests.
+//
 // Drivers implement the small port in package driver and are passed to Open
 // as values: the embedded SQLite driver (module github.com/forge-orm/forge/sqlite),
 // PostgreSQL over pgx (github.com/forge-orm/forge/pgx), and any database/sql

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"sync"
+	"time"
 
 	"github.com/forge-orm/forge"
 	"github.com/forge-orm/forge/dialect"
+	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/driver/fakedriver"
 )
 
@@ -227,4 +230,54 @@ func ExampleWithObserver() {
 	// updateMany Book: UPDATE "books" SET "pages" = $1 WHERE "author_id" = $2 RETURNING "id" (2 args) -> 2 rows, err=<nil>
 	// changed Book: 2 rows, keys [10 11]
 	// count Book: SELECT COUNT(*) FROM "books" WHERE "pages" >= $1 (1 args) -> 1 rows, err=<nil>
+}
+
+// Watch yields the current rows, then the rows again whenever they change.
+// Here the "database" is PostgreSQL: each poll reads its WAL position, and
+// the query runs again only when the position moved. The Create through the
+// same DB wakes the watch at once, without waiting for the interval.
+func ExampleModelOf_Watch() {
+	fake := fakedriver.New(dialect.Postgres, fakedriver.All)
+	var mu sync.Mutex
+	books := [][]any{{int64(10), int64(1), "The Dispossessed", int64(387)}}
+	fake.On(fakedriver.Exact(driver.PostgreSQLPositionSQL)).Func(func(fakedriver.Stmt) fakedriver.Answer {
+		mu.Lock()
+		defer mu.Unlock()
+		return fakedriver.Answer{Columns: []string{"lsn"}, Rows: [][]any{{fmt.Sprintf("0/%X", len(books))}}}
+	})
+	fake.On(fakedriver.Prefix(`INSERT INTO "books"`)).Func(func(s fakedriver.Stmt) fakedriver.Answer {
+		mu.Lock()
+		defer mu.Unlock()
+		row := []any{int64(11), s.Args[0], s.Args[1], s.Args[2]}
+		books = append(books, row)
+		return fakedriver.Answer{Columns: []string{"id"}, Rows: [][]any{{int64(11)}}} // RETURNING "id"
+	})
+	fake.On(fakedriver.Contains(`FROM "books"`)).Func(func(fakedriver.Stmt) fakedriver.Answer {
+		mu.Lock()
+		defer mu.Unlock()
+		return fakedriver.Answer{Columns: []string{"id", "author_id", "title", "pages"}, Rows: append([][]any(nil), books...)}
+	})
+	db, err := forge.Open(library, fake.Conn())
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b := Books.Cols()
+	n := 0
+	for rows, err := range Books.Watch(ctx, db, forge.OrderBy(&b.ID, forge.Asc), forge.Every(time.Minute)) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(len(rows), "books, the last:", rows[len(rows)-1].Title)
+		if n++; n == 2 {
+			break
+		}
+		if _, err := Books.Create(ctx, db, Book{AuthorID: 1, Title: "The Word for World Is Forest", Pages: 189}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// Output:
+	// 1 books, the last: The Dispossessed
+	// 2 books, the last: The Word for World Is Forest
 }

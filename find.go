@@ -97,6 +97,8 @@ func parse(m *model, sq *selectQuery, opts []Option, what string) error {
 				return qerr(m, "Cached(%v, %v): negative duration", o.ttl, o.stale)
 			}
 			sq.cache = cacheSpec{mode: int8(o.n), ttl: o.ttl, stale: o.stale}
+		case optEvery, optNotify:
+			return qerr(m, "%s: Every and Notify apply to Watch only", what)
 		default:
 			return qerr(m, "%s: the zero Option", what)
 		}
@@ -358,7 +360,7 @@ func (m *model) raw(ctx context.Context, q Querier, sql string, args []any, buf 
 	if args, err = encodeArgs(r.db.d, args); err != nil {
 		return err
 	}
-	return r.query(ctx, stmt{op: OpRaw, m: m, sql: sql, args: args}, func(rows driver.Rows) (int64, error) {
+	err = r.query(ctx, stmt{op: OpRaw, m: m, sql: sql, args: args}, func(rows driver.Rows) (int64, error) {
 		cols := rows.Columns()
 		fields := make([]*field, len(cols))
 		for i, c := range cols {
@@ -373,4 +375,10 @@ func (m *model) raw(ctx context.Context, q Querier, sql string, args []any, buf 
 		}
 		return buf.scanRows(rows, newScanPlan(fields), -1)
 	})
+	if err == nil && r.tx == nil && r.db.rp != nil {
+		// Raw SQL runs on the primary and may write: what it wrote must be
+		// read back (WithReplicas).
+		r.db.rp.wrote(ctx, r.db)
+	}
+	return err
 }

@@ -310,6 +310,7 @@ func (r *runner) writeReturning(ctx context.Context, st stmt, m *model, base uns
 // mutatedRows reports a write of the n rows at base, with their keys.
 func (r *runner) mutatedRows(ctx context.Context, op Operation, m *model, base unsafe.Pointer, n int) {
 	if !r.wantKeys() {
+		r.mutated(ctx, op, m, int64(n), nil) // for watches: no keys needed
 		return
 	}
 	keys := make([]any, n)

@@ -508,3 +508,58 @@ func TestBlobsOutsideJSON(t *testing.T) {
 		t.Errorf("an object cell: %v", err)
 	}
 }
+
+// Watch on D1: the forge_changes table and its triggers are the change
+// probe (D1 has no other that a Worker can read).
+func TestWatch(t *testing.T) {
+	testEnv(t)
+	forgetest.RunWatch(t, open, forgetest.WatchOptions{Quiet: true})
+}
+
+// D1's Sessions API: a session's bookmark, carried to the next session,
+// keeps the next session's reads at or after the write (locally there are
+// no replicas: this checks the plumbing and the bookmarks' order).
+func TestSessions(t *testing.T) {
+	ctx := context.Background()
+	h := forgetest.Setup(t, open)
+	conn := h.DB.Driver().(*d1.Conn)
+	if b := conn.Bookmark(); b != "" {
+		t.Errorf("a Conn that is not a session has bookmark %q", b)
+	}
+	s, err := conn.Session("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := forge.Open(forgetest.Schema, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := forgetest.Users.Create(ctx, db, forgetest.User{Email: "s@x", Name: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	b1 := s.Bookmark()
+	if b1 == "" {
+		t.Fatal("no bookmark after a write")
+	}
+	s2, err := conn.Session(b1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db2, err := forge.Open(forgetest.Schema, s2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := forgetest.Users.Cols()
+	if _, err := forgetest.Users.FindUnique(ctx, db2, forge.Eq(&u.Email, "s@x")); err != nil {
+		t.Fatalf("read in the session started from the write's bookmark: %v", err)
+	}
+	if b2 := s2.Bookmark(); b2 < b1 {
+		t.Errorf("bookmark went back from %q to %q", b1, b2)
+	}
+	if _, err := conn.Session(d1.FirstPrimary); err != nil {
+		t.Error(err)
+	}
+	if _, err := conn.Session("bad bookmark\n"); err == nil {
+		t.Error("a bookmark with a space and a newline was accepted")
+	}
+}

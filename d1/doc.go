@@ -86,4 +86,13 @@
 // does not say which statement of a failed batch failed: the error is a
 // *driver.BatchError only when the driver knows (an argument refused before
 // sending, or a batch of one statement).
+//
+// # Read replication
+//
+// D1 routes reads to its replicas only inside a session (the Sessions
+// API): Conn.Session(bookmark) returns a Conn over one, and Bookmark, after
+// the request's queries, the bookmark to hand to the client (a cookie or a
+// header) and back to Session on its next request, so it reads its own
+// writes. forge's Watch on D1 polls a counter table its triggers keep
+// (forge.ChangesTable).
 package d1

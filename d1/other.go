@@ -12,3 +12,9 @@ func Open(binding any) (*Conn, error) { return nil, ErrUnsupported }
 
 // FromEnv returns ErrUnsupported outside GOOS=js GOARCH=wasm.
 func FromEnv(env any, name string) (*Conn, error) { return nil, ErrUnsupported }
+
+// Session returns ErrUnsupported outside GOOS=js GOARCH=wasm.
+func (c *Conn) Session(bookmark string) (*Conn, error) { return nil, ErrUnsupported }
+
+// Bookmark returns "" outside GOOS=js GOARCH=wasm.
+func (c *Conn) Bookmark() string { return "" }

@@ -48,7 +48,7 @@ func TestConformanceUnderWorkerd(t *testing.T) {
 		t.Fatalf("the tests failed inside workerd: %v", err)
 	}
 	// Make sure they ran there rather than skipped.
-	for _, want := range []string{"--- PASS: TestConformance ", "--- PASS: TestConformance/CreateAndFind", "--- PASS: TestConformance/Batch", "--- PASS: TestConformance/ConstraintErrors", "--- PASS: TestValues", "--- PASS: TestDriver", "--- PASS: TestCapabilities", "--- PASS: TestIncludeOnD1", "--- PASS: TestBlobsOutsideJSON"} {
+	for _, want := range []string{"--- PASS: TestConformance ", "--- PASS: TestConformance/CreateAndFind", "--- PASS: TestConformance/Batch", "--- PASS: TestConformance/ConstraintErrors", "--- PASS: TestValues", "--- PASS: TestDriver", "--- PASS: TestCapabilities", "--- PASS: TestIncludeOnD1", "--- PASS: TestBlobsOutsideJSON", "--- PASS: TestWatch/OtherWriter", "--- PASS: TestWatch/SameDBWakes", "--- PASS: TestSessions"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output inside workerd lacks %q", want)
 		}

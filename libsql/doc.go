@@ -118,4 +118,14 @@
 //     statement). A request already sent may still have taken effect:
 //     after a Batch or Commit whose context ended, the outcome is unknown
 //     (a Batch is still all or nothing).
+//
+// # Positions
+//
+// Conn implements driver.Positioner with sqld's replication index, which
+// every result carries: forge's Watch polls it (one SELECT 1 per interval)
+// and forge.WithReplicas records the primary's after a write. A replica
+// sqld (--primary-grpc-url) also reports one, but it was measured ahead of
+// the rows the replica's reads return, and going back between requests:
+// forge does not use it to decide that a replica has a write (see
+// forge.WithReplicas).
 package libsql

@@ -15,12 +15,15 @@ import (
 const (
 	MigrationsTable = "forge_migrations"
 	LockTable       = "forge_migrate_lock"
+	// ChangesTable counts writes per table for forge's Watch on SQLite
+	// databases that offer no other change probe (forge.ChangesTable).
+	ChangesTable = "forge_changes"
 )
 
 // skipTable reports tables that are not the user's: forge's own, SQLite's,
 // and Cloudflare D1's.
 func skipTable(name string) bool {
-	return name == MigrationsTable || name == LockTable || name == JournalTable || name == "d1_migrations" ||
+	return name == MigrationsTable || name == LockTable || name == JournalTable || name == ChangesTable || name == "d1_migrations" ||
 		strings.HasPrefix(name, "sqlite_") || strings.HasPrefix(name, "_cf_")
 }
 

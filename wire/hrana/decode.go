@@ -160,6 +160,7 @@ type wStmtResult struct {
 	RowsRead         *uint64   `json:"rows_read"`
 	RowsWritten      *uint64   `json:"rows_written"`
 	QueryDurationMS  *float64  `json:"query_duration_ms"`
+	ReplicationIndex *string   `json:"replication_index"`
 }
 
 type wBatchResult struct {
@@ -328,6 +329,13 @@ func (w *wStmtResult) convert(where string) (*StmtResult, error) {
 		RowsRead:         w.RowsRead,
 		RowsWritten:      w.RowsWritten,
 		QueryDurationMS:  w.QueryDurationMS,
+	}
+	if w.ReplicationIndex != nil {
+		n, err := strconv.ParseUint(*w.ReplicationIndex, 10, 64)
+		if err != nil {
+			return nil, shapef(where, `: "replication_index" is not an unsigned integer`)
+		}
+		out.ReplicationIndex = &n
 	}
 	for i, c := range w.Cols {
 		if c == nil {

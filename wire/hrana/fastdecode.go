@@ -156,7 +156,7 @@ var knownKeys = []string{
 	"baton", "base_url", "results", "type", "response", "error", "result", "is_autocommit",
 	"message", "code", "name", "decltype", "cols", "rows", "affected_row_count", "last_insert_rowid",
 	"rows_read", "rows_written", "query_duration_ms", "step_results", "step_errors", "params",
-	"is_explain", "is_readonly",
+	"is_explain", "is_readonly", "replication_index",
 }
 
 func asciiEqualFold(a, b string) bool {
@@ -449,6 +449,8 @@ func (p *fastParser) stmtResultMember(s *wStmtResult, key []byte) bool {
 		return p.optUint(&s.RowsWritten)
 	case "query_duration_ms":
 		return p.optFloat(&s.QueryDurationMS)
+	case "replication_index":
+		return p.optString(&s.ReplicationIndex)
 	}
 	return p.skipUnknown(key)
 }

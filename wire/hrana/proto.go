@@ -190,6 +190,9 @@ type StmtResult struct {
 	RowsRead        *uint64
 	RowsWritten     *uint64
 	QueryDurationMS *float64
+	// ReplicationIndex is sqld's position in its replication log after the
+	// statement (a string on the wire); nil when the server sends none.
+	ReplicationIndex *uint64
 }
 
 // Col describes a result column; Name and Decltype may be null.
@@ -674,6 +677,11 @@ func (r *StmtResult) AppendJSON(dst []byte) ([]byte, error) {
 	if r.RowsWritten != nil {
 		dst = append(dst, `,"rows_written":`...)
 		dst = strconv.AppendUint(dst, *r.RowsWritten, 10)
+	}
+	if r.ReplicationIndex != nil {
+		dst = append(dst, `,"replication_index":"`...)
+		dst = strconv.AppendUint(dst, *r.ReplicationIndex, 10)
+		dst = append(dst, '"')
 	}
 	if r.QueryDurationMS != nil {
 		d := *r.QueryDurationMS
