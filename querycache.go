@@ -298,7 +298,10 @@ func (cr cacheRunner) query(ctx context.Context, r *runner, st stmt, spec cacheS
 	req := CacheRequest{Model: st.m.name, Table: st.m.table, Op: st.op, SQL: st.sql, Args: st.args, TTL: spec.ttl, Stale: spec.stale, Row: row}
 	res, err := cr.c.Read(ctx, &req, func(ctx context.Context) (*CachedResult, error) {
 		var out *CachedResult
-		err := r.query(ctx, st, func(rows driver.Rows) (int64, error) {
+		// A result is filled from the primary, never a replica: stored
+		// under the generation read before this load, it must hold every
+		// write committed before then, which a lagging replica may lack.
+		err := r.query(Primary(ctx), st, func(rows driver.Rows) (int64, error) {
 			rec := recorder{in: rows}
 			n, err := dst.scratch()(&rec)
 			out = &CachedResult{Columns: rows.Columns(), Rows: rec.rows}

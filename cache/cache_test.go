@@ -483,3 +483,49 @@ func TestMovedKeys(t *testing.T) {
 		t.Fatalf("%d selects: the moved key did not invalidate the read of the old one", sel.Hits())
 	}
 }
+
+// TestFillsFromThePrimary: with replicas, a cached read is filled from the
+// primary. A result is stored under the generation read before its load,
+// so it must hold every write committed before then, which a lagging
+// replica may lack; uncached reads still go to the replica.
+func TestFillsFromThePrimary(t *testing.T) {
+	ctx := context.Background()
+	pgRow := func(name string) []any {
+		r := itemRow(1, name)
+		r[9] = true
+		r[11] = time.Date(2024, 1, 2, 3, 4, 5, 1000, time.UTC)
+		r[12] = nil
+		return r
+	}
+	pf := fakedriver.New(dialect.Postgres, fakedriver.All)
+	rf := fakedriver.New(dialect.Postgres, fakedriver.All)
+	psel := pf.On(fakedriver.Contains(`FROM "items"`)).Rows(itemCols, pgRow("primary"))
+	rsel := rf.On(fakedriver.Contains(`FROM "items"`)).Rows(itemCols, pgRow("replica"))
+	c, err := New(NewMemory(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := forge.Open(testSchema, pf.Conn(), forge.WithReplicas(rf.Conn()), forge.WithCache(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // a miss, then a hit
+		got, err := Items.FindMany(ctx, db, forge.Cached(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Name != "primary" {
+			t.Fatalf("cached read %d: %+v, want the primary's row", i, got)
+		}
+	}
+	if psel.Hits() != 1 || rsel.Hits() != 0 {
+		t.Fatalf("primary answered %d selects, replica %d; want 1 and 0", psel.Hits(), rsel.Hits())
+	}
+	got, err := Items.FindMany(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Name != "replica" {
+		t.Fatalf("an uncached read: %+v, want the replica's row", got)
+	}
+}
