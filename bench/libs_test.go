@@ -28,6 +28,17 @@ func TestLibrariesPostgres(t *testing.T) {
 	testLibraries(t, env)
 }
 
+// TestLibrariesMySQL does the same on MySQL or MariaDB
+// (FORGE_BENCH_MYSQL_DSN or FORGE_TEST_MYSQL_DSN; skipped without, failing
+// with CI=true).
+func TestLibrariesMySQL(t *testing.T) {
+	env, err := PrepareMySQL(context.Background(), mysqlDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testLibraries(t, env)
+}
+
 const testIterations = 3
 
 func testLibraries(t *testing.T, env *Env) {
