@@ -67,6 +67,7 @@ var Specs = []Spec{
 
 	{DB: MySQL, Name: "database-sql", Open: openStdSQL, Baseline: true},
 	{DB: MySQL, Name: "database-sql-prepared", Open: openStdSQLPrepared},
+	{DB: MySQL, Name: "sqlc", Open: openSqlc},
 	{DB: MySQL, Name: "forge", Open: openForge},
 	{DB: MySQL, Name: "gorm", Open: openGorm},
 	{DB: MySQL, Name: "bun", Open: openBunMySQL},
