@@ -29,7 +29,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
@@ -41,6 +40,7 @@ import (
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver/mysqlerr"
 	"github.com/forge-orm/forge/stdsql"
+	"github.com/forge-orm/forge/stdsql/stmtcache"
 	gomysql "github.com/go-sql-driver/mysql"
 )
 
@@ -73,7 +73,7 @@ const DefaultStatementCacheSize = 64
 // statement cache keeps: longer statements (large multi-row inserts, IN
 // lists with thousands of keys) rarely repeat exactly, so they are prepared
 // for each call, as without a cache.
-const MaxCachedStatementLen = 16 << 10
+const MaxCachedStatementLen = stmtcache.MaxStatementLen
 
 // Option configures Open and OpenConfig.
 type Option func(*options)
@@ -171,11 +171,11 @@ func OpenConfig(ctx context.Context, cfg *gomysql.Config, opts ...Option) (*stds
 	if err != nil {
 		return nil, fmt.Errorf("forge/mysql: %w", err)
 	}
-	var dc sqldriver.Connector = connector
-	if o.cacheSize > 0 {
-		dc = &cachingConnector{base: connector, size: o.cacheSize}
-	}
-	db := sql.OpenDB(dc)
+	// go-sql-driver sends a statement without arguments as text, in one
+	// round trip, and some (LOCK TABLES, a few SHOW and SET forms) cannot
+	// be prepared: those bypass the cache.
+	db := sql.OpenDB(stmtcache.New(connector, o.cacheSize,
+		stmtcache.Names("forge/mysql", "mysql.StatementCache(0)"), stmtcache.BypassWithoutArgs()))
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	d, err := probe(ctx, db)
 	if err != nil {

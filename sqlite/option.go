@@ -1,5 +1,7 @@
 package sqlite
 
+import "github.com/forge-orm/forge/stdsql/stmtcache"
+
 // DefaultStatementCacheSize is how many prepared statements each connection
 // keeps when Open is given no StatementCache option.
 const DefaultStatementCacheSize = 128
@@ -8,7 +10,7 @@ const DefaultStatementCacheSize = 128
 // statement cache keeps: longer statements (large multi-row inserts, IN
 // lists with thousands of keys) rarely repeat exactly and compile to large
 // programs, so they are prepared for each call, as without a cache.
-const MaxCachedStatementLen = 16 << 10
+const MaxCachedStatementLen = stmtcache.MaxStatementLen
 
 // Option configures Open.
 type Option func(*options)

@@ -43,7 +43,6 @@ package sqlite
 
 import (
 	"database/sql"
-	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -52,6 +51,7 @@ import (
 	"github.com/forge-orm/forge/dialect"
 	"github.com/forge-orm/forge/driver/sqliteerr"
 	"github.com/forge-orm/forge/stdsql"
+	"github.com/forge-orm/forge/stdsql/stmtcache"
 	msqlite "modernc.org/sqlite"
 )
 
@@ -80,11 +80,7 @@ func Open(path string, opts ...Option) (*stdsql.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("forge/sqlite: %w", err)
 	}
-	var dc sqldriver.Connector = connector
-	if o.cacheSize > 0 {
-		dc = &cachingConnector{base: connector, size: o.cacheSize}
-	}
-	db := sql.OpenDB(dc)
+	db := sql.OpenDB(stmtcache.New(connector, o.cacheSize, stmtcache.Names("forge/sqlite", "sqlite.StatementCache(0)")))
 	if memory {
 		db.SetMaxOpenConns(1)
 	}
