@@ -5,6 +5,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/forge-orm/forge/driver"
+	"github.com/forge-orm/forge/stdsql/stmtcache"
 	msqlite "modernc.org/sqlite"
 )
 
@@ -42,10 +44,10 @@ func pinned(t *testing.T, db *sql.DB) *sql.Conn {
 }
 
 // cacheOf runs fn on sc's statement cache.
-func cacheOf(t *testing.T, sc *sql.Conn, fn func(c *stmtCacheConn)) {
+func cacheOf(t *testing.T, sc *sql.Conn, fn func(c *stmtcache.Conn)) {
 	t.Helper()
 	err := sc.Raw(func(dc any) error {
-		c, ok := dc.(*stmtCacheConn)
+		c, ok := dc.(*stmtcache.Conn)
 		if !ok {
 			return fmt.Errorf("driver connection is %T, not the statement cache", dc)
 		}
@@ -57,27 +59,19 @@ func cacheOf(t *testing.T, sc *sql.Conn, fn func(c *stmtCacheConn)) {
 	}
 }
 
-func entryOf(t *testing.T, sc *sql.Conn, query string) *cacheEntry {
+// cached reports whether sc's cache holds a statement for query.
+func cached(t *testing.T, sc *sql.Conn, query string) bool {
 	t.Helper()
-	var e *cacheEntry
-	cacheOf(t, sc, func(c *stmtCacheConn) { e = c.m[query] })
-	return e
+	ok := false
+	cacheOf(t, sc, func(c *stmtcache.Conn) { ok = c.Cached(query) })
+	return ok
 }
 
-func cacheLen(t *testing.T, sc *sql.Conn) int {
+func statsOf(t *testing.T, sc *sql.Conn) stmtcache.Stats {
 	t.Helper()
-	n := 0
-	cacheOf(t, sc, func(c *stmtCacheConn) {
-		n = len(c.m)
-		k := 0
-		for e := c.head; e != nil; e = e.next {
-			k++
-		}
-		if k != n {
-			t.Errorf("LRU list holds %d statements, map %d", k, n)
-		}
-	})
-	return n
+	var st stmtcache.Stats
+	cacheOf(t, sc, func(c *stmtcache.Conn) { st = c.Stats() })
+	return st
 }
 
 func mustExec(t *testing.T, sc *sql.Conn, q string, args ...any) {
@@ -113,12 +107,12 @@ func TestStatementCacheReuses(t *testing.T) {
 	mustExec(t, sc, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL) STRICT")
 	const ins = "INSERT INTO t (v) VALUES (?)"
 	mustExec(t, sc, ins, "a")
-	first := entryOf(t, sc, ins)
-	if first == nil {
+	if !cached(t, sc, ins) {
 		t.Fatal("the insert is not cached")
 	}
+	prepares := statsOf(t, sc).Prepares
 	mustExec(t, sc, ins, "b")
-	if e := entryOf(t, sc, ins); e != first {
+	if st := statsOf(t, sc); st.Prepares != prepares || !cached(t, sc, ins) {
 		t.Fatal("the second insert prepared a new statement")
 	}
 	const sel = "SELECT id FROM t WHERE v = ?"
@@ -128,8 +122,8 @@ func TestStatementCacheReuses(t *testing.T) {
 			t.Fatalf("%s %q = %v", sel, v, got)
 		}
 	}
-	if e := entryOf(t, sc, sel); e == nil || e.busy {
-		t.Fatalf("select entry %+v: want cached and idle", e)
+	if st := statsOf(t, sc); !cached(t, sc, sel) || st.Busy != 0 {
+		t.Fatalf("select cached: %v, %+v: want cached and idle", cached(t, sc, sel), st)
 	}
 }
 
@@ -140,14 +134,14 @@ func TestStatementCacheBounded(t *testing.T) {
 		if len(got) != 1 || got[0] != int64(i+1) {
 			t.Fatalf("statement %d gave %v", i, got)
 		}
-		if n := cacheLen(t, sc); n > 8 {
+		if n := statsOf(t, sc).Len; n > 8 {
 			t.Fatalf("after %d statements the cache holds %d, want at most 8", i+1, n)
 		}
 	}
 	// Least recently used goes first: the last eight are cached; using one
 	// keeps it when newer statements arrive.
 	for i := 92; i < 100; i++ {
-		if entryOf(t, sc, fmt.Sprintf("SELECT ? + %d", i)) == nil {
+		if !cached(t, sc, fmt.Sprintf("SELECT ? + %d", i)) {
 			t.Errorf("statement %d, among the 8 most recent, was evicted", i)
 		}
 	}
@@ -155,7 +149,7 @@ func TestStatementCacheBounded(t *testing.T) {
 	for i := 100; i < 107; i++ {
 		queryInts(t, sc, fmt.Sprintf("SELECT ? + %d", i), int64(0))
 	}
-	if entryOf(t, sc, "SELECT ? + 92") == nil || entryOf(t, sc, "SELECT ? + 93") != nil {
+	if !cached(t, sc, "SELECT ? + 92") || cached(t, sc, "SELECT ? + 93") {
 		t.Error("eviction is not least recently used first")
 	}
 	// Texts over MaxCachedStatementLen run without the cache.
@@ -163,7 +157,7 @@ func TestStatementCacheBounded(t *testing.T) {
 	if got := queryInts(t, sc, long); len(got) != 1 || got[0] != 1 {
 		t.Fatalf("long statement gave %v", got)
 	}
-	if entryOf(t, sc, long) != nil {
+	if cached(t, sc, long) {
 		t.Error("a statement over MaxCachedStatementLen was cached")
 	}
 }
@@ -184,23 +178,22 @@ func TestStatementCacheEvictionWhileRowsOpen(t *testing.T) {
 	if !rows.Next() {
 		t.Fatal(rows.Err())
 	}
-	e := entryOf(t, sc, sel)
-	if e == nil || !e.busy {
-		t.Fatalf("entry %+v: want cached and busy", e)
+	if st := statsOf(t, sc); !cached(t, sc, sel) || st.Busy != 1 {
+		t.Fatalf("%+v: want the select cached and busy", st)
 	}
 	// Push it out while the rows are open, then run it again while its
 	// statement is still read: that run prepares its own statement.
 	for i := range 4 {
 		queryInts(t, sc, fmt.Sprintf("SELECT %d", i))
 	}
-	if entryOf(t, sc, sel) != nil || !e.evicted {
+	if cached(t, sc, sel) {
 		t.Fatal("the busy statement was not evicted")
 	}
+	prepares := statsOf(t, sc).Prepares
 	if got := queryInts(t, sc, sel); len(got) != 10 {
 		t.Fatalf("second read of the same SQL: %v", got)
 	}
-	again := entryOf(t, sc, sel)
-	if again == nil || again == e {
+	if !cached(t, sc, sel) || statsOf(t, sc).Prepares != prepares+1 {
 		t.Fatal("the same SQL run after eviction is not cached afresh")
 	}
 	// A third read while a cached statement is busy takes its own statement.
@@ -245,37 +238,79 @@ func TestStatementCacheEvictionWhileRowsOpen(t *testing.T) {
 	if fmt.Sprint(ids) != want || len(ids2) != 10 || len(ids3) != 10 || ids2[9] != 10 || ids3[9] != 10 {
 		t.Fatalf("interleaved reads: %v / %v / %v", ids, ids2, ids3)
 	}
-	if e.busy || again.busy || entryOf(t, sc, sel) != again {
+	if st := statsOf(t, sc); st.Busy != 0 || !cached(t, sc, sel) || st.Prepares != prepares+1 {
 		t.Fatal("statements not given back when their rows closed")
 	}
 }
 
+// statusAtClose is modernc.org/sqlite's connection, recording how many
+// bytes its prepared statements hold when it is closed.
+type statusAtClose struct {
+	sqliteConn
+	used *int
+}
+
+type sqliteConn interface {
+	sqldriver.Conn
+	sqldriver.ConnPrepareContext
+	sqldriver.ConnBeginTx
+	sqldriver.QueryerContext
+	sqldriver.ExecerContext
+	sqldriver.Pinger
+	sqldriver.SessionResetter
+	sqldriver.Validator
+	msqlite.DBStatus
+}
+
+func (c statusAtClose) Close() error {
+	n, _, err := c.Status(msqlite.DBStatusStmtUsed, false)
+	if err != nil {
+		return err
+	}
+	*c.used = n
+	return c.sqliteConn.Close()
+}
+
+type statusConnector struct {
+	sqldriver.Connector
+	used *int
+}
+
+func (c statusConnector) Connect(ctx context.Context) (sqldriver.Conn, error) {
+	dc, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return statusAtClose{dc.(sqliteConn), c.used}, nil
+}
+
+// Closing a connection finalizes its cached statements before SQLite's
+// connection closes.
 func TestStatementCacheCloseFinalizesAll(t *testing.T) {
-	sc := pinned(t, openCached(t, 64))
+	mc, err := msqlite.NewConnector("file:" + filepath.Join(t.TempDir(), "close.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := -1
+	db := sql.OpenDB(stmtcache.New(statusConnector{mc, &used}, 64))
+	sc := pinned(t, db)
 	for i := range 20 {
 		queryInts(t, sc, fmt.Sprintf("SELECT %d", i))
 	}
-	cacheOf(t, sc, func(c *stmtCacheConn) {
-		st := c.Unwrap().(msqlite.DBStatus)
-		before, _, err := st.Status(msqlite.DBStatusStmtUsed, false)
+	cacheOf(t, sc, func(c *stmtcache.Conn) {
+		before, _, err := c.Unwrap().(msqlite.DBStatus).Status(msqlite.DBStatusStmtUsed, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(c.m) != 20 || before == 0 {
-			t.Fatalf("%d statements cached, %d bytes: want 20 and memory", len(c.m), before)
-		}
-		c.finalizeAll() // what Close does before closing the connection
-		after, _, _ := st.Status(msqlite.DBStatusStmtUsed, false)
-		if after != 0 {
-			t.Fatalf("after finalizing the cache, statements hold %d bytes, want 0", after)
+		if c.Stats().Len != 20 || before == 0 {
+			t.Fatalf("%d statements cached, %d bytes: want 20 and memory", c.Stats().Len, before)
 		}
 	})
-	// The cache is off for good: statements still run, uncached.
-	if got := queryInts(t, sc, "SELECT 7"); len(got) != 1 || got[0] != 7 {
-		t.Fatal(got)
+	if err := errors.Join(sc.Close(), db.Close()); err != nil {
+		t.Fatal(err)
 	}
-	if cacheLen(t, sc) != 0 {
-		t.Fatal("a statement was cached after the cache was finalized")
+	if used != 0 {
+		t.Fatalf("when the connection closed, statements held %d bytes, want 0", used)
 	}
 }
 
@@ -312,13 +347,13 @@ func TestStatementCacheSchemaChanges(t *testing.T) {
 	if got := cols(a); got != "[x y]=[1 one]" {
 		t.Fatal(got)
 	}
-	stmt := entryOf(t, a, sel)
+	prepares := statsOf(t, a).Prepares
 	// Another connection adds a column: a's cached statement is recompiled.
 	mustExec(t, b, "ALTER TABLE t ADD COLUMN z INTEGER NOT NULL DEFAULT 7")
 	if got := cols(a); got != "[x y z]=[1 one 7]" {
 		t.Fatal("after ADD COLUMN:", got)
 	}
-	if entryOf(t, a, sel) != stmt {
+	if statsOf(t, a).Prepares != prepares || !cached(t, a, sel) {
 		t.Fatal("the statement was prepared anew instead of recompiled")
 	}
 	// Catalog reads (what migrate.Inspect runs) see the change too, on the
@@ -368,7 +403,7 @@ func TestStatementCacheSchemaChanges(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "y") {
 		t.Fatalf("insert into a dropped column: %v", err)
 	}
-	if entryOf(t, a, ins) != nil {
+	if cached(t, a, ins) {
 		t.Fatal("the failed statement stayed cached")
 	}
 	// Dropped for good: the cached select fails, then works once the table
@@ -464,7 +499,7 @@ func TestStatementCacheErrorsDoNotPoison(t *testing.T) {
 	if !errors.As(MapError(err), &ce) || ce.Kind != driver.Unique {
 		t.Fatalf("duplicate insert: %v", err)
 	}
-	if entryOf(t, sc, ins) != nil {
+	if cached(t, sc, ins) {
 		t.Fatal("the failed statement stayed cached")
 	}
 	mustExec(t, sc, ins, "b")
@@ -475,7 +510,7 @@ func TestStatementCacheErrorsDoNotPoison(t *testing.T) {
 	if err := sc.QueryRowContext(ctx, abs, int64(-1<<63)).Scan(&v); err == nil || !strings.Contains(err.Error(), "overflow") {
 		t.Fatalf("abs(min int64): %d, %v", v, err)
 	}
-	if entryOf(t, sc, abs) != nil {
+	if cached(t, sc, abs) {
 		t.Fatal("the failed statement stayed cached")
 	}
 	if got := queryInts(t, sc, abs, int64(-5)); len(got) != 1 || got[0] != 5 {
@@ -485,7 +520,7 @@ func TestStatementCacheErrorsDoNotPoison(t *testing.T) {
 	if _, err := sc.ExecContext(ctx, "INSERT INTO"); err == nil {
 		t.Fatal("syntax error accepted")
 	}
-	if entryOf(t, sc, "INSERT INTO") != nil {
+	if cached(t, sc, "INSERT INTO") {
 		t.Fatal("a statement that failed to prepare is cached")
 	}
 	// A cancelled context, then the same statement.
@@ -548,7 +583,7 @@ func TestStatementCacheConcurrentConnections(t *testing.T) {
 func TestStatementCacheOff(t *testing.T) {
 	sc := pinned(t, openCached(t, 0))
 	err := sc.Raw(func(dc any) error {
-		if _, ok := dc.(*stmtCacheConn); ok {
+		if _, ok := dc.(*stmtcache.Conn); ok {
 			return errors.New("StatementCache(0) still caches")
 		}
 		return nil
@@ -592,13 +627,9 @@ func TestStatementCacheKeyIsACopy(t *testing.T) {
 		t.Fatal(got)
 	}
 	copy(buf, "SELECT 2")
-	cacheOf(t, sc, func(c *stmtCacheConn) {
-		for k, e := range c.m {
-			if k != "SELECT 1" || e.sql != "SELECT 1" {
-				t.Fatalf("cache key %q (entry %q) changed with the caller's buffer", k, e.sql)
-			}
-		}
-	})
+	if !cached(t, sc, "SELECT 1") || cached(t, sc, "SELECT 2") || statsOf(t, sc).Len != 1 {
+		t.Fatal("the cache key changed with the caller's buffer")
+	}
 	if got := queryInts(t, sc, "SELECT 1"); len(got) != 1 || got[0] != 1 {
 		t.Fatal(got)
 	}
