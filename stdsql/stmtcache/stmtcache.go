@@ -108,7 +108,8 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 		_ = dc.Close()
 		return nil, fmt.Errorf("%s: the driver's connection (%T) lacks the methods the statement cache needs; open with %s", c.cfg.prefix, dc, c.cfg.off)
 	}
-	return &Conn{baseConn: bc, size: c.size, bypassNoArgs: c.cfg.bypassNoArgs, m: make(map[string]*entry, c.size)}, nil
+	nvc, _ := dc.(driver.NamedValueChecker)
+	return &Conn{baseConn: bc, nvc: nvc, size: c.size, bypassNoArgs: c.cfg.bypassNoArgs, m: make(map[string]*entry, c.size)}, nil
 }
 
 func (c *connector) Driver() driver.Driver { return c.base.Driver() }
@@ -152,6 +153,7 @@ type entry struct {
 // reads from it), or evicted while busy (closed when its Rows closes).
 type Conn struct {
 	baseConn
+	nvc          driver.NamedValueChecker // the driver's, or nil
 	size         int
 	bypassNoArgs bool
 	m            map[string]*entry // nil once closed
@@ -200,8 +202,8 @@ func (c *Conn) Cached(query string) bool { return c.m[query] != nil }
 // without one, it leaves the argument to database/sql's default
 // conversions (driver.ErrSkip).
 func (c *Conn) CheckNamedValue(nv *driver.NamedValue) error {
-	if x, ok := c.baseConn.(driver.NamedValueChecker); ok {
-		return x.CheckNamedValue(nv)
+	if c.nvc != nil {
+		return c.nvc.CheckNamedValue(nv)
 	}
 	return driver.ErrSkip
 }

@@ -437,7 +437,11 @@ func TestCloseClosesEveryStatement(t *testing.T) {
 		t.Fatalf("the connection closed with %d statements open, want 0", fc.conns[0].openAtClose)
 	}
 	// Closed while a statement is busy: it is closed with its rows.
-	c := &Conn{baseConn: &fakeConn{open: map[*fakeStmt]bool{}}, size: 4, m: map[string]*entry{}}
+	dc, err := New(&fakeConnector{}, 4).Connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dc.(*Conn)
 	r, err := c.QueryContext(context.Background(), "SELECT n", nil)
 	if err != nil {
 		t.Fatal(err)
