@@ -600,3 +600,27 @@ func TestConcurrentConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkQuery runs one statement with an argument through database/sql
+// on the fake driver, cached and not: the cache's own cost per call.
+func BenchmarkQuery(b *testing.B) {
+	for _, size := range []int{0, 8} {
+		b.Run(fmt.Sprint("size=", size), func(b *testing.B) {
+			ctx := context.Background()
+			db := sql.OpenDB(New(&fakeConnector{}, size))
+			defer db.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				rows, err := db.QueryContext(ctx, "SELECT ?", int64(7))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for rows.Next() {
+				}
+				if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
