@@ -19,13 +19,13 @@
 //   - statements prepared explicitly (DB.Prepare, Conn.PrepareContext),
 //     which the caller owns.
 //
-// A statement is evicted only once no Rows reads from it (until then it is
-// out of the cache and closed when its Rows closes); a statement whose call
-// fails is closed rather than kept, so an error never leaves a statement in
-// an unknown state in the cache; closing the connection closes its idle
+// A statement evicted while a Rows reads from it leaves the cache at once
+// and is closed when that Rows closes; a statement whose call fails is
+// closed rather than kept, so an error never leaves a statement in an
+// unknown state in the cache; closing the connection closes its idle
 // statements first, then the driver's connection. Statements survive
-// COMMIT and ROLLBACK: drivers prepare statements per connection, not per
-// transaction.
+// COMMIT and ROLLBACK: the drivers this is for (SQLite, MySQL) prepare
+// statements per connection, not per transaction.
 //
 // Like every database/sql driver connection, a cached connection is used
 // by one goroutine at a time (database/sql holds the connection's lock
@@ -184,7 +184,9 @@ type Stats struct {
 	Prepares, Hits int64
 }
 
-// Stats returns the connection's cache statistics.
+// Stats returns the connection's cache statistics. Like every method of a
+// driver connection, call it only where database/sql hands the connection
+// over (sql.Conn.Raw).
 func (c *Conn) Stats() Stats {
 	s := Stats{Size: c.size, Len: len(c.m), Prepares: c.prepares, Hits: c.hits}
 	for e := c.head; e != nil; e = e.next {
@@ -195,7 +197,8 @@ func (c *Conn) Stats() Stats {
 	return s
 }
 
-// Cached reports whether the cache holds a statement for query.
+// Cached reports whether the cache holds a statement for query (inside
+// sql.Conn.Raw, as Stats).
 func (c *Conn) Cached(query string) bool { return c.m[query] != nil }
 
 // CheckNamedValue passes the driver's driver.NamedValueChecker through;
