@@ -31,6 +31,8 @@ type WorkerOptions struct {
 	// Package is the package whose tests to compile (an import path or a
 	// directory); "" is the package in the current directory.
 	Package string
+	// Timeout bounds the run inside workerd; 0 is 5 minutes.
+	Timeout time.Duration
 }
 
 // WorkerTest compiles the tests of the package in the current directory
@@ -80,7 +82,11 @@ func WorkerTest(t *testing.T, o WorkerOptions) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "gotest.mjs"))
 	cmd.Env = append(os.Environ(), "FORGE_JS_DIR="+jsDir, "TEST_DIR="+dir, "TEST_ARGS="+string(args), "GO_ENV="+string(goEnv), "MF_OPTIONS="+string(mfOptions))
