@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -52,32 +54,33 @@ func errorsAs(err error, e **sqlsplit.Error) bool {
 	return ok
 }
 
-// sqliteScripts are scripts that split into statements that are all valid
-// and run in order on one fresh database.
-var sqliteScripts = []string{
-	"CREATE TABLE t(a, x); CREATE TABLE u(b); CREATE TABLE v(\"end\", [begin], `case`)",
-	"CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET a = CASE WHEN new.x THEN 1 END; END; INSERT INTO t(x) VALUES (1)",
-	"CREATE TRIGGER tr2 AFTER INSERT ON u WHEN CASE WHEN 1 THEN 1 END BEGIN\n" +
-		"  INSERT INTO t(a) VALUES (CASE new.b WHEN 1 THEN 'a;b' ELSE (CASE WHEN 1 THEN 2 END) END);\n" +
-		"  DELETE FROM t WHERE a = 'end;';\n" +
-		"END; INSERT INTO u VALUES (1)",
-	"SELECT 'a;b', \"a\", [a;b] FROM (SELECT 1 AS \"a\", 2 AS [a;b]); SELECT `x;` FROM (SELECT 1 AS `x;`)",
-	"/* c; */ SELECT 1 /* d; */; -- e;\nSELECT 2; ;",
-	"create trigger tt before delete on t begin select raise(ignore); end; SELECT 3",
-	"CREATE TRIGGER tr4 AFTER INSERT ON v BEGIN INSERT INTO t(a) SELECT \"end\" + [begin] FROM v; END; INSERT INTO v VALUES (1, 2, 3)",
-	"CREATE TRIGGER tr5 AFTER UPDATE ON u BEGIN SELECT CASE WHEN 1 THEN 2 END; SELECT CASE 1 WHEN 1 THEN 'END;' END; END; UPDATE u SET b = 2",
-	"SELECT x'3b', 1.5e-3, 'BEGIN;'",
+// sqliteScripts reads testdata/sqlite.json: scripts that split into
+// statements that are all valid and run in order on one fresh database
+// (ok), and scripts that SQLite finds incomplete (refused).
+func sqliteScripts(t *testing.T) (ok, refused []string) {
+	b, err := os.ReadFile(filepath.Join("testdata", "sqlite.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct{ OK, Refused []string }
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s.OK, s.Refused
 }
 
 // TestSplitAgreesWithSQLD splits sqliteScripts and sends each statement to
 // the real sqld (libSQL, SQLite's parser) as a Hrana execute, which sqld
 // refuses for none or several statements, or an incomplete one: every
 // statement it accepts is exactly one of SQLite's, so the split agrees.
+// The refused scripts are SQL_PARSE_ERROR to sqld's sequence (which parses
+// the whole script before it runs any) and an *Error to Split.
 func TestSplitAgreesWithSQLD(t *testing.T) {
 	url := testsvc.SQLD(t)
+	scripts, refused := sqliteScripts(t)
 	var reqs []map[string]any
 	n := 0
-	for _, script := range sqliteScripts {
+	for _, script := range scripts {
 		stmts, err := sqlsplit.Split(script, sqlsplit.SQLite)
 		if err != nil {
 			t.Fatalf("Split(%q): %v", script, err)
@@ -87,6 +90,14 @@ func TestSplitAgreesWithSQLD(t *testing.T) {
 		}
 		n += len(stmts)
 	}
+	first := len(reqs)
+	for _, bad := range refused {
+		if stmts, err := sqlsplit.Split(bad, sqlsplit.SQLite); err == nil {
+			t.Errorf("Split(%q) = %q, want an error", bad, stmts)
+		}
+		reqs = append(reqs, map[string]any{"type": "sequence", "sql": bad})
+	}
+	last := len(reqs)
 	// And what sqld's own sequence does with a whole script.
 	reqs = append(reqs, map[string]any{"type": "sequence", "sql": "CREATE TABLE w(a); CREATE TRIGGER tw AFTER INSERT ON w BEGIN UPDATE w SET a = CASE WHEN 1 THEN 1 END; END; INSERT INTO w VALUES (0)"},
 		map[string]any{"type": "execute", "stmt": map[string]any{"sql": "SELECT count(*) FROM sqlite_schema WHERE name IN ('w', 'tw')"}},
@@ -117,6 +128,12 @@ func TestSplitAgreesWithSQLD(t *testing.T) {
 		t.Fatalf("sqld answered %d results for %d requests (%v)", len(out.Results), len(reqs), err)
 	}
 	for i, r := range out.Results[:len(reqs)-1] {
+		if i >= first && i < last {
+			if r.Type != "error" || r.Error == nil || r.Error.Code != "SQL_PARSE_ERROR" {
+				t.Errorf("sqld answered %q with %s %+v, want SQL_PARSE_ERROR", refused[i-first], r.Type, r.Error)
+			}
+			continue
+		}
 		if r.Type != "ok" {
 			sql, _ := json.Marshal(reqs[i])
 			t.Errorf("sqld refused %s: %+v", sql, r.Error)
@@ -125,7 +142,7 @@ func TestSplitAgreesWithSQLD(t *testing.T) {
 	if rows := out.Results[len(reqs)-2].Response.Result.Rows; len(rows) != 1 || len(rows[0]) != 1 || rows[0][0].Value != "2" {
 		t.Errorf("after the sequence, sqld has %v of the table and trigger, want 2", rows)
 	}
-	t.Logf("%d statements of %d scripts, each one statement to sqld", n, len(sqliteScripts))
+	t.Logf("%d statements of %d scripts, each one statement to sqld; %d refused", n, len(scripts), len(refused))
 }
 
 // TestSplitPortable: the cases of the forge command's migration files.
