@@ -68,7 +68,10 @@ func (e *Error) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg
 //     FUNCTION/PROCEDURE ... BEGIN ATOMIC (PostgreSQL), as Blocks says,
 //     with the CASE ... END expressions inside it: CREATE TRIGGER ... BEGIN
 //     UPDATE t SET a = CASE WHEN x THEN 1 END; END is one statement, as
-//     SQLite's parser (and sqld's) reads it.
+//     SQLite's parser (and sqld's) reads it. The body ends at the END that
+//     follows one of its semicolons (or BEGIN [ATOMIC]) outside CASE ...
+//     END; elsewhere in it, begin and end are names, as SQLite lets them
+//     be (SELECT end FROM t), so no statement hides inside a body.
 //
 // Each statement is returned without its semicolon, leading comments and
 // surrounding white space; empty statements are dropped. An unterminated
@@ -77,15 +80,20 @@ func Split(src string, syn Syntax) ([]string, error) {
 	var out []string
 	start := -1 // start of the current statement; -1 between statements
 	var words []string
-	depth := 0 // BEGIN/CASE ... END nesting inside a block statement
-	block := false
+	// The body of a block statement: from its BEGIN to the END that
+	// follows a ';' (or BEGIN [ATOMIC]) outside CASE ... END. Elsewhere
+	// in the body begin and end are names (SQLite lets them be).
+	block := false // the statement is one of syn.Blocks
+	body, done := false, false
+	cases := 0         // CASE ... END nesting inside the body
+	stmtStart := false // the body's next token starts one of its statements
 	end := func(stop int) {
 		if start >= 0 {
 			if s := strings.TrimSpace(src[start:stop]); s != "" {
 				out = append(out, s)
 			}
 		}
-		start, words, depth, block = -1, words[:0], 0, false
+		start, words, block, body, done, cases = -1, words[:0], false, false, false, 0
 	}
 	n := len(src)
 	for i := 0; i < n; {
@@ -111,9 +119,12 @@ func Split(src string, syn Syntax) ([]string, error) {
 				start = i
 			}
 			var err error
+			wasStart := stmtStart
+			stmtStart = false
 			switch {
 			case c == ';':
-				if depth > 0 {
+				if body {
+					stmtStart = true
 					i++
 					continue
 				}
@@ -153,23 +164,18 @@ func Split(src string, syn Syntax) ([]string, error) {
 					words = append(words, w)
 					block = block || syn.blockStatement(words)
 				}
-				if block {
-					switch w {
-					case "BEGIN":
-						// A body holds no BEGIN of its own (SQLite's
-						// trigger programs; PostgreSQL's BEGIN ATOMIC
-						// bodies): inside one, begin is a name.
-						if depth == 0 {
-							depth++
-						}
-					case "CASE":
-						if depth > 0 {
-							depth++
-						}
-					case "END":
-						if depth > 0 {
-							depth--
-						}
+				if block && !afterDot(src, i) { // t.end is a name
+					switch {
+					case !body && !done && w == "BEGIN":
+						body, stmtStart = true, true
+					case body && w == "ATOMIC" && wasStart && strings.EqualFold(lastWord(src, i), "BEGIN"):
+						stmtStart = true
+					case body && w == "CASE":
+						cases++
+					case body && w == "END" && cases > 0:
+						cases--
+					case body && w == "END" && wasStart:
+						body, done = false, true
 					}
 				}
 				i = j
@@ -181,7 +187,7 @@ func Split(src string, syn Syntax) ([]string, error) {
 			}
 		}
 	}
-	if depth > 0 {
+	if body {
 		return nil, &Error{lineOf(src, start), "the BEGIN ... END block of this statement is not closed (a missing END?)"}
 	}
 	end(n)
@@ -209,6 +215,33 @@ func (syn Syntax) blockStatement(words []string) bool {
 			}
 		}
 		return false
+	}
+	return false
+}
+
+// lastWord returns the word that ends before src[i] (white space
+// between), or "".
+func lastWord(src string, i int) string {
+	for i > 0 && strings.IndexByte(" \t\n\r\f\v", src[i-1]) >= 0 {
+		i--
+	}
+	j := i
+	for j > 0 && isIdentByte(src[j-1]) {
+		j--
+	}
+	return src[j:i]
+}
+
+// afterDot reports whether the word at src[i] follows a '.' (white space
+// between), which makes it a name whatever it spells.
+func afterDot(src string, i int) bool {
+	for i > 0 {
+		i--
+		switch src[i] {
+		case ' ', '\t', '\n', '\r', '\f', '\v':
+			continue
+		}
+		return src[i] == '.'
 	}
 	return false
 }

@@ -34,6 +34,13 @@ func TestSplitSQLite(t *testing.T) {
 			"CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET a = CASE WHEN x THEN 1 END; END", "SELECT 1"},
 		"create temp trigger x before delete on t begin select 1; end;": {"create temp trigger x before delete on t begin select 1; end"},
 		"CREATE FUNCTION f() BEGIN; SELECT 1; END":                      {"CREATE FUNCTION f() BEGIN", "SELECT 1", "END"},
+		// begin and end are names inside a trigger body, except the END
+		// after a ';': no statement hides in a trigger.
+		"CREATE TRIGGER a AFTER INSERT ON t BEGIN SELECT begin FROM x; END; DROP TABLE t; END;": {
+			"CREATE TRIGGER a AFTER INSERT ON t BEGIN SELECT begin FROM x; END", "DROP TABLE t", "END"},
+		"CREATE TRIGGER a AFTER INSERT ON t BEGIN SELECT end, x.end FROM x; END; SELECT 1": {
+			"CREATE TRIGGER a AFTER INSERT ON t BEGIN SELECT end, x.end FROM x; END", "SELECT 1"},
+		"CREATE TRIGGER begin AFTER INSERT ON t BEGIN SELECT 1; END; SELECT 2": {"CREATE TRIGGER begin AFTER INSERT ON t BEGIN SELECT 1; END", "SELECT 2"},
 	} {
 		got, err := sqlsplit.Split(sql, sqlsplit.SQLite)
 		if err != nil || !reflect.DeepEqual(got, want) {
@@ -174,6 +181,10 @@ func TestSplitPortable(t *testing.T) {
 		{"CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT 3",
 			[]string{"CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END", "SELECT 3"}},
 		{"SELECT CASE WHEN 1 THEN 2 END; SELECT 3", []string{"SELECT CASE WHEN 1 THEN 2 END", "SELECT 3"}},
+		{"CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC END; SELECT 1",
+			[]string{"CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC END", "SELECT 1"}},
+		{"CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (CASE WHEN true THEN 1 END); END; SELECT 1",
+			[]string{"CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (CASE WHEN true THEN 1 END); END", "SELECT 1"}},
 	} {
 		got, err := sqlsplit.Split(tc.src, sqlsplit.Portable)
 		if err != nil {
