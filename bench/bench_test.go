@@ -19,10 +19,11 @@ import (
 // inflate.
 //
 // PostgreSQL: FORGE_BENCH_PG_DSN, else FORGE_TEST_PG_DSN; without either
-// the pg benchmarks are skipped (with CI=true they fail).
+// the pg benchmarks are skipped (with CI=true they fail). MySQL or MariaDB:
+// FORGE_BENCH_MYSQL_DSN, else FORGE_TEST_MYSQL_DSN, likewise.
 func BenchmarkORM(b *testing.B) {
 	ctx := context.Background()
-	for _, db := range []string{Postgres, SQLite} {
+	for _, db := range []string{Postgres, SQLite, MySQL} {
 		b.Run(db, func(b *testing.B) {
 			dir := b.TempDir()
 			var env *Env
@@ -31,9 +32,12 @@ func BenchmarkORM(b *testing.B) {
 					return env
 				}
 				var err error
-				if db == Postgres {
+				switch db {
+				case Postgres:
 					env, err = PreparePG(ctx, pgDSN(b))
-				} else {
+				case MySQL:
+					env, err = PrepareMySQL(ctx, mysqlDSN(b))
+				default:
 					env, err = PrepareSQLite(ctx, dir)
 				}
 				if err != nil {
@@ -95,6 +99,20 @@ func pgDSN(tb testing.TB) string {
 			tb.Fatal("CI=true but neither FORGE_BENCH_PG_DSN nor FORGE_TEST_PG_DSN is set")
 		}
 		tb.Skip("PostgreSQL: set FORGE_BENCH_PG_DSN or FORGE_TEST_PG_DSN")
+	}
+	return dsn
+}
+
+// mysqlDSN returns the MySQL or MariaDB to use, or skips (fails with
+// CI=true).
+func mysqlDSN(tb testing.TB) string {
+	tb.Helper()
+	dsn := MySQLDSN()
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("CI=true but neither FORGE_BENCH_MYSQL_DSN nor FORGE_TEST_MYSQL_DSN is set")
+		}
+		tb.Skip("MySQL/MariaDB: set FORGE_BENCH_MYSQL_DSN or FORGE_TEST_MYSQL_DSN (e.g. root@tcp(127.0.0.1:3306)/forge_bench)")
 	}
 	return dsn
 }

@@ -2,12 +2,16 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	forgemysql "github.com/forge-orm/forge/mysql"
 	"github.com/forge-orm/forge/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -18,13 +22,19 @@ var (
 	pgSchema string
 	//go:embed sqlc/sqlite/schema.sql
 	sqliteSchema string
+	//go:embed sqlc/mysql/schema.sql
+	mysqlSchema string
 )
 
 // Env is one prepared database: the tables created afresh and seeded.
 type Env struct {
-	DB   string // Postgres or SQLite
+	DB   string // Postgres, SQLite or MySQL
 	DSN  string // PostgreSQL: the connection string
 	Path string // SQLite: the database file
+	// MySQL: the connection settings (database included) that forge's
+	// mysql.ParseDSN gives; each library clones it and sets only
+	// InterpolateParams (see mysqlConfig).
+	MySQL *gomysql.Config
 }
 
 // PGDSN returns the PostgreSQL to benchmark against: FORGE_BENCH_PG_DSN,
@@ -128,4 +138,98 @@ func PrepareSQLite(ctx context.Context, dir string) (*Env, error) {
 		return nil, err
 	}
 	return &Env{DB: SQLite, Path: path}, nil
+}
+
+// MySQLDSN returns the MySQL or MariaDB to benchmark against:
+// FORGE_BENCH_MYSQL_DSN, else FORGE_TEST_MYSQL_DSN, else "". Either form
+// forge's mysql.Open reads (mysql://user@host:port/db or go-sql-driver's
+// user@tcp(host:port)/db); without a database name the benchmark uses (and
+// creates) MySQLDatabase.
+func MySQLDSN() string {
+	if s := os.Getenv("FORGE_BENCH_MYSQL_DSN"); s != "" {
+		return s
+	}
+	return os.Getenv("FORGE_TEST_MYSQL_DSN")
+}
+
+// MySQLDatabase is the database the benchmark creates and uses when the DSN
+// names none.
+const MySQLDatabase = "forge_bench"
+
+// PrepareMySQL drops and recreates the benchmark's tables in the database
+// dsn names (MySQLDatabase when it names none, created if missing) and
+// seeds them.
+func PrepareMySQL(ctx context.Context, dsn string) (*Env, error) {
+	cfg, err := forgemysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DBName == "" {
+		cfg.DBName = MySQLDatabase
+		server := cfg.Clone()
+		server.DBName = ""
+		db, err := openMySQLConfig(server)
+		if err != nil {
+			return nil, err
+		}
+		_, err = db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+MySQLDatabase)
+		db.Close()
+		if err != nil {
+			return nil, fmt.Errorf("creating database %s: %w", MySQLDatabase, err)
+		}
+	}
+	db, err := openMySQLConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // one session: the statements run in order
+	stmts := []string{"DROP TABLE IF EXISTS bench_posts", "DROP TABLE IF EXISTS bench_users"}
+	for _, q := range strings.Split(mysqlSchema, ";") {
+		if strings.Contains(q, "CREATE") {
+			stmts = append(stmts, q)
+		}
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("creating the tables: %s: %w", strings.TrimSpace(q), err)
+		}
+	}
+	// Seeded with their ids, in multi-row INSERTs (at most 65535
+	// parameters each).
+	users := make([]any, 0, len(seedUsers)*8)
+	for i := range seedUsers {
+		u := &seedUsers[i]
+		users = append(users, u.ID, u.Name, u.Email, u.City, u.Bio, u.Age, u.Active, u.Balance)
+	}
+	if err := insertRows(ctx, db, "bench_users", "id, name, email, city, bio, age, active, balance", 8, users); err != nil {
+		return nil, err
+	}
+	posts := make([]any, 0, len(seedPosts)*4)
+	for i := range seedPosts {
+		p := &seedPosts[i]
+		posts = append(posts, p.ID, p.UserID, p.Title, p.Likes)
+	}
+	if err := insertRows(ctx, db, "bench_posts", "id, user_id, title, likes", 4, posts); err != nil {
+		return nil, err
+	}
+	if _, err := db.ExecContext(ctx, "ANALYZE TABLE bench_users, bench_posts"); err != nil {
+		return nil, err
+	}
+	return &Env{DB: MySQL, MySQL: cfg}, nil
+}
+
+// insertRows inserts args, ncols per row, into table in statements of at
+// most 1000 rows.
+func insertRows(ctx context.Context, db *sql.DB, table, cols string, ncols int, args []any) error {
+	row := "(?" + strings.Repeat(", ?", ncols-1) + ")"
+	for len(args) > 0 {
+		n := min(len(args)/ncols, 1000)
+		q := "INSERT INTO " + table + " (" + cols + ") VALUES " + row + strings.Repeat(", "+row, n-1)
+		if _, err := db.ExecContext(ctx, q, args[:n*ncols]...); err != nil {
+			return fmt.Errorf("seeding %s: %w", table, err)
+		}
+		args = args[n*ncols:]
+	}
+	return nil
 }

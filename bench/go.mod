@@ -4,6 +4,7 @@ go 1.26.0
 
 replace (
 	github.com/forge-orm/forge => ../
+	github.com/forge-orm/forge/mysql => ../mysql
 	github.com/forge-orm/forge/pgx => ../pgx
 	github.com/forge-orm/forge/sqlite => ../sqlite
 )
@@ -11,20 +12,26 @@ replace (
 require (
 	entgo.io/ent v0.14.5
 	github.com/forge-orm/forge v0.0.0
+	github.com/forge-orm/forge/mysql v0.0.0
 	github.com/forge-orm/forge/pgx v0.0.0
 	github.com/forge-orm/forge/sqlite v0.0.0
+	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/uptrace/bun v1.3.0
+	github.com/uptrace/bun/dialect/mysqldialect v1.3.0
 	github.com/uptrace/bun/dialect/pgdialect v1.3.0
 	github.com/uptrace/bun/dialect/sqlitedialect v1.3.0
 	github.com/uptrace/bun/driver/pgdriver v1.2.18
+	gorm.io/driver/mysql v1.6.0
 	gorm.io/driver/postgres v1.6.3
 	gorm.io/driver/sqlite v1.6.0
 	gorm.io/gorm v1.31.2
+	modernc.org/sqlite v1.62.0
 )
 
 require (
 	ariga.io/atlas v0.32.1-0.20250325101103-175b25e1c1b9 // indirect
+	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
 	github.com/agext/levenshtein v1.2.3 // indirect
 	github.com/apparentlymart/go-textseg/v15 v15.0.0 // indirect
@@ -64,7 +71,6 @@ require (
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	modernc.org/sqlite v1.62.0 // indirect
 )
 
 tool golang.org/x/perf/cmd/benchstat

@@ -34,11 +34,12 @@ type Lib interface {
 const (
 	Postgres = "pg"
 	SQLite   = "sqlite"
+	MySQL    = "mysql" // MariaDB in the committed results
 )
 
 // Spec names a library on a database and opens it.
 type Spec struct {
-	DB   string // Postgres or SQLite
+	DB   string // Postgres, SQLite or MySQL
 	Name string // the last element of the benchmark name
 	Open func(ctx context.Context, e *Env) (Lib, error)
 	// Baseline marks the hand-written code the others are compared with.
@@ -63,6 +64,14 @@ var Specs = []Spec{
 	{DB: SQLite, Name: "gorm", Open: openGorm},
 	{DB: SQLite, Name: "bun", Open: openBunSQLite},
 	{DB: SQLite, Name: "ent", Open: openEnt},
+
+	{DB: MySQL, Name: "database-sql", Open: openStdSQL, Baseline: true},
+	{DB: MySQL, Name: "database-sql-prepared", Open: openStdSQLPrepared},
+	{DB: MySQL, Name: "sqlc", Open: openSqlc},
+	{DB: MySQL, Name: "forge", Open: openForge},
+	{DB: MySQL, Name: "gorm", Open: openGorm},
+	{DB: MySQL, Name: "bun", Open: openBunMySQL},
+	{DB: MySQL, Name: "ent", Open: openEnt},
 }
 
 // SpecsFor returns the libraries on db.

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/mysqldialect"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -45,7 +46,8 @@ func (u *BUser) row() Row {
 // it sends statements without parameters. On PostgreSQL it runs over its
 // own driver (pgdriver) or over pgx's stdlib driver in simple-protocol
 // mode, as bun's documentation configures pgx; on SQLite over the shared
-// modernc.org/sqlite *sql.DB.
+// modernc.org/sqlite *sql.DB; on MySQL over go-sql-driver/mysql with the
+// shared settings (its statements have no arguments to interpolate).
 type bunLib struct {
 	db   *bun.DB
 	tmpl []BUser
@@ -80,6 +82,14 @@ func openBunSQLite(ctx context.Context, e *Env) (Lib, error) {
 		return nil, err
 	}
 	return newBunLib(bun.NewDB(sqlDB, sqlitedialect.New())), nil
+}
+
+func openBunMySQL(ctx context.Context, e *Env) (Lib, error) {
+	sqlDB, err := openSQLDB(e)
+	if err != nil {
+		return nil, err
+	}
+	return newBunLib(bun.NewDB(sqlDB, mysqldialect.New())), nil
 }
 
 func (l *bunLib) Close() error { return l.db.Close() }

@@ -13,7 +13,8 @@ import (
 
 // entLib is ent's generated client (./ent, from ./ent/schema) over
 // database/sql: pgx's stdlib driver on PostgreSQL, the shared
-// modernc.org/sqlite *sql.DB on SQLite.
+// modernc.org/sqlite *sql.DB on SQLite, go-sql-driver/mysql with the
+// shared settings and interpolation on on MySQL.
 type entLib struct {
 	client *benchent.Client
 	build  *benchent.Client // on captureDriver, for build-select
@@ -27,8 +28,11 @@ func openEnt(ctx context.Context, e *Env) (Lib, error) {
 		return nil, err
 	}
 	name := dialect.Postgres
-	if e.DB == SQLite {
+	switch e.DB {
+	case SQLite:
 		name = dialect.SQLite
+	case MySQL:
+		name = dialect.MySQL
 	}
 	cap := &captureDriver{dialect: name}
 	return &entLib{

@@ -5,6 +5,7 @@ import (
 
 	"github.com/forge-orm/forge"
 	"github.com/forge-orm/forge/dialect"
+	forgemysql "github.com/forge-orm/forge/mysql"
 	forgepgx "github.com/forge-orm/forge/pgx"
 	"github.com/forge-orm/forge/sqlite"
 )
@@ -56,9 +57,11 @@ func (u *FUser) row() Row {
 	return Row{ID: u.ID, Name: u.Name, Email: u.Email, City: u.City, Bio: u.Bio, Age: u.Age, Active: u.Active, Balance: u.Balance}
 }
 
-// forgeLib is forge on its pgx driver (pgx.New over a pgxpool.Pool) or on
+// forgeLib is forge on its pgx driver (pgx.New over a pgxpool.Pool), on
 // its SQLite driver (sqlite.Open: modernc.org/sqlite through stdsql, with
-// its statement cache of 128 statements per connection, the default).
+// its statement cache of 128 statements per connection, the default) or on
+// its MySQL driver (mysql.OpenConfig: go-sql-driver/mysql through stdsql,
+// with the settings it forces, interpolation off).
 type forgeLib struct {
 	db      *forge.DB
 	d       dialect.Dialect
@@ -69,13 +72,20 @@ type forgeLib struct {
 func openForge(ctx context.Context, e *Env) (Lib, error) {
 	var db *forge.DB
 	var err error
-	if e.DB == Postgres {
+	switch e.DB {
+	case Postgres:
 		conn, cerr := forgepgx.Open(ctx, e.DSN)
 		if cerr != nil {
 			return nil, cerr
 		}
 		db, err = forge.Open(forgeSchema, conn)
-	} else {
+	case MySQL:
+		conn, cerr := forgemysql.OpenConfig(ctx, e.MySQL)
+		if cerr != nil {
+			return nil, cerr
+		}
+		db, err = forge.Open(forgeSchema, conn)
+	default:
 		conn, cerr := sqlite.Open(e.Path)
 		if cerr != nil {
 			return nil, cerr

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 
+	gormmysql "gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	gormsqlite "gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -47,7 +48,9 @@ func (u *GUser) row() Row {
 // driver). On SQLite gorm.io/driver/sqlite is given the shared
 // modernc.org/sqlite *sql.DB as its connection (Conn), so every statement
 // runs on modernc; that package also links github.com/mattn/go-sqlite3,
-// which is never opened.
+// which is never opened. On MySQL gorm.io/driver/mysql is given a
+// go-sql-driver/mysql *sql.DB with the shared settings, interpolation off
+// (PrepareStmt runs every statement prepared).
 type gormLib struct {
 	db   *gorm.DB
 	dry  *gorm.DB
@@ -57,9 +60,16 @@ type gormLib struct {
 
 func openGorm(ctx context.Context, e *Env) (Lib, error) {
 	var dial gorm.Dialector
-	if e.DB == Postgres {
+	switch e.DB {
+	case Postgres:
 		dial = postgres.Open(e.DSN)
-	} else {
+	case MySQL:
+		sqlDB, err := openMySQLConfig(mysqlConfig(e, false))
+		if err != nil {
+			return nil, err
+		}
+		dial = gormmysql.New(gormmysql.Config{Conn: sqlDB, SkipInitializeWithVersion: true})
+	default:
 		sqlDB, err := openSQLDB(e)
 		if err != nil {
 			return nil, err

@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 
 	"github.com/forge-orm/forge/bench/sqlc/litedb"
+	"github.com/forge-orm/forge/bench/sqlc/mydb"
 	"github.com/forge-orm/forge/bench/sqlc/pgdb"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The sqlc implementations run the code sqlc v1.31.1 generated from
 // sqlc/sqlc.yaml: package pgdb (sql_package pgx/v5, on a pgxpool.Pool) and
-// package litedb (database/sql, on the shared modernc.org/sqlite *sql.DB).
+// package litedb (database/sql, on the shared modernc.org/sqlite *sql.DB) and
+// package mydb (database/sql, on go-sql-driver/mysql with interpolation
+// on, as the hand-written baseline).
 // sqlc writes no eager loading: the relation read is its two generated
 // queries (parents, then children of those parents) joined in Go, as a
 // sqlc user writes it.
@@ -27,6 +30,9 @@ func openSqlc(ctx context.Context, e *Env) (Lib, error) {
 	db, err := openSQLDB(e)
 	if err != nil {
 		return nil, err
+	}
+	if e.DB == MySQL {
+		return &sqlcMy{close: db.Close, q: mydb.New(db)}, nil
 	}
 	return &sqlcLite{close: db.Close, q: litedb.New(db)}, nil
 }
@@ -281,3 +287,101 @@ func (l *sqlcLite) ReadRelations(ctx context.Context, i int) error {
 }
 
 func (l *sqlcLite) BuildSelect(int) error { return ErrNotApplicable }
+
+// sqlcMy is sqlc's MySQL engine. It has no insert-100: the engine parses
+// neither a multi-row VALUES list of variable length nor JSON_TABLE, MySQL
+// has no arrays, and :copyfrom (LOAD DATA LOCAL INFILE) returns no ids.
+type sqlcMy struct {
+	close func() error
+	q     *mydb.Queries
+	ids   IDSeq
+}
+
+func (l *sqlcMy) Close() error { return l.close() }
+
+func (l *sqlcMy) InsertOne(ctx context.Context, i int) error {
+	u := NewUser(i)
+	id, err := l.q.InsertUser(ctx, mydb.InsertUserParams{Name: u.Name, Email: u.Email, City: u.City, Bio: u.Bio, Age: u.Age, Active: u.Active, Balance: u.Balance})
+	if err != nil {
+		return err
+	}
+	return l.ids.Next(id)
+}
+
+func (l *sqlcMy) InsertMany(ctx context.Context, i int) error { return ErrNotApplicable }
+
+func (l *sqlcMy) UpdateOne(ctx context.Context, i int) error {
+	id, city, balance := UpdateTarget(i)
+	n, err := l.q.UpdateUser(ctx, mydb.UpdateUserParams{ID: id, City: city, Balance: balance})
+	if err != nil {
+		return err
+	}
+	return CheckAffected(n)
+}
+
+func myRow(u *mydb.BenchUser) Row { return Row(*u) }
+
+func (l *sqlcMy) ReadOne(ctx context.Context, i int) error {
+	id := ReadID(i)
+	u, err := l.q.GetUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	return CheckUser(myRow(&u), id)
+}
+
+func (l *sqlcMy) ReadMany(ctx context.Context, i int) error {
+	users, err := l.q.ListUsers(ctx, ManyRows)
+	if err != nil {
+		return err
+	}
+	if err := CheckCount("read-100", len(users), ManyRows); err != nil {
+		return err
+	}
+	for k := range users {
+		if err := CheckUser(myRow(&users[k]), int64(k+1)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *sqlcMy) ReadRelations(ctx context.Context, i int) error {
+	users, err := l.q.ListUsers(ctx, RelParents)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(users))
+	for k := range users {
+		ids[k] = users[k].ID
+	}
+	posts, err := l.q.ListPostsByUserIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	byUser := make(map[int64][]mydb.BenchPost, len(users))
+	for _, p := range posts {
+		byUser[p.UserID] = append(byUser[p.UserID], p)
+	}
+	if err := CheckCount("parents", len(users), RelParents); err != nil {
+		return err
+	}
+	for k := range users {
+		u := &users[k]
+		if err := CheckUser(myRow(u), int64(k+1)); err != nil {
+			return err
+		}
+		mine := byUser[u.ID]
+		if err := CheckCount("posts", len(mine), PostsPerUser); err != nil {
+			return err
+		}
+		for _, p := range mine {
+			if err := CheckPost(PostRow(p), u.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (l *sqlcMy) BuildSelect(int) error { return ErrNotApplicable }

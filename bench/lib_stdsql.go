@@ -7,18 +7,21 @@ import (
 	"strings"
 
 	"github.com/forge-orm/forge/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 )
 
 // stdSQLLib is hand-written database/sql code: over pgx's stdlib driver on
-// PostgreSQL, over modernc.org/sqlite on SQLite (the baseline there). With
-// prepared set (database-sql-prepared, SQLite only) it runs the same SQL
+// PostgreSQL, over modernc.org/sqlite on SQLite and over
+// go-sql-driver/mysql on MySQL (the baseline on both). With prepared set
+// (database-sql-prepared, SQLite and MySQL) it runs the same SQL
 // through statements it prepared once (*sql.Stmt, which database/sql
 // prepares once per pooled connection), as an expert does by hand when
 // preparing costs as much as running.
 type stdSQLLib struct {
 	db  *sql.DB
 	pg  bool
+	my  bool // MySQL
 	q   handSQL
 	ids IDSeq
 
@@ -32,15 +35,19 @@ type stdSQLLib struct {
 }
 
 // openSQLDB opens the *sql.DB every database/sql-based library uses: pgx's
-// stdlib driver on PostgreSQL; on SQLite the pool forge's sqlite.Open
+// stdlib driver on PostgreSQL; on MySQL go-sql-driver/mysql with
+// interpolation on (see mysqlConfig); on SQLite the pool forge's sqlite.Open
 // configures (modernc.org/sqlite, WAL, synchronous=NORMAL, foreign_keys,
 // busy_timeout), so that every library runs on the same driver and
 // settings, without forge's statement cache: the other libraries run on
 // modernc.org/sqlite as it comes, preparing each statement for its call
 // unless they prepare it themselves.
 func openSQLDB(e *Env) (*sql.DB, error) {
-	if e.DB == Postgres {
+	switch e.DB {
+	case Postgres:
 		return sql.Open("pgx", e.DSN)
+	case MySQL:
+		return openMySQLConfig(mysqlConfig(e, true))
 	}
 	conn, err := sqlite.Open(e.Path, sqlite.StatementCache(0))
 	if err != nil {
@@ -49,24 +56,61 @@ func openSQLDB(e *Env) (*sql.DB, error) {
 	return conn.DB(), nil
 }
 
+// mysqlConfig returns the connection settings of a library on MySQL: those
+// forge's mysql.ParseDSN forces (parseTime, loc=UTC, the session time_zone
+// and sql_mode, clientFoundRows: UPDATE reports matched rows, as on the
+// other databases), for every library alike, with client-side
+// interpolation of the arguments into the SQL text on or off. On, a
+// statement with arguments is one round trip (text protocol); off,
+// go-sql-driver prepares, executes and closes a statement per call, unless
+// the library prepares it once itself.
+func mysqlConfig(e *Env, interpolate bool) *gomysql.Config {
+	cfg := e.MySQL.Clone()
+	cfg.InterpolateParams = interpolate
+	return cfg
+}
+
+func openMySQLConfig(cfg *gomysql.Config) (*sql.DB, error) {
+	c, err := gomysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
+}
+
 func openStdSQL(ctx context.Context, e *Env) (Lib, error) {
 	db, err := openSQLDB(e)
 	if err != nil {
 		return nil, err
 	}
-	l := &stdSQLLib{db: db, pg: e.DB == Postgres, q: sqliteSQL}
-	if l.pg {
-		l.q = pgSQL
-	}
-	return l, nil
+	return newStdSQL(db, e), nil
 }
 
+func newStdSQL(db *sql.DB, e *Env) *stdSQLLib {
+	l := &stdSQLLib{db: db, pg: e.DB == Postgres, my: e.DB == MySQL, q: sqliteSQL}
+	switch e.DB {
+	case Postgres:
+		l.q = pgSQL
+	case MySQL:
+		l.q = mysqlSQL
+	}
+	return l
+}
+
+// openStdSQLPrepared prepares its statements once; on MySQL over a pool
+// without interpolation (statements run prepared, binary protocol).
 func openStdSQLPrepared(ctx context.Context, e *Env) (Lib, error) {
-	lib, err := openStdSQL(ctx, e)
+	var db *sql.DB
+	var err error
+	if e.DB == MySQL {
+		db, err = openMySQLConfig(mysqlConfig(e, false))
+	} else {
+		db, err = openSQLDB(e)
+	}
 	if err != nil {
 		return nil, err
 	}
-	l := lib.(*stdSQLLib)
+	l := newStdSQL(db, e)
 	l.prepared, l.posts = true, map[int]*sql.Stmt{}
 	for _, s := range []struct {
 		st **sql.Stmt
@@ -141,6 +185,9 @@ func (l *stdSQLLib) InsertMany(ctx context.Context, i int) error {
 	for k := range src {
 		args = userArgs(args, &src[k])
 	}
+	if l.my {
+		return l.insertManyMySQL(ctx, args)
+	}
 	rows, err := l.query(ctx, l.insertMany, l.q.insertMany, args...)
 	if err != nil {
 		return err
@@ -161,6 +208,30 @@ func (l *stdSQLLib) InsertMany(ctx context.Context, i int) error {
 		return err
 	}
 	return CheckCount("insert-100", n, ManyRows)
+}
+
+// insertManyMySQL reads the ids of the inserted rows as an expert does on
+// MySQL: the first from LastInsertId, the others following it (InnoDB
+// gives a multi-row INSERT consecutive ids under its default lock modes).
+func (l *stdSQLLib) insertManyMySQL(ctx context.Context, args []any) error {
+	res, err := l.exec(ctx, l.insertMany, l.q.insertMany, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	first, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	for k := range n {
+		if err := l.ids.Next(first + k); err != nil {
+			return err
+		}
+	}
+	return CheckCount("insert-100", int(n), ManyRows)
 }
 
 func (l *stdSQLLib) UpdateOne(ctx context.Context, i int) error {
@@ -229,7 +300,7 @@ func (l *stdSQLLib) ReadRelations(ctx context.Context, i int) error {
 		}
 		rows, err = l.db.QueryContext(ctx, l.q.posts, ids)
 	} else {
-		// SQLite has no arrays: one placeholder per key.
+		// SQLite and MySQL have no arrays: one placeholder per key.
 		args := make([]any, len(users))
 		for k := range users {
 			args[k] = users[k].ID
@@ -284,7 +355,7 @@ func (l *stdSQLLib) parents(ctx context.Context) ([]UserPosts, error) {
 
 func (l *stdSQLLib) BuildSelect(int) error { return ErrNotApplicable }
 
-// postsSQL completes the SQLite children query for n keys.
+// postsSQL completes the SQLite and MySQL children query for n keys.
 func postsSQL(prefix string, n int) string {
 	var q strings.Builder
 	q.Grow(len(prefix) + 3*n)

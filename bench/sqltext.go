@@ -9,12 +9,12 @@ import (
 // the same SQL the sqlc queries hold, apart from insert-100, which sqlc
 // cannot write as a multi-row VALUES list.
 type handSQL struct {
-	insertOne  string // one row, RETURNING id (PostgreSQL) or LastInsertId (SQLite)
-	insertMany string // ManyRows rows in one VALUES list, RETURNING id
+	insertOne  string // one row, RETURNING id (PostgreSQL) or LastInsertId (SQLite, MySQL)
+	insertMany string // ManyRows rows in one VALUES list, RETURNING id (not on MySQL)
 	update     string // args: id, city, balance
 	get        string
 	list       string // arg: the limit
-	posts      string // PostgreSQL: user_id = ANY($1); SQLite: IN (...) per call
+	posts      string // PostgreSQL: user_id = ANY($1); SQLite, MySQL: IN (...) per call
 }
 
 const userCols = "id, name, email, city, bio, age, active, balance"
@@ -35,6 +35,18 @@ var sqliteSQL = handSQL{
 	get:        "SELECT " + userCols + " FROM bench_users WHERE id = ?",
 	list:       "SELECT " + userCols + " FROM bench_users ORDER BY id LIMIT ?",
 	posts:      "SELECT id, user_id, title, likes FROM bench_posts WHERE user_id IN (",
+}
+
+// mysqlSQL is the SQL on MySQL and MariaDB: insert-100 reads the ids from
+// LastInsertId and the row count (consecutive ids, as under InnoDB's
+// default lock modes for a multi-row INSERT), without RETURNING.
+var mysqlSQL = handSQL{
+	insertOne:  sqliteSQL.insertOne,
+	insertMany: strings.TrimSuffix(insertValuesSQL(ManyRows, false), " RETURNING id"),
+	update:     sqliteSQL.update,
+	get:        sqliteSQL.get,
+	list:       sqliteSQL.list,
+	posts:      sqliteSQL.posts,
 }
 
 // insertValuesSQL writes INSERT ... VALUES (...), ... RETURNING id for n rows.

@@ -29,6 +29,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
@@ -55,13 +56,38 @@ const SQLMode = "ANSI_QUOTES,STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,NO_ZERO_IN_D
 // mysql://user:password@host:port/database?param=value, or in
 // go-sql-driver's form, user:password@tcp(host:port)/database?param=value.
 // Parameters are go-sql-driver's (tls, timeout, ...); those forge forces
-// (see the package doc) are overridden.
-func Open(ctx context.Context, dsn string) (*stdsql.Conn, error) {
+// (see the package doc) are overridden. Options: StatementCache.
+func Open(ctx context.Context, dsn string, opts ...Option) (*stdsql.Conn, error) {
 	cfg, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return OpenConfig(ctx, cfg)
+	return OpenConfig(ctx, cfg, opts...)
+}
+
+// DefaultStatementCacheSize is how many prepared statements each connection
+// keeps when Open is given no StatementCache option.
+const DefaultStatementCacheSize = 64
+
+// MaxCachedStatementLen is the length, in bytes, of the longest SQL text the
+// statement cache keeps: longer statements (large multi-row inserts, IN
+// lists with thousands of keys) rarely repeat exactly, so they are prepared
+// for each call, as without a cache.
+const MaxCachedStatementLen = 16 << 10
+
+// Option configures Open and OpenConfig.
+type Option func(*options)
+
+type options struct {
+	cacheSize int
+}
+
+// StatementCache sets how many prepared statements each connection keeps
+// (see the package doc). n <= 0 turns the cache off: every statement with
+// arguments is prepared for its call and closed after it, as
+// go-sql-driver/mysql does on its own.
+func StatementCache(n int) Option {
+	return func(o *options) { o.cacheSize = max(n, 0) }
 }
 
 // ParseDSN reads dsn (see Open) into go-sql-driver's configuration, with
@@ -130,9 +156,14 @@ func force(cfg *gomysql.Config) {
 
 // OpenConfig opens a pool with cfg (after forcing forge's settings, see
 // the package doc), reads the server's version and adapts the pool.
-func OpenConfig(ctx context.Context, cfg *gomysql.Config) (*stdsql.Conn, error) {
+// Options: StatementCache.
+func OpenConfig(ctx context.Context, cfg *gomysql.Config, opts ...Option) (*stdsql.Conn, error) {
 	if runtime.GOOS == "js" {
 		return nil, errEdge
+	}
+	o := options{cacheSize: DefaultStatementCacheSize}
+	for _, opt := range opts {
+		opt(&o)
 	}
 	cfg = cfg.Clone()
 	force(cfg)
@@ -140,7 +171,11 @@ func OpenConfig(ctx context.Context, cfg *gomysql.Config) (*stdsql.Conn, error) 
 	if err != nil {
 		return nil, fmt.Errorf("forge/mysql: %w", err)
 	}
-	db := sql.OpenDB(connector)
+	var dc sqldriver.Connector = connector
+	if o.cacheSize > 0 {
+		dc = &cachingConnector{base: connector, size: o.cacheSize}
+	}
+	db := sql.OpenDB(dc)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	d, err := probe(ctx, db)
 	if err != nil {

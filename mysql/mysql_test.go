@@ -11,6 +11,7 @@ import (
 	"github.com/forge-orm/forge/driver"
 	"github.com/forge-orm/forge/forgetest"
 	"github.com/forge-orm/forge/mysql"
+	"github.com/forge-orm/forge/stdsql"
 )
 
 // dsn returns the test server's DSN. The test command (./scripts/test)
@@ -27,7 +28,10 @@ var dbSeq atomic.Int64
 
 // openDB opens a connection to a fresh database, dropped when the test
 // ends: each test gets an empty database of its own.
-func openDB(t testing.TB) driver.Conn {
+func openDB(t testing.TB) driver.Conn { return openDBWith(t) }
+
+// openDBWith is openDB with Open's options.
+func openDBWith(t testing.TB, opts ...mysql.Option) *stdsql.Conn {
 	ctx := context.Background()
 	cfg, err := mysql.ParseDSN(dsn(t))
 	if err != nil {
@@ -47,7 +51,7 @@ func openDB(t testing.TB) driver.Conn {
 		admin.Close()
 	})
 	cfg.DBName = name
-	conn, err := mysql.OpenConfig(ctx, cfg)
+	conn, err := mysql.OpenConfig(ctx, cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
