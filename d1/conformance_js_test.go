@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -27,24 +28,24 @@ import (
 
 var next atomic.Int32
 
-// testEnv is what the test Worker (testdata/gotest.mjs) provides.
+// testEnv is the test Worker's env (testsvc.WorkerTest), with the D1
+// databases DB00, DB01, ... that TestConformanceUnderWorkerd binds.
 func testEnv(t testing.TB) js.Value {
-	e := js.Global().Get("__forgeD1Test")
-	if e.Type() != js.TypeObject {
+	e := js.Global().Get("__forgeTest")
+	if e.Type() != js.TypeObject || e.Get("env").Get("DB00").IsUndefined() {
 		t.Skip("no D1 here: these tests run inside workerd, started by TestConformanceUnderWorkerd")
 	}
-	return e
+	return e.Get("env")
 }
 
 // open returns a fresh, empty D1 database.
 func open(t testing.TB) driver.Conn {
-	e := testEnv(t)
-	dbs := e.Get("databases")
-	i := int(next.Add(1)) - 1
-	if i >= dbs.Length() {
-		t.Fatalf("the test Worker has only %d D1 databases", dbs.Length())
+	env := testEnv(t)
+	name := fmt.Sprintf("DB%02d", int(next.Add(1))-1)
+	if env.Get(name).IsUndefined() {
+		t.Fatalf("the test Worker has no D1 database %s: bind more in workerd_test.go", name)
 	}
-	conn, err := d1.FromEnv(envOf{e.Get("env")}, dbs.Index(i).String())
+	conn, err := d1.FromEnv(envOf{env}, name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -442,7 +442,8 @@ func countStatements(req *hrana.PipelineRequest) int {
 			n += len(q.Batch.Steps)
 		case hrana.TypeSequence:
 			if q.SQL != nil {
-				n += max(len(splitSQLite(*q.SQL)), 1)
+				parts, _ := splitSQLite(*q.SQL) // a script that does not split runs nothing
+				n += max(len(parts), 1)
 			} else {
 				n++
 			}
@@ -461,7 +462,7 @@ func resolveStatements(req *hrana.PipelineRequest, list Statements) *streamError
 		if sql, msg, ok := list.resolve(*p); ok {
 			*p = sql
 			return nil
-		} else if parts := splitSQLite(*p); len(parts) == 1 && txControl(parts[0]) != "" {
+		} else if parts, e := splitSQLite(*p); e == nil && len(parts) == 1 && txControl(parts[0]) != "" {
 			return nil
 		} else {
 			return &streamError{http.StatusForbidden, msg, "STATEMENT_NOT_ALLOWED"}

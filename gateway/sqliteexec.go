@@ -305,7 +305,10 @@ func (ex *executor) conn(ctx context.Context) (*sqliteConn, *hrana.Error) {
 // oneStatement returns the single statement of sql, or the error sqld
 // gives for none or several.
 func oneStatement(sql string) (string, *hrana.Error) {
-	parts := splitSQLite(sql)
+	parts, e := splitSQLite(sql)
+	if e != nil {
+		return "", e
+	}
 	switch len(parts) {
 	case 0:
 		return "", &hrana.Error{Message: "SQL string does not contain any statement", Code: "SQL_NO_STATEMENT"}
@@ -798,7 +801,11 @@ func (ex *executor) autocommit(ctx context.Context) (bool, *hrana.Error) {
 // sequence runs several statements, without arguments or rows, stopping
 // at the first error.
 func (ex *executor) sequence(ctx context.Context, text string) *hrana.Error {
-	for _, s := range splitSQLite(text) {
+	parts, e := splitSQLite(text)
+	if e != nil {
+		return e
+	}
+	for _, s := range parts {
 		names, err := sqliteParams(s)
 		if err != nil {
 			return stmtErr(err)

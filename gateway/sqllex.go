@@ -3,14 +3,17 @@ package gateway
 import (
 	"strconv"
 	"strings"
+
+	"github.com/forge-orm/forge/dialect/sqlsplit"
+	"github.com/forge-orm/forge/wire/hrana"
 )
 
-// This file reads SQLite SQL as SQLite's tokenizer does, for the three
-// things the Hrana handler needs without preparing a statement: where one
+// This file reads SQLite SQL as SQLite's tokenizer does, for two things
+// the Hrana handler needs without preparing a statement: the parameters a
+// statement declares (so that positional arguments bind to named
+// parameters and describe lists them), and the leading keywords. Where a
 // statement ends (so that an execute runs exactly one, and a sequence runs
-// its statements one at a time), the parameters a statement declares (so
-// that positional arguments bind to named parameters and describe lists
-// them), and the leading keywords. It never decides whether SQL is allowed
+// its statements one at a time) is splitSQLite's, on sqlsplit. It never decides whether SQL is allowed
 // to run: the database does that (see the roles).
 
 // sqlToken is one token: its kind and its text.
@@ -138,66 +141,15 @@ func isIdentStart(c byte) bool {
 
 func isIdentChar(c byte) bool { return isIdentStart(c) || c >= '0' && c <= '9' || c == '$' }
 
-// splitSQLite splits sql into its statements, as sqlite3_complete sees
-// their ends: at each ';' outside strings, quoted identifiers and
-// comments, except inside the body of a CREATE TRIGGER, which ends at
-// "END;". Statements are returned trimmed, without their ';'; empty ones
-// are dropped.
-func splitSQLite(sql string) []string {
-	var out []string
-	start := 0         // byte offset where the current statement starts
-	var first []string // the statement's first words, up to four
-	lastWord := ""
-	trigger := false
-	hasTokens := false
-	sqliteTokens(sql, func(t sqlToken) bool {
-		switch t.kind {
-		case tokSemi:
-			if trigger && !strings.EqualFold(lastWord, "END") {
-				lastWord = ""
-				return true
-			}
-			if hasTokens {
-				out = append(out, strings.TrimSpace(sql[start:t.end-1]))
-			}
-			start, first, lastWord, trigger, hasTokens = t.end, first[:0], "", false, false
-			return true
-		case tokWord:
-			if len(first) < 4 {
-				first = append(first, strings.ToUpper(t.text))
-				trigger = trigger || isCreateTrigger(first)
-			}
-			lastWord = t.text
-		default:
-			if len(first) < 4 {
-				first = append(first, "")
-			}
-			lastWord = ""
-		}
-		hasTokens = true
-		return true
-	})
-	if hasTokens {
-		if s := strings.TrimSpace(sql[start:]); s != "" {
-			out = append(out, s)
-		}
+// splitSQLite splits sql into its statements as SQLite's parser does
+// (sqlsplit.SQLite); an unterminated string, identifier, comment or
+// trigger body is the SQL_PARSE_ERROR sqld gives for it.
+func splitSQLite(sql string) ([]string, *hrana.Error) {
+	parts, err := sqlsplit.Split(sql, sqlsplit.SQLite)
+	if err != nil {
+		return nil, &hrana.Error{Message: "SQL string could not be parsed: " + err.Error(), Code: "SQL_PARSE_ERROR"}
 	}
-	return out
-}
-
-// isCreateTrigger reports whether a statement's first words are
-// [EXPLAIN [QUERY PLAN]] CREATE [TEMP|TEMPORARY] TRIGGER.
-func isCreateTrigger(w []string) bool {
-	for len(w) > 0 && (w[0] == "EXPLAIN" || w[0] == "QUERY" || w[0] == "PLAN") {
-		w = w[1:]
-	}
-	if len(w) < 2 || w[0] != "CREATE" {
-		return false
-	}
-	if w[1] == "TEMP" || w[1] == "TEMPORARY" {
-		return len(w) > 2 && w[2] == "TRIGGER"
-	}
-	return w[1] == "TRIGGER"
+	return parts, nil
 }
 
 // sqliteParams returns the parameters of one statement by index, as

@@ -4,7 +4,7 @@ package libsql_test
 
 // TestConformanceInWorker runs inside the real workerd: the test binary is
 // compiled for js/wasm and started in a Worker by the host-side
-// TestConformanceInWorker (worker_test.go) through testdata/worker/gotest.mjs,
+// TestConformanceInWorker (worker_test.go) through testsvc.WorkerTest,
 // which passes the URLs of real sqld servers on 127.0.0.1 (one per
 // conformance test) as FORGE_LIBSQL_SQLD_URLS. The driver reaches them
 // through the runtime's fetch (fetch/jsfetch), not net/http. Run elsewhere
@@ -34,7 +34,7 @@ func TestConformanceInWorker(t *testing.T) {
 		t.Skip("no sqld here: this test runs inside workerd, started by the host-side TestConformanceInWorker")
 	}
 	urls := strings.Split(env, ",")
-	t.Logf("runtime: %s; %d sqld servers", os.Getenv("FORGE_LIBSQL_RUNTIME"), len(urls))
+	t.Logf("runtime: %s; %d sqld servers", os.Getenv("FORGE_TEST_RUNTIME"), len(urls))
 
 	// Every request goes through the runtime's fetch; count them to show
 	// the suite really travelled that way.

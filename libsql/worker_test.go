@@ -4,14 +4,10 @@ package libsql_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	osexec "os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +21,7 @@ import (
 // Worker against real sqld: it compiles this package's tests for js/wasm
 // (go test -c), starts one fresh sqld per conformance test on 127.0.0.1,
 // and runs the binary's TestConformanceInWorker (worker_js_test.go) inside
-// the real workerd through Miniflare (testdata/worker/gotest.mjs), where
+// the real workerd through Miniflare (testsvc.WorkerTest), where
 // the driver reaches sqld through the runtime's fetch (fetch/jsfetch).
 //
 // The binary's TestAbortInWorker runs there too: it checks, through
@@ -36,10 +32,6 @@ func TestConformanceInWorker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a wasm and starts workerd")
 	}
-	jsDir := testsvc.JSDir(t)
-	node := testsvc.Node(t)
-	goCmd, goroot := testsvc.Go(t)
-
 	// One sqld per test of the suite: each needs a fresh database.
 	start := time.Now()
 	urls := make([]string, len(forgetest.Tests))
@@ -50,57 +42,19 @@ func TestConformanceInWorker(t *testing.T) {
 	t.Logf("started %d sqld in %v", len(urls)+1, time.Since(start).Round(time.Millisecond))
 	srv := httptest.NewServer(watch)
 	t.Cleanup(srv.Close)
-	goEnv, _ := json.Marshal(map[string]string{
-		"FORGE_LIBSQL_SQLD_URLS": strings.Join(urls, ","),
-		"FORGE_LIBSQL_ABORT_URL": srv.URL,
-	})
-
-	start = time.Now()
-	dir := t.TempDir()
-	out, err := workerCommand(goCmd, ".", []string{"GOOS=js", "GOARCH=wasm"}, "test", "-c", "-o", filepath.Join(dir, "test.wasm"), ".")
-	if err != nil {
-		t.Fatalf("go test -c for js/wasm: %v\n%s", err, out)
-	}
-	execJS, err := os.ReadFile(filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), execJS, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("built the js/wasm test binary in %v", time.Since(start).Round(time.Millisecond))
-
-	start = time.Now()
-	args, _ := json.Marshal([]string{"-test.v", "-test.count=1", "-test.run=^(TestConformanceInWorker|TestAbortInWorker)$"})
-	out, err = workerCommand(node, filepath.Join("testdata", "worker"), []string{
-		"FORGE_JS_DIR=" + jsDir, "TEST_DIR=" + dir, "TEST_ARGS=" + string(args), "GO_ENV=" + string(goEnv),
-	}, "gotest.mjs")
-	t.Logf("inside workerd (%v):\n%s", time.Since(start).Round(time.Millisecond), out)
-	if err != nil {
-		t.Fatalf("the tests failed inside workerd: %v", err)
-	}
-	// Make sure they ran there, every one, rather than skipped.
 	want := []string{"runtime: Cloudflare-Workers", "--- PASS: TestConformanceInWorker ", "--- PASS: TestAbortInWorker "}
 	for _, tc := range forgetest.Tests {
 		want = append(want, "--- PASS: TestConformanceInWorker/"+tc.Name+" ")
 	}
-	for _, w := range want {
-		if !strings.Contains(out, w) {
-			t.Errorf("the output inside workerd lacks %q", w)
-		}
-	}
-}
-
-func workerCommand(name, dir string, env []string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := osexec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
+	testsvc.WorkerTest(t, testsvc.WorkerOptions{
+		Run: "^(TestConformanceInWorker|TestAbortInWorker)$",
+		Env: map[string]string{
+			"FORGE_LIBSQL_SQLD_URLS": strings.Join(urls, ","),
+			"FORGE_LIBSQL_ABORT_URL": srv.URL,
+		},
+		// Make sure they ran there, every one, rather than skipped.
+		Want: want,
+	})
 }
 
 // abortWatch forwards Hrana requests to a sqld (target) and records, per

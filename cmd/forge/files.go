@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/forge-orm/forge/dialect/sqlsplit"
 )
 
 // Migration files.
@@ -27,7 +29,7 @@ import (
 //	migrations/0001_init.sql
 //	migrations/down/0001_init.sql
 //
-// A file holds SQL statements separated by semicolons (see splitSQL). Its
+// A file holds SQL statements separated by semicolons (see sqlsplit.Split). Its
 // leading comment lines may hold directives:
 //
 //	-- forge:foreign-keys-off   (SQLite) run with foreign key enforcement off,
@@ -175,7 +177,7 @@ func readScript(path string) (*script, error) {
 	}
 	sum := sha256.Sum256(data)
 	s := &script{path: path, checksum: hex.EncodeToString(sum[:])}
-	s.stmts, err = splitSQL(string(data))
+	s.stmts, err = sqlsplit.Split(string(data), sqlsplit.Portable)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/forge-orm/forge/dialect/sqlsplit"
 )
 
 const tagsModel = `
@@ -204,7 +206,7 @@ func TestD1Layout(t *testing.T) {
 		if txWord.MatchString(text) {
 			t.Fatalf("%s has BEGIN/COMMIT:\n%s", name, text)
 		}
-		stmts, err := splitSQL(text)
+		stmts, err := sqlsplit.Split(text, sqlsplit.Portable)
 		if err != nil {
 			t.Fatal(err)
 		}

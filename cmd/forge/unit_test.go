@@ -14,50 +14,6 @@ import (
 	"github.com/forge-orm/forge/schema"
 )
 
-func TestSplitSQL(t *testing.T) {
-	for _, tc := range []struct {
-		src  string
-		want []string
-	}{
-		{"", nil},
-		{" ;; -- only a comment\n/* and ; this */ ;", nil},
-		{"SELECT 1; SELECT 2", []string{"SELECT 1", "SELECT 2"}},
-		{"-- lead; comment\nSELECT 1;\n", []string{"SELECT 1"}},
-		{"INSERT INTO t VALUES ('a;b', 'it''s;');", []string{"INSERT INTO t VALUES ('a;b', 'it''s;')"}},
-		{`SELECT E'it\'s; here'; SELECT 2`, []string{`SELECT E'it\'s; here'`, "SELECT 2"}},
-		{`SELECT 'a\'; SELECT 2`, []string{`SELECT 'a\'`, "SELECT 2"}}, // standard strings: no backslash escapes
-		{`CREATE TABLE "a;b" ("c;d" INT); SELECT 1`, []string{`CREATE TABLE "a;b" ("c;d" INT)`, "SELECT 1"}},
-		{"SELECT `a;b` FROM t; SELECT 2", []string{"SELECT `a;b` FROM t", "SELECT 2"}},
-		{"SELECT 1 /* a; /* nested; */ still; */ + 1; SELECT 2", []string{"SELECT 1 /* a; /* nested; */ still; */ + 1", "SELECT 2"}},
-		{"SELECT 1 -- trailing; comment\n, 2; SELECT 3", []string{"SELECT 1 -- trailing; comment\n, 2", "SELECT 3"}},
-		{"DO $$ BEGIN PERFORM 1; END $$; SELECT 2", []string{"DO $$ BEGIN PERFORM 1; END $$", "SELECT 2"}},
-		{"CREATE FUNCTION f() RETURNS int AS $fn$ SELECT 1; $$ not the end $$; $fn$ LANGUAGE sql; SELECT 2",
-			[]string{"CREATE FUNCTION f() RETURNS int AS $fn$ SELECT 1; $$ not the end $$; $fn$ LANGUAGE sql", "SELECT 2"}},
-		{"SELECT $1; SELECT a$b$c FROM t; SELECT 3", []string{"SELECT $1", "SELECT a$b$c FROM t", "SELECT 3"}},
-		{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO u VALUES (CASE WHEN 1 THEN 'x' END); UPDATE u SET a = 1; END; SELECT 2",
-			[]string{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO u VALUES (CASE WHEN 1 THEN 'x' END); UPDATE u SET a = 1; END", "SELECT 2"}},
-		{"create temp trigger tr after delete on t when old.a = case when 1 then 2 end begin delete from u; end; select 2",
-			[]string{"create temp trigger tr after delete on t when old.a = case when 1 then 2 end begin delete from u; end", "select 2"}},
-		{"CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT 3",
-			[]string{"CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END", "SELECT 3"}},
-		{"SELECT CASE WHEN 1 THEN 2 END; SELECT 3", []string{"SELECT CASE WHEN 1 THEN 2 END", "SELECT 3"}},
-	} {
-		got, err := splitSQL(tc.src)
-		if err != nil {
-			t.Errorf("splitSQL(%q): %v", tc.src, err)
-			continue
-		}
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("splitSQL(%q)\n got %q\nwant %q", tc.src, got, tc.want)
-		}
-	}
-	for _, bad := range []string{"SELECT 'open", `SELECT "open`, "SELECT 1 /* open", "DO $$ BEGIN", "SELECT 1;\n\nSELECT $x$ open", "CREATE TRIGGER t BEGIN SELECT 1;"} {
-		if _, err := splitSQL(bad); err == nil || !strings.Contains(err.Error(), "line ") {
-			t.Errorf("splitSQL(%q): want an error naming the line, got %v", bad, err)
-		}
-	}
-}
-
 func TestTransactionControl(t *testing.T) {
 	for s, want := range map[string]bool{
 		"BEGIN": true, "begin transaction": true, "COMMIT": true, "END": true, "ROLLBACK TO x": true,
@@ -68,47 +24,6 @@ func TestTransactionControl(t *testing.T) {
 			t.Errorf("transactionControl(%q) = %v", s, got)
 		}
 	}
-}
-
-// FuzzSplitSQL: splitting never panics, never returns an empty statement,
-// and a script made of statements it returned splits back into the same.
-func FuzzSplitSQL(f *testing.F) {
-	for _, s := range []string{
-		"SELECT 1; SELECT 2", "INSERT INTO t VALUES ('a;b')", "DO $$ x; $$;", "/* a /* b */ */;",
-		"CREATE TRIGGER t BEGIN SELECT CASE WHEN 1 THEN 2 END; END;", `E'\'';`, "$a$ $b$ $a$;", "`x;`;",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, src string) {
-		stmts, err := splitSQL(src)
-		if err != nil {
-			return
-		}
-		for _, s := range stmts {
-			if strings.TrimSpace(s) == "" {
-				t.Fatalf("empty statement from %q", src)
-			}
-		}
-		again, err := splitSQL(strings.Join(stmts, ";\n") + ";")
-		if err != nil {
-			t.Fatalf("re-splitting %q: %v", stmts, err)
-		}
-		if !reflect.DeepEqual(again, stmts) && !anyTrailingComment(stmts) {
-			t.Fatalf("re-splitting %q gave %q", stmts, again)
-		}
-	})
-}
-
-// anyTrailingComment: a statement ending in a -- comment swallows the
-// joining semicolon, a known property of splitting by text.
-func anyTrailingComment(stmts []string) bool {
-	for _, s := range stmts {
-		lines := strings.Split(s, "\n")
-		if strings.Contains(lines[len(lines)-1], "--") {
-			return true
-		}
-	}
-	return false
 }
 
 func TestNames(t *testing.T) {

@@ -2,77 +2,24 @@ package workers_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/forge-orm/forge/edge/workers"
 	"github.com/forge-orm/forge/internal/testsvc"
 )
-
-// goBin returns the go command running this test.
-func goBin(t testing.TB) string {
-	cmd, _ := testsvc.Go(t)
-	return cmd
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
-// buildWorker builds the forge-worker command from this checkout and runs
-// "forge-worker build -o DIR pkg" in the package's folder.
-func buildWorker(t *testing.T, pkg string) string {
-	t.Helper()
-	goCmd := goBin(t)
-	tool := filepath.Join(t.TempDir(), "forge-worker")
-	run(t, ".", nil, goCmd, "build", "-o", tool, "./cmd/forge-worker")
-	dir := filepath.Join(t.TempDir(), "worker")
-	// forge-worker runs "go" from PATH: make it the same go.
-	env := []string{"PATH=" + filepath.Dir(goCmd) + string(os.PathListSeparator) + os.Getenv("PATH")}
-	out := run(t, ".", env, tool, "build", "-o", dir, pkg)
-	if !strings.Contains(out, "app.wasm") {
-		t.Errorf("forge-worker printed %q", out)
-	}
-	for _, f := range []string{"app.wasm", "wasm_exec.js", "worker.mjs", "wrangler.toml"} {
-		if !fileExists(filepath.Join(dir, f)) {
-			t.Fatalf("forge-worker did not write %s", f)
-		}
-	}
-	return dir
-}
-
-func run(t *testing.T, dir string, env []string, name string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
-}
 
 // TestGlueUnderWorkerd builds testdata/glue with the forge-worker command
 // and runs testdata/glue.test.mjs, which starts it in the real workerd
 // (Miniflare) and checks requests, responses, panics, errors, cancellation,
 // WaitUntil, 32 concurrent requests and the restart of a crashed instance.
 func TestGlueUnderWorkerd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a wasm and starts workerd")
-	}
-	jsDir := testsvc.JSDir(t)
-	node := testsvc.Node(t)
-	dir := buildWorker(t, "./testdata/glue")
+	dir := testsvc.ForgeWorker(t, "./testdata/glue")
 	toml, err := os.ReadFile(filepath.Join(dir, "wrangler.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +32,7 @@ func TestGlueUnderWorkerd(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(dir, "worker.mjs")); !bytes.Equal(got, workers.EntryModule()) {
 		t.Error("worker.mjs differs from EntryModule()")
 	}
-	out := run(t, "testdata", []string{"FORGE_JS_DIR=" + jsDir, "WORKER_DIR=" + dir}, node, "glue.test.mjs")
-	t.Log(out)
+	testsvc.WorkerScript(t, "testdata/glue.test.mjs", dir)
 }
 
 // TestBindingsUnderWorkerd runs kv_js_test.go (KV) inside the real
@@ -111,8 +57,6 @@ func TestBindingsUnderServe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a wasm and starts workerd")
 	}
-	jsDir := testsvc.JSDir(t)
-	node := testsvc.Node(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -130,9 +74,8 @@ func TestBindingsUnderServe(t *testing.T) {
 			}()
 		}
 	}()
-	dir := buildWorker(t, "./testdata/bindings")
-	out := run(t, "testdata", []string{"FORGE_JS_DIR=" + jsDir, "WORKER_DIR=" + dir, "ECHO=" + l.Addr().String()}, node, "bindings.test.mjs")
-	t.Log(out)
+	dir := testsvc.ForgeWorker(t, "./testdata/bindings")
+	testsvc.WorkerScript(t, "testdata/bindings.test.mjs", dir, "ECHO="+l.Addr().String())
 }
 
 func TestRequestHelpers(t *testing.T) {

@@ -3,40 +3,16 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/forge-orm/forge/d1"
 	"github.com/forge-orm/forge/internal/testsvc"
 	"github.com/forge-orm/forge/migrate"
 )
-
-// goBin returns the go command running this test.
-func goBin(t testing.TB) string {
-	cmd, _ := testsvc.Go(t)
-	return cmd
-}
-
-func run(t *testing.T, dir string, env []string, name string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
-}
 
 // schemaSQL is the DDL of Schema for D1, as migrate renders it.
 func schemaSQL(t *testing.T) []string {
@@ -50,13 +26,7 @@ func schemaSQL(t *testing.T) []string {
 // TestNoNetHTTP fails if the Worker links net/http, which would add about
 // 7 MB to it.
 func TestNoNetHTTP(t *testing.T) {
-	cmd := exec.Command(goBin(t), "list", "-deps", ".")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	deps := strings.Fields(string(out))
+	deps := strings.Fields(testsvc.GoRun(t, []string{"GOOS=js", "GOARCH=wasm"}, "list", "-deps", "."))
 	if len(deps) < 10 {
 		t.Fatalf("go list -deps listed only %v", deps)
 	}
@@ -74,23 +44,13 @@ func TestNoNetHTTP(t *testing.T) {
 // with a failing statement writing nothing, db.Transaction's
 // CapabilityError, 32 concurrent creates and reads, and a panic's 500.
 func TestWorkerUnderWorkerd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a wasm and starts workerd")
-	}
-	jsDir := testsvc.JSDir(t)
-	node := testsvc.Node(t)
-	goCmd := goBin(t)
-	dir := filepath.Join(t.TempDir(), "dist")
-	env := []string{"PATH=" + filepath.Dir(goCmd) + string(os.PathListSeparator) + os.Getenv("PATH")}
-	out := run(t, ".", env, goCmd, "run", "github.com/forge-orm/forge/edge/workers/cmd/forge-worker", "build", "-o", dir, ".")
-	t.Log(strings.TrimSpace(out))
+	dir := testsvc.ForgeWorker(t, ".")
 	checkWasm(t, filepath.Join(dir, "app.wasm"))
 	ddl, err := json.Marshal(schemaSQL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out = run(t, "testdata", []string{"FORGE_JS_DIR=" + jsDir, "WORKER_DIR=" + dir, "SCHEMA_SQL=" + string(ddl)}, node, "worker.test.mjs")
-	t.Log(out)
+	testsvc.WorkerScript(t, "testdata/worker.test.mjs", dir, "SCHEMA_SQL="+string(ddl))
 }
 
 func TestSchemaSQL(t *testing.T) {

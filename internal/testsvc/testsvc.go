@@ -4,7 +4,9 @@
 // the Neon and libSQL clients). ./scripts/test installs js/ with npm ci and
 // sets FORGE_JS_DIR; run alone, the helpers look for js/ beside go.work.
 // WorkerTest runs a package's js/wasm tests inside workerd, with the
-// bindings a test asks for (Hyperdrive, KV...).
+// bindings a test asks for (Hyperdrive, KV, D1...); ForgeWorker and
+// WorkerScript build a Worker with the forge-worker command and run a
+// Node script that checks it inside workerd.
 //
 // A missing tool skips the test loudly, or fails it when CI=true (see
 // forgetest.RequireService).
@@ -210,14 +212,23 @@ func Go(t testing.TB) (cmd, goroot string) {
 func GoRun(t testing.TB, env []string, args ...string) string {
 	t.Helper()
 	goCmd, _ := Go(t)
+	return Command(t, "", env, goCmd, args...)
+}
+
+// Command runs name with args in dir ("" is the current directory) with
+// env added to the environment, and returns its combined output; a
+// failure fails the test with that output. It gives up after 5 minutes.
+func Command(t testing.TB, dir string, env []string, name string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goCmd, args...)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("%v go %v: %v\n%s", env, args, err, out.String())
+		t.Fatalf("%v %s %s: %v\n%s", env, name, strings.Join(args, " "), err, out.String())
 	}
 	return out.String()
 }

@@ -31,6 +31,8 @@ type WorkerOptions struct {
 	// Package is the package whose tests to compile (an import path or a
 	// directory); "" is the package in the current directory.
 	Package string
+	// Timeout bounds the run inside workerd; 0 is 5 minutes.
+	Timeout time.Duration
 }
 
 // WorkerTest compiles the tests of the package in the current directory
@@ -80,7 +82,11 @@ func WorkerTest(t *testing.T, o WorkerOptions) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "gotest.mjs"))
 	cmd.Env = append(os.Environ(), "FORGE_JS_DIR="+jsDir, "TEST_DIR="+dir, "TEST_ARGS="+string(args), "GO_ENV="+string(goEnv), "MF_OPTIONS="+string(mfOptions))
@@ -98,4 +104,49 @@ func WorkerTest(t *testing.T, o WorkerOptions) string {
 		}
 	}
 	return out.String()
+}
+
+// ForgeWorker builds the Worker of the package pkg (a directory, or an
+// import path) with this checkout's forge-worker command ("forge-worker
+// build") into a new temporary folder, checks that it wrote app.wasm,
+// wasm_exec.js, worker.mjs and wrangler.toml, and returns the folder. It
+// skips under -short, and like WorkerScript needs Node and js/.
+func ForgeWorker(t *testing.T, pkg string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a wasm and starts workerd")
+	}
+	JSDir(t)
+	Node(t)
+	goCmd, _ := Go(t)
+	tool := filepath.Join(t.TempDir(), "forge-worker")
+	GoRun(t, nil, "build", "-o", tool, "github.com/forge-orm/forge/edge/workers/cmd/forge-worker")
+	dir := filepath.Join(t.TempDir(), "worker")
+	// forge-worker runs "go" from PATH: make it the same go.
+	env := []string{"PATH=" + filepath.Dir(goCmd) + string(os.PathListSeparator) + os.Getenv("PATH")}
+	out := Command(t, "", env, tool, "build", "-o", dir, pkg)
+	t.Log(strings.TrimSpace(out))
+	if !strings.Contains(out, "app.wasm") {
+		t.Errorf("forge-worker printed %q", out)
+	}
+	for _, f := range []string{"app.wasm", "wasm_exec.js", "worker.mjs", "wrangler.toml"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("forge-worker did not write %s", f)
+		}
+	}
+	return dir
+}
+
+// WorkerScript runs the Node script at path (from its own folder), which
+// starts the Worker that ForgeWorker built in dir inside the real workerd
+// through Miniflare and checks it, with FORGE_JS_DIR and WORKER_DIR set
+// and env added. It fails the test when the script fails, and logs and
+// returns the script's output.
+func WorkerScript(t *testing.T, path, dir string, env ...string) string {
+	t.Helper()
+	env = append([]string{"FORGE_JS_DIR=" + JSDir(t), "WORKER_DIR=" + dir}, env...)
+	start := time.Now()
+	out := Command(t, filepath.Dir(path), env, Node(t), filepath.Base(path))
+	t.Logf("%s (%v):\n%s", path, time.Since(start).Round(time.Millisecond), out)
+	return out
 }
